@@ -1,0 +1,3 @@
+import OpenAPIRuntime
+import Hummingbird
+import OpenAPIHummingbird

@@ -1,0 +1,73 @@
+import Foundation
+import LogAtlasCore
+import PostgresNIO
+
+extension PostgresInventoryRepository {
+    public func apply(_ desired: Inventory, prune: Bool, dryRun: Bool, as caller: Principal) async throws -> InventoryDiff {
+        try Self.check(desired.issues())
+        guard caller.mayEditInventory else { throw InventoryError.forbidden("your role cannot change the inventory") }
+        return try await database.withCaller(caller) { connection in
+            let current = try await snapshot(on: connection)
+            let diff = InventoryDiff(from: current, to: desired, prune: prune)
+            if caller.role != .admin, !diff.orgs.isEmpty {
+                throw InventoryError.forbidden("only admins create, change or delete organisations")
+            }
+            if dryRun || diff.isEmpty { return diff }
+            try await writeOrgs(diff.orgsToWrite, upsert: true, on: connection)
+            try await writeSystems(diff.systemsToWrite, upsert: true, on: connection)
+            try await writeSources(diff.sourcesToWrite, upsert: true, on: connection)
+            try await deletePruned(diff, current: current, on: connection)
+            return diff
+        }
+    }
+
+    public func export(as caller: Principal) async throws -> Inventory {
+        try await database.withCaller(caller) { connection in try await snapshot(on: connection) }
+    }
+
+    /// Everything the caller sees, in key order.
+    func snapshot(on connection: PostgresConnection) async throws -> Inventory {
+        var inventory = Inventory()
+        for try await row in try await connection.query("SELECT \(unescaped: Rows.orgColumns) FROM orgs o ORDER BY o.id", logger: database.logger) {
+            inventory.orgs.append(try Rows.org(row.makeRandomAccess()))
+        }
+        for try await row in try await connection.query("SELECT \(unescaped: Rows.systemColumns) FROM systems y ORDER BY y.id", logger: database.logger) {
+            inventory.systems.append(try Rows.system(row.makeRandomAccess()))
+        }
+        let sources = try await connection.query("""
+            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.latestAttestation) ORDER BY s.system_id, s.name
+            """, logger: database.logger)
+        for try await row in sources { inventory.sources.append(try Rows.source(row.makeRandomAccess()).source) }
+        // Parents first, so that a re-applied export never names an organisation before it exists.
+        inventory.orgs = Self.parentsFirst(inventory.orgs)
+        return inventory
+    }
+
+    func deletePruned(_ diff: InventoryDiff, current: Inventory, on connection: PostgresConnection) async throws {
+        let sourceIDs = diff.sourceIDsToDelete(in: current).map(\.rawValue)
+        if !sourceIDs.isEmpty {
+            try await connection.query("DELETE FROM log_sources WHERE id = ANY(\(sourceIDs))", logger: database.logger)
+        }
+        let systemIDs = diff.systems.deleted.map(\.rawValue)
+        if !systemIDs.isEmpty {
+            try await connection.query("DELETE FROM systems WHERE id = ANY(\(systemIDs))", logger: database.logger)
+        }
+        let orgIDs = diff.orgs.deleted.map(\.rawValue)
+        if !orgIDs.isEmpty {
+            try await connection.query("DELETE FROM orgs WHERE id = ANY(\(orgIDs))", logger: database.logger)
+        }
+    }
+
+    static func parentsFirst(_ orgs: [Organisation]) -> [Organisation] {
+        var placed = Set<OrgID>(), result: [Organisation] = [], pending = orgs
+        let known = Set(orgs.map(\.id))
+        while !pending.isEmpty {
+            let ready = pending.filter { $0.parentID == nil || placed.contains($0.parentID!) || !known.contains($0.parentID!) }
+            let batch = ready.isEmpty ? pending : ready
+            result += batch
+            placed.formUnion(batch.map(\.id))
+            pending.removeAll { placed.contains($0.id) }
+        }
+        return result
+    }
+}

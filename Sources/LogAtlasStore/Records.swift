@@ -1,0 +1,130 @@
+import Foundation
+import LogAtlasCore
+import PostgresNIO
+
+/// JSON shapes handed to `jsonb_to_recordset`, so that one statement writes any number of rows.
+struct OrgRecord: Codable {
+    var id: String, name: String, kind: String, parent_id: String?, contacts: [String], escalation_contact: String?
+
+    init(_ org: Organisation) {
+        id = org.id.rawValue; name = org.name; kind = org.kind.rawValue; parent_id = org.parentID?.rawValue
+        contacts = org.contacts; escalation_contact = org.escalationContact
+    }
+    static let columns = "id text, name text, kind text, parent_id text, contacts text[], escalation_contact text"
+}
+
+struct SystemRecord: Codable {
+    var id: String, name: String, owner_org_id: String, criticality: String, internet_facing: Bool, tags: [String], description: String?
+
+    init(_ system: ProtectedSystem) {
+        id = system.id.rawValue; name = system.name; owner_org_id = system.ownerOrgID.rawValue
+        criticality = system.criticality.rawValue; internet_facing = system.isInternetFacing; tags = system.tags
+        description = system.description
+    }
+    static let columns = "id text, name text, owner_org_id text, criticality text, internet_facing boolean, tags text[], description text"
+}
+
+struct SourceRecord: Codable {
+    var id: UUID, system_id: String, name: String, log_type: String, product: String?, format: String?
+    var custodian_org_id: String, retention_tiers: [RetentionTier], access_procedure: AccessProcedure?
+    var fields: [String], clock_ntp_synced: Bool, clock_timezone: String?, volume_gb_per_day: Double?, notes: String?
+
+    init(_ source: LogSource) {
+        id = source.id.rawValue; system_id = source.systemID.rawValue; name = source.name; log_type = source.logType
+        product = source.product; format = source.format; custodian_org_id = source.custodianOrgID.rawValue
+        retention_tiers = source.retentionTiers; access_procedure = source.accessProcedure; fields = source.fields
+        clock_ntp_synced = source.clock.isNTPSynced; clock_timezone = source.clock.timezone
+        volume_gb_per_day = source.volumeGBPerDay; notes = source.notes
+    }
+    static let columns = """
+        id uuid, system_id text, name text, log_type text, product text, format text, custodian_org_id text,
+        retention_tiers jsonb, access_procedure jsonb, fields text[], clock_ntp_synced boolean, clock_timezone text,
+        volume_gb_per_day double precision, notes text
+        """
+}
+
+enum RecordJSON {
+    /// One JSON array of records, to bind as a single `jsonb` parameter.
+    static func array<T: Encodable>(_ records: [T]) throws -> String {
+        String(decoding: try JSONEncoder().encode(records), as: UTF8.self)
+    }
+}
+
+/// Column lists and row decoding shared by the inventory queries.
+enum Rows {
+    static let orgColumns = "o.id, o.name, o.kind, o.parent_id, o.contacts, o.escalation_contact, o.version"
+    static let systemColumns = "y.id, y.name, y.owner_org_id, y.criticality, y.internet_facing, y.tags, y.description, y.version"
+    static let sourceColumns = """
+        s.id, s.system_id, s.system_owner_org_id, s.name, s.log_type, s.product, s.format, s.custodian_org_id,
+        s.retention_tiers::text AS tiers, s.access_procedure::text AS access, s.fields, s.clock_ntp_synced,
+        s.clock_timezone, s.volume_gb_per_day, s.notes, s.version,
+        a.oldest_record_at, a.checked_at, a.checked_by, a.method
+        """
+    static let latestAttestation = """
+        LEFT JOIN LATERAL (SELECT oldest_record_at, checked_at, checked_by, method FROM attestations
+                           WHERE source_id = s.id ORDER BY checked_at DESC LIMIT 1) a ON true
+        """
+
+    static func org(_ row: PostgresRandomAccessRow) throws -> Organisation {
+        Organisation(id: OrgID(try row.value("id")), name: try row.value("name"),
+                     kind: OrgKind(rawValue: try row.value("kind")) ?? .department,
+                     parentID: try row.value("parent_id", as: String?.self).map { OrgID($0) },
+                     contacts: try row.value("contacts"), escalationContact: try row.value("escalation_contact"),
+                     version: try row.value("version"))
+    }
+
+    static func system(_ row: PostgresRandomAccessRow) throws -> ProtectedSystem {
+        ProtectedSystem(id: SystemID(try row.value("id")), name: try row.value("name"),
+                        ownerOrgID: OrgID(try row.value("owner_org_id")),
+                        criticality: Criticality(rawValue: try row.value("criticality")) ?? .medium,
+                        isInternetFacing: try row.value("internet_facing"), tags: try row.value("tags"),
+                        description: try row.value("description"), version: try row.value("version"))
+    }
+
+    /// A source plus the owner of its system (which authorisation needs).
+    static func source(_ row: PostgresRandomAccessRow) throws -> (source: LogSource, systemOwner: OrgID) {
+        let decoder = JSONDecoder()
+        let tiers = try decoder.decode([RetentionTier].self, from: Data((try row.value("tiers", as: String.self)).utf8))
+        let access = try row.value("access", as: String?.self).map { try decoder.decode(AccessProcedure.self, from: Data($0.utf8)) }
+        var attestation: Attestation?
+        if let checkedAt = try row.value("checked_at", as: Date?.self) {
+            attestation = Attestation(oldestRecordAt: try row.value("oldest_record_at"), checkedAt: checkedAt,
+                                      checkedBy: try row.value("checked_by"), method: try row.value("method"))
+        }
+        let source = LogSource(
+            id: LogSourceID(try row.value("id", as: UUID.self)), systemID: SystemID(try row.value("system_id")),
+            name: try row.value("name"), logType: try row.value("log_type"), product: try row.value("product"),
+            format: try row.value("format"), custodianOrgID: OrgID(try row.value("custodian_org_id")),
+            retentionTiers: tiers, accessProcedure: access, fields: try row.value("fields"),
+            clock: Clock(isNTPSynced: try row.value("clock_ntp_synced"), timezone: try row.value("clock_timezone")),
+            volumeGBPerDay: try row.value("volume_gb_per_day"), notes: try row.value("notes"),
+            latestAttestation: attestation, version: try row.value("version"))
+        return (source, OrgID(try row.value("system_owner_org_id")))
+    }
+}
+
+/// Opaque pagination cursors: the last key of the previous page, base64url-encoded.
+enum Cursor {
+    static func encode(_ key: String) -> String {
+        Data(key.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ cursor: String?) throws -> String? {
+        guard let cursor else { return nil }
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8) else {
+            throw InventoryError.invalid([ValidationIssue(path: "cursor", message: "not a cursor this server issued")])
+        }
+        return key
+    }
+
+    /// `%` and `_` are literal in a text query.
+    static func likePattern(_ text: String?) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return "%\(escaped)%"
+    }
+}

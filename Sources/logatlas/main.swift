@@ -1,0 +1,3 @@
+import LogAtlasServer
+import LogAtlasStore
+print(StoreProbe.url as Any)
