@@ -26,6 +26,7 @@ public protocol InventoryRepository: Sendable {
     func attest(_ attestation: Attestation, to id: LogSourceID, as caller: Principal) async throws -> LogSource
 
     /// Brings the caller's visible inventory to `desired` in one transaction (or only computes the diff).
+    @discardableResult
     func apply(_ desired: Inventory, prune: Bool, dryRun: Bool, as caller: Principal) async throws -> InventoryDiff
     /// Everything the caller may see.
     func export(as caller: Principal) async throws -> Inventory

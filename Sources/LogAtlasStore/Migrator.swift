@@ -61,8 +61,9 @@ public struct Migrator: Sendable {
             logger.info("applying migration \(migration.version)")
             do {
                 try await connection.withTransaction(logger: logger) { transaction in
-                    // Migration files hold several statements: the simple query protocol runs them as one script.
-                    _ = try await transaction.simpleQuery(migration.sql).get()
+                    for statement in SQLScript.statements(in: migration.sql) {
+                        try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
                     try await transaction.query("INSERT INTO schema_migrations (version) VALUES (\(migration.version))", logger: logger)
                 }
             } catch let error as PostgresTransactionError {

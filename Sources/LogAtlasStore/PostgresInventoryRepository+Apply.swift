@@ -3,6 +3,7 @@ import LogAtlasCore
 import PostgresNIO
 
 extension PostgresInventoryRepository {
+    @discardableResult
     public func apply(_ desired: Inventory, prune: Bool, dryRun: Bool, as caller: Principal) async throws -> InventoryDiff {
         try Self.check(desired.issues())
         guard caller.mayEditInventory else { throw InventoryError.forbidden("your role cannot change the inventory") }

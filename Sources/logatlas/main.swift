@@ -1,3 +1,1 @@
-import LogAtlasServer
-import LogAtlasStore
-print(StoreProbe.url as Any)
+print("todo")

@@ -1,0 +1,40 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Runs a `PostgresClient` for the duration of `body` (its `run()` drives the pool).
+@discardableResult
+public func withRunningClient<Result: Sendable>(
+    _ configuration: PostgresClient.Configuration,
+    logger: Logger = Logger(label: "logatlas.postgres"),
+    _ body: @Sendable (PostgresClient) async throws -> Result
+) async throws -> Result {
+    let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        return try await body(client)
+    }
+}
+
+extension EmbeddedPostgres {
+    /// Client settings for a database of this cluster, over its Unix socket.
+    public func configuration(database: String = EmbeddedPostgres.databaseName) -> PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(unixSocketPath: socketPath, username: Self.superuser, password: nil, database: database)
+        configuration.options.maximumConnections = 40
+        return configuration
+    }
+
+    /// Creates the LogAtlas database inside the cluster if it is missing.
+    public func createDatabaseIfMissing(_ name: String = EmbeddedPostgres.databaseName) async throws {
+        try await withRunningClient(configuration(database: "postgres")) { client in
+            var exists = false
+            for try await _ in try await client.query("SELECT 1 FROM pg_database WHERE datname = \(name)") { exists = true }
+            if !exists {
+                // CREATE DATABASE takes no parameters; the name is ours and validated as an identifier.
+                guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { throw DatabaseError.badURL("bad database name \(name)") }
+                try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import LogAtlasStore
+import Logging
+import PostgresNIO
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+nonisolated(unsafe) private var clusterPIDForExit: Int32 = 0
+nonisolated(unsafe) private var clusterFolderForExit: String = ""
+
+/// One PostgreSQL per test process — the embedded launcher, or the server in `DATABASE_URL` — with a
+/// migrated template database that every test clones into a fresh database of its own.
+public actor TestCluster {
+    public static let shared = TestCluster()
+
+    private var admin: PostgresClient.Configuration?
+    private var template: String?
+    private var makeConfiguration: (@Sendable (String) throws -> PostgresClient.Configuration)?
+    private var cluster: EmbeddedPostgres?
+    private var counter = 0
+
+    /// Client settings for a new database with every migration applied.
+    public func freshDatabase() async throws -> PostgresClient.Configuration {
+        try await prepare()
+        counter += 1
+        let name = "t_\(getpid())_\(counter)"
+        try await withRunningClient(admin!) { [template] client in
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template!)"))
+        }
+        return try makeConfiguration!(name)
+    }
+
+    private var preparation: Task<Void, any Error>?
+
+    /// Prepares once; concurrent callers wait for the same preparation (the actor is re-entrant across awaits).
+    private func prepare() async throws {
+        if preparation == nil { preparation = Task { try await self.prepareOnce() } }
+        try await preparation!.value
+    }
+
+    private func prepareOnce() async throws {
+        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
+            makeConfiguration = { try PostgresURL.configuration(url, database: $0) }
+        } else {
+            let folder = URL(fileURLWithPath: "/tmp/la-test-\(getpid())")
+            try? FileManager.default.removeItem(at: folder)
+            let cluster = EmbeddedPostgres(folder: folder, logger: Logger(label: "test-postgres"))
+            try await cluster.start()
+            self.cluster = cluster
+            clusterPIDForExit = cluster.postmasterPID ?? 0
+            clusterFolderForExit = folder.path
+            atexit {
+                if clusterPIDForExit > 0 { kill(clusterPIDForExit, SIGQUIT); usleep(300_000) }
+                if !clusterFolderForExit.isEmpty { try? FileManager.default.removeItem(atPath: clusterFolderForExit) }
+            }
+            makeConfiguration = { cluster.configuration(database: $0) }
+        }
+        admin = try makeConfiguration!("postgres")
+        let name = "la_template_\(getpid())"
+        try await withRunningClient(admin!) { client in
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        }
+        try await withRunningClient(try makeConfiguration!(name)) { client in
+            try await Migrator().migrate(client)
+        }
+        template = name
+    }
+}
+
+/// Runs `body` against a fresh, migrated database of its own.
+public func withTestDatabase<Result: Sendable>(_ body: @Sendable (Database) async throws -> Result) async throws -> Result {
+    let configuration = try await TestCluster.shared.freshDatabase()
+    return try await withRunningClient(configuration) { client in
+        try await body(Database(client: client))
+    }
+}
