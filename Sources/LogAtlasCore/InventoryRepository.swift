@@ -27,7 +27,15 @@ public protocol InventoryRepository: Sendable {
 
     /// Brings the caller's visible inventory to `desired` in one transaction (or only computes the diff).
     @discardableResult
-    func apply(_ desired: Inventory, prune: Bool, dryRun: Bool, as caller: Principal) async throws -> InventoryDiff
+    func apply(_ desired: Inventory, scope: ApplyScope, prune: Bool, dryRun: Bool, as caller: Principal) async throws -> InventoryDiff
     /// Everything the caller may see.
     func export(as caller: Principal) async throws -> Inventory
+}
+
+/// What an applied document speaks for.
+public enum ApplyScope: Sendable {
+    /// Organisations, systems and sources (a YAML inventory).
+    case everything
+    /// Sources only; organisations and systems stay as they are (a CSV of sources).
+    case sourcesOnly
 }

@@ -64,3 +64,9 @@ extension Principal {
     /// Whether the role may change the inventory at all (used to answer 403 before looking anything up).
     public var mayEditInventory: Bool { role == .admin || role == .custodian }
 }
+
+/// Resolves a bearer token to the principal it stands for.
+public protocol TokenAuthenticator: Sendable {
+    /// The principal, or `nil` for an unknown, revoked or expired token.
+    func principal(forToken secret: String) async throws -> Principal?
+}

@@ -12,7 +12,7 @@ public struct IssuedToken: Sendable {
 }
 
 /// Users, their organisations, and API tokens. Runs as the owner: these tables are not reachable by the app role.
-public struct IdentityStore: Sendable {
+public struct IdentityStore: TokenAuthenticator {
     let database: Database
 
     public init(database: Database) { self.database = database }

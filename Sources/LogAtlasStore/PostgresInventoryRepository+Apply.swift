@@ -4,11 +4,17 @@ import PostgresNIO
 
 extension PostgresInventoryRepository {
     @discardableResult
-    public func apply(_ desired: Inventory, prune: Bool, dryRun: Bool, as caller: Principal) async throws -> InventoryDiff {
-        try Self.check(desired.issues())
+    public func apply(_ desired: Inventory, scope: ApplyScope, prune: Bool, dryRun: Bool, as caller: Principal) async throws -> InventoryDiff {
         guard caller.mayEditInventory else { throw InventoryError.forbidden("your role cannot change the inventory") }
+        if scope == .everything { try Self.check(desired.issues()) }
         return try await database.withCaller(caller) { connection in
             let current = try await snapshot(on: connection)
+            var desired = desired
+            if scope == .sourcesOnly {
+                desired.orgs = current.orgs
+                desired.systems = current.systems
+                try Self.check(desired.issues())
+            }
             let diff = InventoryDiff(from: current, to: desired, prune: prune)
             if caller.role != .admin, !diff.orgs.isEmpty {
                 throw InventoryError.forbidden("only admins create, change or delete organisations")

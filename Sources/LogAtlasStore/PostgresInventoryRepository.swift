@@ -42,9 +42,11 @@ public struct PostgresInventoryRepository: InventoryRepository {
     public func updateOrg(_ id: OrgID, ifVersion: Int?, as caller: Principal,
                           _ change: @Sendable (inout Organisation) throws -> Void) async throws -> Organisation {
         try await database.withCaller(caller) { connection in
+            // Row locks need write rights under row-level security: check visibility and the role first.
+            _ = try await fetchOrg(id, on: connection, lock: false)
+            guard caller.may(.update, org: id) else { throw InventoryError.forbidden("only admins manage organisations") }
             let current = try await fetchOrg(id, on: connection, lock: true)
             try Self.checkVersion(ifVersion, current.version, kind: "organisation", id: id.rawValue)
-            guard caller.may(.update, org: id) else { throw InventoryError.forbidden("only admins manage organisations") }
             var updated = current
             try change(&updated)
             updated.id = id
@@ -61,9 +63,10 @@ public struct PostgresInventoryRepository: InventoryRepository {
 
     public func deleteOrg(_ id: OrgID, ifVersion: Int?, as caller: Principal) async throws {
         try await database.withCaller(caller) { connection in
+            _ = try await fetchOrg(id, on: connection, lock: false)
+            guard caller.may(.delete, org: id) else { throw InventoryError.forbidden("only admins manage organisations") }
             let current = try await fetchOrg(id, on: connection, lock: true)
             try Self.checkVersion(ifVersion, current.version, kind: "organisation", id: id.rawValue)
-            guard caller.may(.delete, org: id) else { throw InventoryError.forbidden("only admins manage organisations") }
             try await connection.query("DELETE FROM orgs WHERE id = \(id.rawValue)", logger: database.logger)
         }
     }

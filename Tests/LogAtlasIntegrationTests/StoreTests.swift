@@ -13,11 +13,11 @@ struct StoreTests {
     @Test func applyCreatesEverythingAndIsIdempotent() async throws {
         try await withTestDatabase { database in
             let repository = PostgresInventoryRepository(database: database)
-            let first = try await repository.apply(Fixtures.inventory(), prune: false, dryRun: false, as: Fixtures.admin)
+            let first = try await repository.apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
             #expect(first.orgs.created.count == 3)
             #expect(first.systems.created.count == 2)
             #expect(first.sources.created.count == 3)
-            let second = try await repository.apply(Fixtures.inventory(), prune: false, dryRun: false, as: Fixtures.admin)
+            let second = try await repository.apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
             #expect(second.isEmpty)
             #expect(second.sources.unchanged.count == 3)
             let exported = try await repository.export(as: Fixtures.admin)
@@ -29,14 +29,14 @@ struct StoreTests {
     @Test func pruneDeletesWhatTheFileNoLongerDeclares() async throws {
         try await withTestDatabase { database in
             let repository = PostgresInventoryRepository(database: database)
-            try await repository.apply(Fixtures.inventory(), prune: false, dryRun: false, as: Fixtures.admin)
+            try await repository.apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
             var smaller = Fixtures.inventory()
             smaller.sources.removeAll { $0.name == "proxy" }
             smaller.sources[0].retentionTiers[0].days = 180
-            let dry = try await repository.apply(smaller, prune: true, dryRun: true, as: Fixtures.admin)
+            let dry = try await repository.apply(smaller, scope: .everything, prune: true, dryRun: true, as: Fixtures.admin)
             #expect(dry.sources.deleted.map(\.description) == ["corp-net/proxy"])
             #expect(try await repository.export(as: Fixtures.admin).sources.count == 3)
-            let diff = try await repository.apply(smaller, prune: true, dryRun: false, as: Fixtures.admin)
+            let diff = try await repository.apply(smaller, scope: .everything, prune: true, dryRun: false, as: Fixtures.admin)
             #expect(diff.sources.deleted.map(\.description) == ["corp-net/proxy"])
             #expect(diff.sources.updated.map(\.description) == ["corp-net/firewall"])
             let sources = try await repository.export(as: Fixtures.admin).sources
@@ -48,7 +48,7 @@ struct StoreTests {
     @Test func rowLevelSecurityHidesOtherOrgsOnItsOwn() async throws {
         try await withTestDatabase { database in
             let repository = PostgresInventoryRepository(database: database)
-            try await repository.apply(Fixtures.inventory(), prune: false, dryRun: false, as: Fixtures.admin)
+            try await repository.apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
             // Raw SQL without any WHERE clause: only row-level security stands between org A and org B's rows.
             let names = try await database.withCaller(Fixtures.custodianA) { connection in
                 var names: [String] = []
@@ -84,7 +84,7 @@ struct StoreTests {
     @Test func auditChainVerifiesAndDetectsTampering() async throws {
         try await withTestDatabase { database in
             let repository = PostgresInventoryRepository(database: database)
-            try await repository.apply(Fixtures.inventory(), prune: false, dryRun: false, as: Fixtures.admin)
+            try await repository.apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
             let trail = AuditTrail(database: database)
             #expect(try await trail.verify() == .intact(events: 8))
             // The database refuses edits outright…

@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import LogAtlasCore
+import LogAtlasStore
+import Logging
+import OpenAPIHummingbird
+import PostgresNIO
+import ServiceLifecycle
+
+/// Settings of the HTTP service.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Largest request body accepted, in bytes.
+    public var bodyLimit: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 5 * 1024 * 1024) {
+        self.host = host
+        self.port = port
+        self.bodyLimit = bodyLimit
+    }
+}
+
+/// The composition root: repositories on `database`, the router with its middleware, and the services
+/// (pool, embedded cluster) that must start before and stop after the HTTP server.
+public func buildApplication(
+    configuration: ServerConfiguration,
+    database: Database,
+    services: [any Service] = [],
+    logger: Logger = Logger(label: "logatlas"),
+    clock: @escaping @Sendable () -> Date = Date.init
+) throws -> some ApplicationProtocol {
+    let router = try buildRouter(configuration: configuration, database: database, logger: logger, clock: clock)
+    return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "LogAtlas"),
+                       services: services, logger: logger)
+}
+
+/// The router alone (used by `buildApplication` and by tests).
+public func buildRouter(
+    configuration: ServerConfiguration, database: Database, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init
+) throws -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ProblemMiddleware(logger: logger))
+    router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))
+    router.add(middleware: AuthenticationMiddleware(authenticator: IdentityStore(database: database)))
+    let api = LogAtlasAPI(inventory: PostgresInventoryRepository(database: database),
+                          readiness: { (try? await Migrator(logger: logger).isCurrent(database.client)) ?? false },
+                          clock: clock)
+    try api.registerHandlers(on: router)
+    router.get("/openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+    }
+    return router
+}
+
+/// The OpenAPI document this server implements, as shipped in the binary.
+enum OpenAPIDocument {
+    static let text: String = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+              let text = try? String(contentsOf: url, encoding: .utf8) else { return "openapi: 3.1.0\n" }
+        return text
+    }()
+}
+
+/// Keeps the embedded cluster running for the life of the service group and stops it last, on shutdown.
+public struct EmbeddedPostgresService: Service {
+    let cluster: EmbeddedPostgres
+
+    public init(cluster: EmbeddedPostgres) { self.cluster = cluster }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        cluster.stop()
+    }
+}

@@ -1,3 +1,0 @@
-import OpenAPIRuntime
-import Hummingbird
-import OpenAPIHummingbird

@@ -1,0 +1,71 @@
+import Foundation
+import LogAtlasCore
+import LogAtlasFormats
+
+/// An RFC 9457 problem: what every 4xx/5xx answer carries, with the paths of the fields that were wrong.
+public struct Problem: Error, Sendable, Encodable {
+    /// One wrong field, optionally located in an uploaded file.
+    public struct Field: Sendable, Encodable, Equatable {
+        public var path: String
+        public var message: String
+        public var line: Int?
+        public var column: Int?
+    }
+
+    public var type = "about:blank"
+    public var title: String
+    public var status: Int
+    public var detail: String?
+    public var errors: [Field]?
+
+    public init(status: Int, title: String, detail: String? = nil, errors: [Field]? = nil) {
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+    }
+
+    static let unauthenticated = Problem(status: 401, title: "Unauthorized", detail: "send a valid bearer token: Authorization: Bearer <token>")
+
+    /// The problem for an error from any layer; `nil` means an unexpected failure (a generic 500).
+    static func from(_ error: any Error) -> Problem? {
+        switch error {
+        case let problem as Problem: return problem
+        case let error as InventoryError: return from(error)
+        case let error as FormatError:
+            return Problem(status: 422, title: "Unprocessable Content", detail: "the file has \(error.problems.count) problem(s); nothing was changed",
+                           errors: error.problems.map { Field(path: $0.path, message: $0.message, line: $0.line, column: $0.column) })
+        case let error as DecodingError: return from(error)
+        default: return nil
+        }
+    }
+
+    static func from(_ error: InventoryError) -> Problem {
+        switch error {
+        case .notFound(let kind, let id): Problem(status: 404, title: "Not Found", detail: "no \(kind) '\(id)'")
+        case .invalid(let issues):
+            Problem(status: 422, title: "Unprocessable Content", detail: issues.map(\.description).joined(separator: "; "),
+                    errors: issues.map { Field(path: $0.path, message: $0.message) })
+        case .versionConflict(let kind, let id, let current):
+            Problem(status: 412, title: "Precondition Failed", detail: "\(kind) '\(id)' changed: the current ETag is \"\(current)\"; fetch it again and retry")
+        case .duplicate(let kind, let key): Problem(status: 409, title: "Conflict", detail: "\(kind) '\(key)' already exists")
+        case .inUse(let kind, let id, let detail): Problem(status: 409, title: "Conflict", detail: "\(kind) '\(id)' is in use: \(detail)")
+        case .forbidden(let reason): Problem(status: 403, title: "Forbidden", detail: reason)
+        }
+    }
+
+    static func from(_ error: DecodingError) -> Problem {
+        let (context, message): (DecodingError.Context, String) = switch error {
+        case .keyNotFound(let key, let context): (context, "missing required field '\(key.stringValue)'")
+        case .typeMismatch(_, let context): (context, "wrong type: \(context.debugDescription)")
+        case .valueNotFound(_, let context): (context, "missing value")
+        case .dataCorrupted(let context): (context, context.debugDescription)
+        @unknown default: (DecodingError.Context(codingPath: [], debugDescription: ""), "could not be read")
+        }
+        var path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        if case .keyNotFound(let key, _) = error { path += ".\(key.stringValue)" }
+        if path.hasPrefix(".") { path.removeFirst() }
+        return Problem(status: 400, title: "Bad Request", detail: "the request body is not valid: \(path.isEmpty ? "" : path + ": ")\(message)",
+                       errors: [Field(path: path, message: message)])
+    }
+}

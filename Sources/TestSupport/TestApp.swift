@@ -1,0 +1,67 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LogAtlasCore
+import LogAtlasServer
+import LogAtlasStore
+import Logging
+
+/// A running LogAtlas router on a fresh database with the fixture inventory and one token per fixture user.
+public struct TestWorld: Sendable {
+    public let database: Database
+    /// Bearer tokens by user name: ada (admin), cyd (csirt), aud (auditor), cus-a (custodian of dept-a), cus-b (custodian of vendor-b).
+    public let tokens: [String: String]
+    let client: any TestClientProtocol
+
+    /// A response as the tests look at it.
+    public struct Reply: Sendable {
+        public let status: Int
+        public let headers: HTTPFields
+        public let body: Data
+
+        /// The body as JSON.
+        public var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]) ?? [:] }
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public var contentType: String? { headers[.contentType] }
+    }
+
+    /// Sends a request as `user` (nil: no token).
+    public func send(_ method: HTTPRequest.Method, _ path: String, as user: String?, json: Any? = nil, body: String? = nil,
+                     contentType: String? = nil, headers extra: HTTPFields = [:]) async throws -> Reply {
+        var headers = extra
+        if let user { headers[.authorization] = "Bearer \(tokens[user] ?? user)" }
+        var buffer: ByteBuffer?
+        if let json {
+            buffer = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))
+            headers[.contentType] = "application/json"
+        } else if let body {
+            buffer = ByteBuffer(string: body)
+            headers[.contentType] = contentType ?? "application/yaml"
+        }
+        let response = try await client.execute(uri: path, method: method, headers: headers, body: buffer)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: response.body))
+    }
+}
+
+/// Runs `body` against a fresh database loaded with `Fixtures.inventory()` and the fixture users.
+public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, clock: @escaping @Sendable () -> Date = Date.init,
+                        _ body: @escaping @Sendable (TestWorld) async throws -> Void) async throws {
+    try await withTestDatabase { database in
+        try await PostgresInventoryRepository(database: database)
+            .apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
+        let identity = IdentityStore(database: database)
+        var tokens: [String: String] = [:]
+        for principal in [Fixtures.admin, Fixtures.csirt, Fixtures.auditor, Fixtures.custodianA, Fixtures.custodianB] {
+            try await identity.addUser(named: principal.name, role: principal.role, orgs: principal.orgIDs.sorted(), actor: "test")
+            tokens[principal.name] = try await identity.createToken(for: principal.name, lifetime: .seconds(3600), actor: "test").secret
+        }
+        let router = try buildRouter(configuration: ServerConfiguration(bodyLimit: bodyLimit), database: database,
+                                     logger: Logger(label: "test-app"), clock: clock)
+        let app = Application(router: router)
+        let finalTokens = tokens
+        try await app.test(.router) { client in
+            try await body(TestWorld(database: database, tokens: finalTokens, client: client))
+        }
+    }
+}
