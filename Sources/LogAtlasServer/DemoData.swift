@@ -1,0 +1,63 @@
+import Foundation
+import LogAtlasCore
+import LogAtlasFormats
+import LogAtlasStore
+
+/// The demo inventory (a CSIRT, two departments, a subsidiary and a maintenance vendor) and one user per role.
+public enum DemoData {
+    /// A demo user and the token just issued for it.
+    public struct Login: Sendable {
+        public let user: String
+        public let role: Role
+        public let orgs: [OrgID]
+        public let token: String
+    }
+
+    static let users: [(String, Role, [OrgID])] = [
+        ("admin", .admin, []), ("csirt-lead", .csirt, [OrgID("csirt")]), ("auditor", .auditor, []),
+        ("web-owner", .custodian, [OrgID("digital")]), ("it-ops", .custodian, [OrgID("corp-it")]),
+        ("east-admin", .custodian, [OrgID("east-logistics")]), ("netcare-soc", .custodian, [OrgID("netcare")]),
+    ]
+
+    /// The demo inventory document shipped in the binary.
+    public static func inventory() throws -> Inventory {
+        guard let url = Bundle.module.url(forResource: "demo-inventory", withExtension: "yaml") else {
+            throw InventoryError.notFound(kind: "resource", id: "demo-inventory.yaml")
+        }
+        return try InventoryYAML.decode(try String(contentsOf: url, encoding: .utf8), file: "demo-inventory.yaml")
+    }
+
+    /// Loads the demo inventory and users when the database holds no organisation yet, then issues a fresh
+    /// 30-day token per demo user (tokens are stored only as hashes, so old ones cannot be shown again).
+    public static func loadIfEmpty(into database: Database) async throws -> [Login] {
+        let repository = PostgresInventoryRepository(database: database)
+        let actor = Principal.system(named: "demo")
+        if try await repository.orgs(as: actor, page: PageRequest(limit: 1)).total == 0 {
+            try await repository.apply(try inventory(), scope: .everything, prune: false, dryRun: false, as: actor)
+        }
+        let identity = IdentityStore(database: database)
+        var logins: [Login] = []
+        for (name, role, orgs) in users {
+            do {
+                try await identity.addUser(named: name, role: role, orgs: orgs, actor: "demo")
+            } catch InventoryError.duplicate {
+                // Already there from an earlier start.
+            }
+            let token = try await identity.createToken(for: name, lifetime: .seconds(30 * 86_400), actor: "demo")
+            logins.append(Login(user: name, role: role, orgs: orgs, token: token.secret))
+        }
+        return logins
+    }
+
+    /// What `make run` prints: where the service is and how to call it as each role.
+    public static func banner(tokens: [Login], url: String) -> String {
+        var lines = ["", "LogAtlas demo — \(url)  (OpenAPI: \(url)/openapi.yaml)", "Demo tokens (valid 30 days):"]
+        for login in tokens {
+            let scope = login.orgs.isEmpty ? "" : " of \(login.orgs.map(\.rawValue).joined(separator: ","))"
+            lines.append("  \(login.user.padding(toLength: 12, withPad: " ", startingAt: 0)) \(login.role.rawValue)\(scope)")
+            lines.append("    export TOKEN_\(login.user.uppercased().replacingOccurrences(of: "-", with: "_"))=\(login.token)")
+        }
+        lines.append("Try: curl -s -H \"Authorization: Bearer $TOKEN_CSIRT_LEAD\" \(url)/v1/sources?log_type=network.firewall")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

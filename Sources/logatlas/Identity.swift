@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import LogAtlasCore
+import LogAtlasStore
+
+/// `logatlas user …`
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Add.self])
+
+    /// `logatlas user add NAME --role ROLE [--org ORG…]`
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user with a role and organisation memberships.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "User name.") var name: String
+        @Option(help: "admin, csirt, custodian or auditor.") var role: String
+        @Option(name: .customLong("org"), help: "Organisation the user belongs to (repeatable).") var orgs: [String] = []
+
+        func validate() throws {
+            guard Role(rawValue: role) != nil else { throw ValidationError("--role is one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))") }
+            if role == "custodian", orgs.isEmpty { throw ValidationError("a custodian needs at least one --org") }
+        }
+
+        func run() async throws {
+            let (name, role, orgs) = (name, Role(rawValue: role)!, orgs.map { OrgID($0) })
+            try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+                try await IdentityStore(database: database).addUser(named: name, role: role, orgs: orgs, actor: "cli")
+            }
+            print("user \(name) added as \(role.rawValue)")
+        }
+    }
+}
+
+/// `logatlas token …`
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "Create and revoke API tokens.",
+                                                    subcommands: [Create.self, Revoke.self])
+
+    /// `logatlas token create --user NAME [--expires 90d]`
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a bearer token; it is shown once and stored only as a hash.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The user the token acts as.") var user: String
+        @Option(help: "Lifetime such as 90d, 12h or never.") var expires: String = "90d"
+
+        func run() async throws {
+            let lifetime = try TokenLifetime.parse(expires)
+            let user = user
+            let token = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+                try await IdentityStore(database: database).createToken(for: user, lifetime: lifetime, actor: "cli")
+            }
+            print(token.secret)
+            FileHandle.standardError.write(Data("token \(token.prefix)… for \(user)\(token.expiresAt.map { ", expires \($0)" } ?? ", never expires"); store it now, it is not shown again\n".utf8))
+        }
+    }
+
+    /// `logatlas token revoke ID-OR-PREFIX`
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its ID or its first 10 characters.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Token ID or prefix (la_xxxxxxx).") var token: String
+
+        func run() async throws {
+            let token = token
+            let count = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+                try await IdentityStore(database: database).revokeToken(token, actor: "cli")
+            }
+            guard count > 0 else { throw CommandFailure(description: "no active token matches \(token)") }
+            print("revoked \(count) token(s)")
+        }
+    }
+}
+
+enum TokenLifetime {
+    /// `90d`, `12h`, `30m` or `never`.
+    static func parse(_ text: String) throws -> Duration? {
+        if text == "never" { return nil }
+        guard let unit = text.last, let amount = Int(text.dropLast()), amount > 0 else {
+            throw ValidationError("--expires looks like 90d, 12h, 30m or never")
+        }
+        switch unit {
+        case "d": return .seconds(amount * 86_400)
+        case "h": return .seconds(amount * 3_600)
+        case "m": return .seconds(amount * 60)
+        default: throw ValidationError("--expires looks like 90d, 12h, 30m or never")
+        }
+    }
+}
+
+/// `logatlas audit verify`
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Work with the audit trail.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Walk the hash chain and report the first broken event.")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let result = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+                try await AuditTrail(database: database).verify()
+            }
+            switch result {
+            case .intact(let events): print("OK: \(events) events, chain intact")
+            case .broken(let seq, let reason): throw CommandFailure(description: "BROKEN at event \(seq): \(reason)")
+            }
+        }
+    }
+}
