@@ -2,11 +2,16 @@
 public enum Suggestions {
     /// Up to `limit` candidates ordered by edit distance, keeping only plausible ones.
     public static func closest(to value: String, among candidates: [String], limit: Int = 3) -> [String] {
-        let scored = candidates.map { (candidate: $0, distance: editDistance(value.lowercased(), $0)) }
-        let threshold = max(3, value.count / 2)
+        let lowered = value.lowercased()
+        let scored = candidates.map { candidate in
+            (candidate: candidate, distance: editDistance(lowered, candidate),
+             isAffix: !lowered.isEmpty && (candidate.hasPrefix(lowered) || candidate.hasSuffix(lowered)))
+        }
+        let best = scored.map(\.distance).min() ?? 0
+        // The nearest candidates (if near at all), and any that start or end with what was typed.
         return scored
-            .filter { $0.distance <= threshold || $0.candidate.hasPrefix(value.lowercased()) || $0.candidate.hasSuffix(value.lowercased()) }
-            .sorted { ($0.distance, $0.candidate) < ($1.distance, $1.candidate) }
+            .filter { $0.isAffix || ($0.distance == best && best <= max(3, lowered.count / 2)) }
+            .sorted { ($0.isAffix ? 0 : 1, $0.distance, $0.candidate) < ($1.isAffix ? 0 : 1, $1.distance, $1.candidate) }
             .prefix(limit)
             .map(\.candidate)
     }

@@ -1,0 +1,30 @@
+# LogAtlas — the two commands a newcomer needs are `make run` and `make test`.
+DATA_DIR ?= ./.logatlas
+PORT ?= 8080
+
+.PHONY: run test build release deps bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+## Build, start the service on the embedded PostgreSQL with the demo inventory, print URL and tokens.
+run: build
+	.build/debug/logatlas serve --demo --data-dir $(DATA_DIR) --port $(PORT)
+
+## The whole test suite, on a PostgreSQL the tests start themselves (or DATABASE_URL when set).
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+## Benchmarks on a release build (figures go to the README's performance section).
+bench: release
+	Benchmarks/run.sh
+
+clean:
+	rm -rf .build $(DATA_DIR)

@@ -1,0 +1,110 @@
+import Foundation
+import LogAtlasCore
+import Testing
+
+@Suite("Taxonomy")
+struct TaxonomyTests {
+    @Test func aboutThirtyStableDottedCodes() {
+        let codes = Taxonomy.logTypeCodes
+        #expect(codes.count >= 30)
+        #expect(Set(codes).count == codes.count)
+        for code in codes { #expect(code.range(of: #"^[a-z]+\.[a-z0-9-]+$"#, options: .regularExpression) != nil, "\(code)") }
+        let families = Set(Taxonomy.logTypes.map(\.family))
+        #expect(families == ["network", "host", "identity", "web", "mail", "database", "cloud", "app"])
+    }
+
+    @Test func everyTypeMapsToAttackAndSigma() {
+        for type in Taxonomy.logTypes {
+            #expect(!type.attackDataComponents.isEmpty, "\(type.code)")
+            #expect(type.attackDataSources.allSatisfy { $0.hasPrefix("DS00") }, "\(type.code)")
+            #expect(!type.sigma.isEmpty, "\(type.code)")
+        }
+        #expect(Taxonomy.logType("host.windows-security")?.sigma.first == SigmaLogsource(product: "windows", service: "security"))
+        #expect(Taxonomy.logType("network.nonsense") == nil)
+    }
+
+    @Test("closest codes for a typo", arguments: [
+        ("network.firewal", "network.firewall"), ("proxy", "network.proxy"), ("host.windows-sec", "host.windows-security"),
+        ("web.acess", "web.access"),
+    ])
+    func suggestions(_ typo: String, _ expected: String) {
+        #expect(Suggestions.closest(to: typo, among: Taxonomy.logTypeCodes).first == expected)
+    }
+
+    @Test func mediaHaveDocumentedDefaults() {
+        #expect(StorageMedium.allCases.count == 8)
+        #expect(StorageMedium.objectArchive.defaultRetrievalHours == 12)
+        #expect(StorageMedium.tape.defaultRetrievalHours == 120)
+        for medium in StorageMedium.allCases { #expect(!medium.defaultBasis.isEmpty) }
+    }
+}
+
+@Suite("Validation rules")
+struct ValidationTests {
+    static func source(days: Int = 90, logType: String = "network.dns", fields: [String] = ["time"], name: String = "dns") -> LogSource {
+        LogSource(systemID: SystemID("corp-net"), name: name, logType: logType, custodianOrgID: OrgID("it"),
+                  retentionTiers: [RetentionTier(medium: .siem, days: days, isSearchable: true)], fields: fields)
+    }
+
+    @Test("source issues", arguments: [
+        (source(), [String]()),
+        (source(days: -5), ["retention_tiers[0].days"]),
+        (source(days: 40_000), ["retention_tiers[0].days"]),
+        (source(logType: "network.dnss"), ["log_type"]),
+        (source(fields: ["Client IP"]), ["fields[0]"]),
+        (source(name: " "), ["name"]),
+        (source(days: 0, logType: "x"), ["log_type", "retention_tiers[0].days"]),
+    ])
+    func sourceIssues(_ source: LogSource, _ paths: [String]) {
+        #expect(Validation.issues(in: source).map(\.path).sorted() == paths.sorted())
+    }
+
+    @Test func unknownLogTypeNamesTheClosestCodes() {
+        let issue = Validation.issues(in: Self.source(logType: "network.dnss")).first
+        #expect(issue?.message == "unknown log type 'network.dnss'; did you mean 'network.dns'?")
+    }
+
+    @Test("slugs", arguments: [("it-dept", true), ("a", true), ("It-Dept", false), ("-x", false), ("with space", false), ("", false)])
+    func slugs(_ value: String, _ valid: Bool) {
+        #expect(Slug.isValid(value) == valid)
+    }
+
+    @Test func inventoryReferencesAndDuplicates() {
+        let inventory = Inventory(
+            orgs: [Organisation(id: OrgID("a"), name: "A", kind: .department), Organisation(id: OrgID("a"), name: "A again", kind: .vendor)],
+            systems: [ProtectedSystem(id: SystemID("s"), name: "S", ownerOrgID: OrgID("missing"))],
+            sources: [Self.source(), Self.source()])
+        let paths = inventory.issues().map(\.path)
+        #expect(paths.contains("orgs[1].id"))
+        #expect(paths.contains("systems[0].owner_org"))
+        #expect(paths.contains("sources[1].name"))
+        #expect(paths.contains("sources[0].system"))
+    }
+}
+
+@Suite("Authorisation decisions")
+struct AuthorizationTests {
+    static let a = OrgID("a"), b = OrgID("b")
+    static let custodian = Principal(userID: UserID(), name: "c", role: .custodian, orgIDs: [a])
+
+    @Test("who may do what to a source held by org a on a system of org b", arguments: Role.allCases)
+    func sources(_ role: Role) {
+        let principal = Principal(userID: UserID(), name: "p", role: role, orgIDs: role == .custodian ? [Self.a] : [])
+        for action in InventoryAction.allCases {
+            let expected: Bool = switch role {
+            case .admin, .custodian: true
+            case .csirt, .auditor: action == .read
+            }
+            #expect(principal.may(action, sourceHeldBy: Self.a, systemOwner: Self.b) == expected, "\(role) \(action)")
+        }
+        #expect(!Self.custodian.may(.read, sourceHeldBy: Self.b, systemOwner: Self.b))
+    }
+
+    @Test func onlyAdminsManageOrganisations() {
+        #expect(Principal.system().may(.create, org: Self.b))
+        #expect(Self.custodian.may(.read, org: Self.a))
+        #expect(!Self.custodian.may(.update, org: Self.a))
+        #expect(!Self.custodian.may(.read, org: Self.b))
+        #expect(!Principal(userID: UserID(), name: "x", role: .csirt, orgIDs: []).may(.update, org: Self.a))
+    }
+}
