@@ -41,6 +41,7 @@ public func buildRouter(
 ) throws -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ProblemMiddleware(logger: logger))
+    router.add(middleware: ETagHeaderMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))
     router.add(middleware: AuthenticationMiddleware(authenticator: IdentityStore(database: database)))
     let api = LogAtlasAPI(inventory: PostgresInventoryRepository(database: database),

@@ -86,3 +86,14 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await RequestPrincipal.$current.withValue(principal) { try await next(request, context) }
     }
 }
+
+/// The OpenAPI runtime percent-encodes header values (`"3"` becomes `%223%22`); an ETag must carry its quotes.
+struct ETagHeaderMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if let etag = response.headers[.eTag], etag.contains("%"), let decoded = etag.removingPercentEncoding {
+            response.headers[.eTag] = decoded
+        }
+        return response
+    }
+}
