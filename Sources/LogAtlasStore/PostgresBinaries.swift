@@ -7,11 +7,12 @@ struct PostgresBinaries {
     func path(_ tool: String) -> String { folder.appendingPathComponent(tool).path }
 
     /// Looks on PATH first, then under /usr/lib/postgresql/<newest>/bin.
-    static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PostgresBinaries {
+    static func locate(environment: [String: String] = ProcessInfo.processInfo.environment,
+                       libraryRoot: String = "/usr/lib/postgresql") throws -> PostgresBinaries {
         let fileManager = FileManager.default
         var candidates = (environment["PATH"] ?? "").split(separator: ":").map { URL(fileURLWithPath: String($0)) }
-        let versions = (try? fileManager.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
-        candidates += versions.compactMap(Int.init).sorted(by: >).map { URL(fileURLWithPath: "/usr/lib/postgresql/\($0)/bin") }
+        let versions = (try? fileManager.contentsOfDirectory(atPath: libraryRoot)) ?? []
+        candidates += versions.compactMap(Int.init).sorted(by: >).map { URL(fileURLWithPath: "\(libraryRoot)/\($0)/bin") }
         for folder in candidates where
             fileManager.isExecutableFile(atPath: folder.appendingPathComponent("initdb").path)
             && fileManager.isExecutableFile(atPath: folder.appendingPathComponent("postgres").path) {

@@ -32,6 +32,17 @@ public actor TestCluster {
         return try makeConfiguration!(name)
     }
 
+    /// Client settings for a new, empty database (no migrations applied).
+    public func emptyDatabase() async throws -> PostgresClient.Configuration {
+        try await prepare()
+        counter += 1
+        let name = "e_\(getpid())_\(counter)"
+        try await withRunningClient(admin!) { client in
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        }
+        return try makeConfiguration!(name)
+    }
+
     private var preparation: Task<Void, any Error>?
 
     /// Prepares once; concurrent callers wait for the same preparation (the actor is re-entrant across awaits).
