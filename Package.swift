@@ -16,7 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
-        // YAML for inventory-as-code files.
+        // YAML for inventory-as-code files (its libyaml, CYaml, is read event by event for large files).
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // CLI parsing.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -11,7 +11,6 @@ have_postgres() {
 missing=()
 have_postgres || missing+=(postgresql)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
-command -v pgbench >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || missing+=(postgresql-contrib)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

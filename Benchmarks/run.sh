@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# LogAtlas benchmarks on a release build. Reproduce with `make bench` (or Benchmarks/run.sh after
+# `swift build -c release`). Environment: SOURCES (default 100000), CLIENTS (32), SECONDS_PER_RUN (15).
+#   1. apply of a synthetic inventory of SOURCES sources: wall time and peak RSS of `logatlas apply`;
+#   2. GET /v1/sources/{id} at CLIENTS concurrent connections (wrk), next to `pgbench -S` at the same
+#      concurrency against the same PostgreSQL cluster, in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SOURCES=${SOURCES:-100000}
+CLIENTS=${CLIENTS:-32}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-15}
+BIN=.build/release/logatlas
+PORT=${PORT:-18080}
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1)")
+
+work=$(mktemp -d /tmp/lab.XXXX)
+db=$work/db
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill -INT "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ)"
+$BIN bench generate --sources "$SOURCES" --out "$work/inventory.yaml"
+ls -l "$work/inventory.yaml" | awk '{printf "inventory file: %.1f MB\n", $5/1048576}'
+
+# The server owns the embedded cluster; the CLI commands below attach to it.
+$BIN serve --data-dir "$db" --port "$PORT" > "$work/serve.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+
+echo "== apply of $SOURCES sources (first run: everything created)"
+/usr/bin/time -f "wall %e s, peak RSS %M KB" $BIN apply -f "$work/inventory.yaml" --data-dir "$db" 2>&1 | grep -E "^(sources|wall)"
+echo "== apply again (nothing changes)"
+/usr/bin/time -f "wall %e s, peak RSS %M KB" $BIN apply -f "$work/inventory.yaml" --data-dir "$db" 2>&1 | grep -E "^(sources|wall)"
+
+$BIN user add bench --role csirt --data-dir "$db" >/dev/null
+token=$($BIN token create --user bench --expires 1d --data-dir "$db" 2>/dev/null)
+"$PGBIN/psql" -h "$db" -U logatlas -d logatlas -Atc "SELECT id FROM log_sources ORDER BY random() LIMIT 5000" > "$work/ids.txt"
+"$PGBIN/createdb" -h "$db" -U logatlas pgbench
+"$PGBIN/pgbench" -h "$db" -U logatlas -i -s 10 -q pgbench >/dev/null 2>&1
+
+echo "== GET /v1/sources/{id}, $CLIENTS connections, ${SECONDS_PER_RUN}s (wrk, 2 threads)"
+wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" --latency -s Benchmarks/get-source.lua "http://127.0.0.1:$PORT" -- "$work/ids.txt" "$token" \
+  | grep -E "Requests/sec|Latency|99%|50%|non2xx"
+echo "== pgbench -S, $CLIENTS clients, ${SECONDS_PER_RUN}s, same cluster"
+"$PGBIN/pgbench" -h "$db" -U logatlas -S -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" pgbench 2>/dev/null | grep -E "^tps|latency average"
