@@ -45,7 +45,7 @@ public struct TestWorld: Sendable {
 }
 
 /// Runs `body` against a fresh database loaded with `Fixtures.inventory()` and the fixture users.
-public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, clock: @escaping @Sendable () -> Date = Date.init,
+public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, tokenCacheLifetime: Duration = .zero, clock: @escaping @Sendable () -> Date = Date.init,
                         _ body: @escaping @Sendable (TestWorld) async throws -> Void) async throws {
     try await withTestDatabase { database in
         try await PostgresInventoryRepository(database: database)
@@ -56,7 +56,7 @@ public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, clock: @escaping @Send
             try await identity.addUser(named: principal.name, role: principal.role, orgs: principal.orgIDs.sorted(), actor: "test")
             tokens[principal.name] = try await identity.createToken(for: principal.name, lifetime: .seconds(3600), actor: "test").secret
         }
-        let router = try buildRouter(configuration: ServerConfiguration(bodyLimit: bodyLimit), database: database,
+        let router = try buildRouter(configuration: ServerConfiguration(bodyLimit: bodyLimit, tokenCacheLifetime: tokenCacheLifetime), database: database,
                                      logger: Logger(label: "test-app"), clock: clock)
         let app = Application(router: router)
         let finalTokens = tokens

@@ -20,6 +20,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (env: LOGATLAS_BODY_LIMIT).")
     var bodyLimit: Int = Environment.value("LOGATLAS_BODY_LIMIT").flatMap(Int.init) ?? 5 * 1024 * 1024
 
+    @Option(help: "Seconds a resolved token is cached; a revoked token keeps working at most this long (env: LOGATLAS_TOKEN_CACHE_SECONDS).")
+    var tokenCacheSeconds: Int = Environment.value("LOGATLAS_TOKEN_CACHE_SECONDS").flatMap(Int.init) ?? 5
+
     @Flag(help: "Load the demo inventory when the database is empty, and print fresh demo tokens (env: LOGATLAS_DEMO=1).")
     var demo: Bool = Environment.value("LOGATLAS_DEMO") == "1"
 
@@ -38,7 +41,7 @@ struct Serve: AsyncParsableCommand {
             var services: [any Service] = []
             if let cluster = session.cluster { services.append(EmbeddedPostgresService(cluster: cluster)) }
             services.append(client)
-            let app = try buildApplication(configuration: ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit),
+            let app = try buildApplication(configuration: ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds)),
                                            database: Database(client: client, logger: logger), services: services, logger: logger)
             logger.info("LogAtlas listening on http://\(host):\(port)")
             try await app.runService()

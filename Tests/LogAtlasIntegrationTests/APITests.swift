@@ -157,6 +157,16 @@ struct APITests {
         }
     }
 
+    @Test func tokenLookupsAreCachedBriefly() async throws {
+        try await withTestApp(tokenCacheLifetime: .seconds(2)) { world in
+            #expect(try await world.send(.get, "/v1/me", as: "cyd").status == 200)
+            try await IdentityStore(database: world.database).revokeToken(String(world.tokens["cyd"]!.prefix(10)), actor: "test")
+            #expect(try await world.send(.get, "/v1/me", as: "cyd").status == 200)  // still cached
+            try await Task.sleep(for: .milliseconds(2_100))
+            #expect(try await world.send(.get, "/v1/me", as: "cyd").status == 401)
+        }
+    }
+
     @Test func revokedAndExpiredTokensAreRefused() async throws {
         try await withTestApp { world in
             #expect(try await world.send(.get, "/v1/me", as: "cyd").json["role"] as? String == "csirt")
