@@ -25,39 +25,36 @@ public struct InventoryDiff: Sendable, Hashable {
 
     /// Compares `desired` with `current`. Without `prune`, objects missing from `desired` are kept.
     public init(from current: Inventory, to desired: Inventory, prune: Bool) {
-        let currentOrgs = Dictionary(current.orgs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        for org in desired.orgs {
-            if let existing = currentOrgs[org.id] {
-                if existing.declaresSame(as: org) { orgs.unchanged.append(org.id) } else { orgs.updated.append(org.id); orgsToWrite.append(org) }
-            } else {
-                orgs.created.append(org.id); orgsToWrite.append(org)
-            }
+        (orgs, orgsToWrite) = Self.classify(current.orgs, desired.orgs, prune: prune, key: \.id) { $0.declaresSame(as: $1) }
+        (systems, systemsToWrite) = Self.classify(current.systems, desired.systems, prune: prune, key: \.id) { $0.declaresSame(as: $1) }
+        // A source that is kept keeps the identity it has in the database.
+        let currentIDs = Dictionary(current.sources.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let desiredSources = desired.sources.map { source -> LogSource in
+            var source = source
+            if let id = currentIDs[source.key] { source.id = id }
+            return source
         }
-        let currentSystems = Dictionary(current.systems.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        for system in desired.systems {
-            if let existing = currentSystems[system.id] {
-                if existing.declaresSame(as: system) { systems.unchanged.append(system.id) } else { systems.updated.append(system.id); systemsToWrite.append(system) }
-            } else {
-                systems.created.append(system.id); systemsToWrite.append(system)
-            }
-        }
-        let currentSources = Dictionary(current.sources.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        for var source in desired.sources {
-            if let existing = currentSources[source.key] {
-                source.id = existing.id
-                if existing.declaresSame(as: source) { sources.unchanged.append(source.key) } else { sources.updated.append(source.key); sourcesToWrite.append(source) }
-            } else {
-                sources.created.append(source.key); sourcesToWrite.append(source)
+        (sources, sourcesToWrite) = Self.classify(current.sources, desiredSources, prune: prune, key: \.key) { $0.declaresSame(as: $1) }
+    }
+
+    /// Sorts each desired object into created, updated or unchanged, and (with `prune`) each current one missing from `desired` into deleted.
+    static func classify<Object, Key>(_ current: [Object], _ desired: [Object], prune: Bool, key: (Object) -> Key,
+                                      same: (Object, Object) -> Bool) -> (Changes<Key>, [Object]) {
+        let existing = Dictionary(current.map { (key($0), $0) }, uniquingKeysWith: { first, _ in first })
+        var changes = Changes<Key>(), toWrite: [Object] = []
+        for object in desired {
+            switch existing[key(object)] {
+            case .some(let old) where same(old, object): changes.unchanged.append(key(object))
+            case .some: changes.updated.append(key(object)); toWrite.append(object)
+            case .none: changes.created.append(key(object)); toWrite.append(object)
             }
         }
         if prune {
-            let desiredOrgs = Set(desired.orgs.map(\.id)), desiredSystems = Set(desired.systems.map(\.id))
-            let desiredSources = Set(desired.sources.map(\.key))
-            orgs.deleted = current.orgs.map(\.id).filter { !desiredOrgs.contains($0) }
-            systems.deleted = current.systems.map(\.id).filter { !desiredSystems.contains($0) }
-            sources.deleted = current.sources.map(\.key).filter { !desiredSources.contains($0) }
+            let wanted = Set(desired.map(key))
+            changes.deleted = current.map(key).filter { !wanted.contains($0) }
         }
-        orgs.sort(); systems.sort(); sources.sort()
+        changes.sort()
+        return (changes, toWrite)
     }
 
     /// IDs of current sources that pruning deletes.
