@@ -38,8 +38,8 @@ public struct UserID: RawRepresentable, Hashable, Sendable, Codable, CustomStrin
 public enum Slug {
     /// Whether `value` is a lower-case slug of 1–63 characters: letters, digits and dashes.
     public static func isValid(_ value: String) -> Bool {
-        guard let first = value.unicodeScalars.first, (1...63).contains(value.unicodeScalars.count) else { return false }
-        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789-")
-        return first != "-" && value.unicodeScalars.allSatisfy { allowed.contains($0) }
+        let bytes = value.utf8
+        guard let first = bytes.first, first != UInt8(ascii: "-"), (1...63).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
     }
 }

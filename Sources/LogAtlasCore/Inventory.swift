@@ -12,10 +12,17 @@ public struct Inventory: Sendable, Hashable {
 
     /// Issues of every object, plus broken references and duplicate keys within the document.
     public func issues() -> [ValidationIssue] {
+        orgs.enumerated().flatMap { Validation.issues(in: $1, path: "orgs[\($0)]") }
+            + systems.enumerated().flatMap { Validation.issues(in: $1, path: "systems[\($0)]") }
+            + sources.enumerated().flatMap { Validation.issues(in: $1, path: "sources[\($0)]") }
+            + referenceIssues()
+    }
+
+    /// Broken references between objects and duplicate keys, without validating each object.
+    public func referenceIssues() -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         var orgIDs = Set<OrgID>(), systemIDs = Set<SystemID>(), sourceKeys = Set<SourceKey>()
         for (index, org) in orgs.enumerated() {
-            issues += Validation.issues(in: org, path: "orgs[\(index)]")
             if !orgIDs.insert(org.id).inserted { issues.append(.init(path: "orgs[\(index)].id", message: "duplicate organisation '\(org.id)'")) }
         }
         for (index, org) in orgs.enumerated() {
@@ -24,12 +31,10 @@ public struct Inventory: Sendable, Hashable {
             }
         }
         for (index, system) in systems.enumerated() {
-            issues += Validation.issues(in: system, path: "systems[\(index)]")
             if !systemIDs.insert(system.id).inserted { issues.append(.init(path: "systems[\(index)].id", message: "duplicate system '\(system.id)'")) }
             if !orgIDs.contains(system.ownerOrgID) { issues.append(.init(path: "systems[\(index)].owner_org", message: "unknown organisation '\(system.ownerOrgID)'")) }
         }
         for (index, source) in sources.enumerated() {
-            issues += Validation.issues(in: source, path: "sources[\(index)]")
             if !sourceKeys.insert(source.key).inserted { issues.append(.init(path: "sources[\(index)].name", message: "duplicate source '\(source.name)' on system '\(source.systemID)'")) }
             if !systemIDs.contains(source.systemID) { issues.append(.init(path: "sources[\(index)].system", message: "unknown system '\(source.systemID)'")) }
             if !orgIDs.contains(source.custodianOrgID) { issues.append(.init(path: "sources[\(index)].custodian_org", message: "unknown organisation '\(source.custodianOrgID)'")) }

@@ -88,15 +88,17 @@ public enum Validation {
     }
 
     static func textIssues(_ value: String, path: String) -> [ValidationIssue] {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.isEmpty { return [.init(path: path, message: "must not be empty")] }
+        if value.allSatisfy(\.isWhitespace) { return [.init(path: path, message: "must not be empty")] }
         if value.count > 200 { return [.init(path: path, message: "at most 200 characters")] }
         return []
     }
 
     static func isFieldName(_ value: String) -> Bool {
-        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789_.")
-        return !value.isEmpty && value.count <= 64 && value.unicodeScalars.allSatisfy { allowed.contains($0) }
+        let bytes = value.utf8
+        return !bytes.isEmpty && bytes.count <= 64 && bytes.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+        }
     }
 
     static func join(_ base: String, _ field: String) -> String { base.isEmpty ? field : "\(base).\(field)" }

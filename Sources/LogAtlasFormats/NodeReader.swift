@@ -2,63 +2,71 @@ import Foundation
 import LogAtlasCore
 
 /// Walks YAML nodes into inventory values, collecting problems with their positions instead of stopping.
-/// Positions are kept only while an item is being read, plus the top-level fields of every item, which is
-/// what the whole-document checks (references, duplicates) need to point at.
+/// Positions are looked up only when there is a problem: inside the item being read by walking its node,
+/// and across the document through the marks of every item's key fields (what reference checks point at).
 struct NodeReader {
     private(set) var problems: [FormatProblem] = []
-    /// Marks within the item being read, by path.
-    private var marks: [String: YAMLMark] = [:]
-    /// For every item of `orgs`, `systems` and `sources`: its mark and those of its top-level fields.
+    private(set) var inventory = Inventory()
+    /// For every item of `orgs`, `systems` and `sources`: where it is and where its key fields are.
     private var itemMarks: [String: [ItemMarks]] = [:]
+    /// The item being read, to locate problems found in it.
+    private var current: (path: String, node: YAMLNode)?
 
     struct ItemMarks {
         var item: YAMLMark
-        var fields: [(String, YAMLMark)]
+        var keys: [(field: String, mark: YAMLMark)]
     }
 
-    private(set) var inventory = Inventory()
+    static let topFields: Set<String> = ["orgs", "systems", "sources"]
+    static let orgFields: Set<String> = ["id", "name", "kind", "parent", "contacts", "escalation_contact"]
+    static let systemFields: Set<String> = ["id", "name", "owner_org", "criticality", "internet_facing", "tags", "description"]
+    static let sourceFields: Set<String> = ["system", "name", "log_type", "product", "format", "custodian_org", "retention_tiers",
+                                            "access_procedure", "fields", "clock", "volume_gb_per_day", "notes"]
+    static let tierFields: Set<String> = ["medium", "days", "searchable", "retrieval_hours"]
+    static let accessFields: Set<String> = ["contact", "approvals", "steps", "lead_time_hours", "delivery"]
+    static let clockFields: Set<String> = ["ntp_synced", "timezone"]
+    /// The fields whole-document checks refer to.
+    static let keyFields: [String] = ["id", "name", "parent", "owner_org", "system", "custodian_org"]
 
     /// Reads one item of a top-level list as soon as the stream has composed it, and validates it.
     mutating func read(list: String, index: Int, node: YAMLNode) {
+        guard Self.topFields.contains(list) else { return }  // an unknown top-level key, reported by `top`
         let path = "\(list)[\(index)]"
-        marks = [:]
-        record(node, path)
-        itemMarks[list, default: []].append(ItemMarks(item: node.mark, fields: (node.mapping ?? []).compactMap { pair in
-            pair.key.string.map { ($0, pair.value.mark) }
+        current = (path, node)
+        defer { current = nil }
+        let pairs = node.mapping ?? []
+        itemMarks[list, default: []].append(ItemMarks(item: node.mark, keys: Self.keyFields.compactMap { field in
+            pairs.first { $0.key.string == field }.map { (field, $0.value.mark) }
         }))
         let before = problems.count
         switch list {
         case "orgs":
-            if let org = org(node, path: path) {
-                inventory.orgs.append(org)
-                if problems.count == before { report(issues: Validation.issues(in: org, path: path)) }
-            }
+            guard let org = org(node, path: path) else { return }
+            inventory.orgs.append(org)
+            if problems.count == before { report(issues: Validation.issues(in: org, path: path)) }
         case "systems":
-            if let system = system(node, path: path) {
-                inventory.systems.append(system)
-                if problems.count == before { report(issues: Validation.issues(in: system, path: path)) }
-            }
-        case "sources":
-            if let source = source(node, path: path) {
-                inventory.sources.append(source)
-                if problems.count == before { report(issues: Validation.issues(in: source, path: path)) }
-            }
+            guard let system = system(node, path: path) else { return }
+            inventory.systems.append(system)
+            if problems.count == before { report(issues: Validation.issues(in: system, path: path)) }
         default:
-            break  // an unknown top-level key, reported by `top`
+            guard let source = source(node, path: path) else { return }
+            inventory.sources.append(source)
+            if problems.count == before { report(issues: Validation.issues(in: source, path: path)) }
         }
-        marks = [:]
     }
 
-    /// Checks the top-level mapping (streamed lists arrive empty here).
+    /// Checks the top-level mapping (the streamed lists arrive empty here).
     mutating func top(_ root: YAMLNode?) {
-        guard let root else { return }
-        _ = fields(root, path: "", allowed: ["orgs", "systems", "sources"])
+        guard let root, let top = fields(root, path: "", allowed: Self.topFields) else { return }
+        for key in Self.topFields.sorted() {
+            if let value = top[key], value.sequence == nil, !value.isNull { report(value, path: key, "expected a list") }
+        }
     }
 
-    /// Whole-document checks: references between objects and duplicate keys.
+    /// Whole-document checks: references between objects and duplicate keys (each object was validated on reading).
     mutating func checkReferences() {
         guard problems.isEmpty else { return }
-        report(issues: inventory.issues())
+        report(issues: inventory.referenceIssues())
     }
 
     mutating func report(issues: [ValidationIssue]) {
@@ -68,32 +76,10 @@ struct NodeReader {
         }
     }
 
-    /// The position recorded for `path`, or its nearest recorded parent.
-    func mark(for path: String) -> (line: Int, column: Int) {
-        var candidate = path
-        while !candidate.isEmpty {
-            if let mark = marks[candidate] { return (mark.line, mark.column) }
-            if let mark = itemMark(candidate) { return (mark.line, mark.column) }
-            guard let cut = candidate.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
-            candidate = String(candidate[..<cut])
-        }
-        return (1, 1)
-    }
-
-    /// `sources[12].system` → the mark of that field of item 12; `sources[12]` → the item.
-    private func itemMark(_ path: String) -> YAMLMark? {
-        guard let open = path.firstIndex(of: "["), let close = path.firstIndex(of: "]"),
-              let index = Int(path[path.index(after: open)..<close]),
-              let items = itemMarks[String(path[..<open])], index < items.count else { return nil }
-        let rest = path[path.index(after: close)...]
-        if rest.isEmpty { return items[index].item }
-        guard rest.hasPrefix("."), !rest.dropFirst().contains(where: { $0 == "." || $0 == "[" }) else { return nil }
-        let field = String(rest.dropFirst())
-        return items[index].fields.first { $0.0 == field }?.1
-    }
+    // MARK: Objects
 
     mutating func org(_ node: YAMLNode, path: String) -> Organisation? {
-        guard let map = fields(node, path: path, allowed: ["id", "name", "kind", "parent", "contacts", "escalation_contact"]) else { return nil }
+        guard let map = fields(node, path: path, allowed: Self.orgFields) else { return nil }
         let id = string(map, "id", path), name = string(map, "name", path)
         let kind = enumeration(map, "kind", path, OrgKind.self)
         guard let id, let name, let kind else { return nil }
@@ -102,7 +88,7 @@ struct NodeReader {
     }
 
     mutating func system(_ node: YAMLNode, path: String) -> ProtectedSystem? {
-        guard let map = fields(node, path: path, allowed: ["id", "name", "owner_org", "criticality", "internet_facing", "tags", "description"]) else { return nil }
+        guard let map = fields(node, path: path, allowed: Self.systemFields) else { return nil }
         let id = string(map, "id", path), name = string(map, "name", path), owner = string(map, "owner_org", path)
         let criticality = map["criticality"] == nil ? .medium : enumeration(map, "criticality", path, Criticality.self)
         guard let id, let name, let owner, let criticality else { return nil }
@@ -112,14 +98,12 @@ struct NodeReader {
     }
 
     mutating func source(_ node: YAMLNode, path: String) -> LogSource? {
-        let allowed: Set = ["system", "name", "log_type", "product", "format", "custodian_org", "retention_tiers",
-                            "access_procedure", "fields", "clock", "volume_gb_per_day", "notes"]
-        guard let map = fields(node, path: path, allowed: allowed) else { return nil }
+        guard let map = fields(node, path: path, allowed: Self.sourceFields) else { return nil }
         let system = string(map, "system", path), name = string(map, "name", path)
         let logType = string(map, "log_type", path), custodian = string(map, "custodian_org", path)
-        let tiers = list(map["retention_tiers"], path: "\(path).retention_tiers") { reader, node, path in reader.tier(node, path: path) }
+        let tiers = list(map["retention_tiers"], path, "retention_tiers") { reader, node, path in reader.tier(node, path: path) }
         var clock = Clock()
-        if let clockNode = map["clock"], let clockMap = fields(clockNode, path: "\(path).clock", allowed: ["ntp_synced", "timezone"]) {
+        if let clockNode = map["clock"], let clockMap = fields(clockNode, path: "\(path).clock", allowed: Self.clockFields) {
             clock = Clock(isNTPSynced: bool(clockMap, "ntp_synced", "\(path).clock") ?? false,
                           timezone: string(clockMap, "timezone", "\(path).clock", required: false))
         }
@@ -132,11 +116,11 @@ struct NodeReader {
     }
 
     mutating func tier(_ node: YAMLNode, path: String) -> RetentionTier? {
-        guard let map = fields(node, path: path, allowed: ["medium", "days", "searchable", "retrieval_hours"]) else { return nil }
+        guard let map = fields(node, path: path, allowed: Self.tierFields) else { return nil }
         guard let mediumCode = string(map, "medium", path), let days = integer(map, "days", path) else { return nil }
         switch Validation.medium(mediumCode, path: "\(path).medium") {
         case .failure(let issue):
-            report(map["medium"]!, path: issue.path, issue.message)
+            report(map["medium"], path: issue.path, issue.message)
             return nil
         case .success(let medium):
             return RetentionTier(medium: medium, days: days, isSearchable: bool(map, "searchable", path) ?? medium.isSearchableByDefault,
@@ -145,7 +129,7 @@ struct NodeReader {
     }
 
     mutating func accessProcedure(_ node: YAMLNode, path: String) -> AccessProcedure? {
-        guard let map = fields(node, path: path, allowed: ["contact", "approvals", "steps", "lead_time_hours", "delivery"]) else { return nil }
+        guard let map = fields(node, path: path, allowed: Self.accessFields) else { return nil }
         return AccessProcedure(contact: string(map, "contact", path, required: false), approvals: strings(map, "approvals", path),
                                steps: string(map, "steps", path, required: false), leadTimeHours: number(map, "lead_time_hours", path),
                                delivery: map["delivery"] == nil ? nil : enumeration(map, "delivery", path, DeliveryMethod.self))
@@ -153,115 +137,142 @@ struct NodeReader {
 
     // MARK: Primitive readers
 
-    /// A mapping's entries by key, reporting keys that are not `allowed` (typos must not pass silently).
-    mutating func fields(_ node: YAMLNode, path: String, allowed: Set<String>) -> [String: YAMLNode]? {
-        record(node, path)
-        guard let mapping = node.mapping else {
+    /// The entries of a mapping, looked up by key; keys that are not `allowed` or appear twice are reported.
+    struct Fields {
+        let node: YAMLNode
+        let pairs: [(key: YAMLNode, value: YAMLNode)]
+        subscript(key: String) -> YAMLNode? { pairs.first { $0.key.string == key }?.value }
+    }
+
+    mutating func fields(_ node: YAMLNode, path: String, allowed: Set<String>) -> Fields? {
+        guard let pairs = node.mapping else {
             report(node, path: path, "expected a mapping of fields")
             return nil
         }
-        var result: [String: YAMLNode] = [:]
-        for (keyNode, value) in mapping {
-            let key = keyNode.string ?? ""
-            let fieldPath = path.isEmpty ? key : "\(path).\(key)"
-            guard result[key] == nil else {
-                report(keyNode, path: fieldPath, "duplicate key '\(key)'")
-                continue
+        for (index, pair) in pairs.enumerated() {
+            let key = pair.key.string ?? ""
+            if !allowed.contains(key) {
+                report(pair.key, path: join(path, key), Validation.unknownMessage("field", key, allowed.sorted()))
+            } else if pairs[..<index].contains(where: { $0.key.string == key }) {
+                report(pair.key, path: join(path, key), "duplicate key '\(key)'")
             }
-            guard allowed.contains(key) else {
-                report(keyNode, path: fieldPath, Validation.unknownMessage("field", key, allowed.sorted()))
-                continue
-            }
-            record(value, fieldPath)
-            result[key] = value
+        }
+        return Fields(node: node, pairs: pairs)
+    }
+
+    mutating func list<T>(_ node: YAMLNode?, _ path: String, _ key: String, _ element: (inout NodeReader, YAMLNode, String) -> T?) -> [T] {
+        guard let node, !node.isNull else { return [] }
+        guard let sequence = node.sequence else {
+            report(node, path: join(path, key), "expected a list")
+            return []
+        }
+        var result: [T] = []
+        result.reserveCapacity(sequence.count)
+        for (index, item) in sequence.enumerated() {
+            if let value = element(&self, item, "\(join(path, key))[\(index)]") { result.append(value) }
         }
         return result
     }
 
-    mutating func list<T>(_ node: YAMLNode?, path: String, _ element: (inout NodeReader, YAMLNode, String) -> T?) -> [T] {
-        guard let node else { return [] }
-        if node.isNull { return [] }
-        guard let sequence = node.sequence else {
-            report(node, path: path, "expected a list")
-            return []
-        }
-        return sequence.enumerated().compactMap { index, item in
-            let itemPath = "\(path)[\(index)]"
-            record(item, itemPath)
-            return element(&self, item, itemPath)
-        }
-    }
-
-    mutating func string(_ map: [String: YAMLNode], _ key: String, _ path: String, required: Bool = true) -> String? {
-        let fieldPath = path.isEmpty ? key : "\(path).\(key)"
+    mutating func string(_ map: Fields, _ key: String, _ path: String, required: Bool = true) -> String? {
         guard let node = map[key], !node.isNull else {
-            if required { report(map.values.first, path: fieldPath, "missing required field '\(key)'", at: path) }
+            if required { report(map.node, path: join(path, key), "missing required field '\(key)'") }
             return nil
         }
         guard let value = node.string else {
-            report(node, path: fieldPath, "expected text")
+            report(node, path: join(path, key), "expected text")
             return nil
         }
         return value
     }
 
-    mutating func strings(_ map: [String: YAMLNode], _ key: String, _ path: String) -> [String] {
-        let fieldPath = path.isEmpty ? key : "\(path).\(key)"
-        return list(map[key], path: fieldPath) { reader, node, itemPath in
+    mutating func strings(_ map: Fields, _ key: String, _ path: String) -> [String] {
+        list(map[key], path, key) { reader, node, itemPath in
             guard let value = node.string else { reader.report(node, path: itemPath, "expected text"); return nil }
             return value
         }
     }
 
-    mutating func integer(_ map: [String: YAMLNode], _ key: String, _ path: String) -> Int? {
+    mutating func integer(_ map: Fields, _ key: String, _ path: String) -> Int? {
         guard let node = map[key] else {
-            report(nil, path: "\(path).\(key)", "missing required field '\(key)'", at: path)
+            report(map.node, path: join(path, key), "missing required field '\(key)'")
             return nil
         }
         guard let value = node.int else {
-            report(node, path: "\(path).\(key)", "expected a whole number, got '\(node.string ?? "")'")
+            report(node, path: join(path, key), "expected a whole number, got '\(node.string ?? "")'")
             return nil
         }
         return value
     }
 
-    mutating func number(_ map: [String: YAMLNode], _ key: String, _ path: String) -> Double? {
+    mutating func number(_ map: Fields, _ key: String, _ path: String) -> Double? {
         guard let node = map[key], !node.isNull else { return nil }
         guard let value = node.double else {
-            report(node, path: "\(path).\(key)", "expected a number, got '\(node.string ?? "")'")
+            report(node, path: join(path, key), "expected a number, got '\(node.string ?? "")'")
             return nil
         }
         return value
     }
 
-    mutating func bool(_ map: [String: YAMLNode], _ key: String, _ path: String) -> Bool? {
+    mutating func bool(_ map: Fields, _ key: String, _ path: String) -> Bool? {
         guard let node = map[key], !node.isNull else { return nil }
         guard let value = node.bool else {
-            report(node, path: "\(path).\(key)", "expected true or false, got '\(node.string ?? "")'")
+            report(node, path: join(path, key), "expected true or false, got '\(node.string ?? "")'")
             return nil
         }
         return value
     }
 
-    mutating func enumeration<E: RawRepresentable & CaseIterable>(_ map: [String: YAMLNode], _ key: String, _ path: String, _ type: E.Type) -> E?
+    mutating func enumeration<E: RawRepresentable & CaseIterable>(_ map: Fields, _ key: String, _ path: String, _ type: E.Type) -> E?
     where E.RawValue == String {
         guard let raw = string(map, key, path) else { return nil }
         if let value = E(rawValue: raw) { return value }
-        report(map[key], path: "\(path).\(key)", Validation.unknownMessage(key.replacingOccurrences(of: "_", with: " "), raw, E.allCases.map(\.rawValue)))
+        report(map[key], path: join(path, key), Validation.unknownMessage(key.replacingOccurrences(of: "_", with: " "), raw, E.allCases.map(\.rawValue)))
         return nil
     }
 
+    func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
     // MARK: Problems and positions
 
-    mutating func record(_ node: YAMLNode, _ path: String) {
-        if marks[path] == nil { marks[path] = node.mark }
+    /// Records a problem at `node`, or where `path` points when there is no node.
+    mutating func report(_ node: YAMLNode?, path: String, _ message: String) {
+        let place = node.map { (line: $0.mark.line, column: $0.mark.column) } ?? mark(for: path)
+        problems.append(FormatProblem(line: place.line, column: place.column, path: path, message: message))
     }
 
-    /// Records a problem at `node`, or at the mark of `parentPath` when the node is missing.
-    mutating func report(_ node: YAMLNode?, path: String, _ message: String, at parentPath: String? = nil) {
-        var position = node.map { (line: $0.mark.line, column: $0.mark.column) }
-        if let parentPath { position = self.mark(for: parentPath) }
-        let place = position ?? self.mark(for: path)
-        problems.append(FormatProblem(line: place.line, column: place.column, path: path, message: message))
+    /// Where `path` is: inside the item being read, or a key field of any item read so far.
+    func mark(for path: String) -> (line: Int, column: Int) {
+        if let current, path.hasPrefix(current.path) {
+            let mark = Self.walk(current.node, String(path.dropFirst(current.path.count)))
+            return (mark.line, mark.column)
+        }
+        guard let open = path.firstIndex(of: "["), let close = path.firstIndex(of: "]"),
+              let index = Int(path[path.index(after: open)..<close]),
+              let items = itemMarks[String(path[..<open])], index < items.count else { return (1, 1) }
+        let field = path[path.index(after: close)...].dropFirst()
+        let mark = items[index].keys.first { $0.field == field }?.mark ?? items[index].item
+        return (mark.line, mark.column)
+    }
+
+    /// Follows `.key` and `[index]` steps from `node`, as far as they exist.
+    static func walk(_ node: YAMLNode, _ relativePath: String) -> YAMLMark {
+        var node = node
+        var rest = Substring(relativePath)
+        while !rest.isEmpty {
+            if rest.hasPrefix("["), let close = rest.firstIndex(of: "]"), let index = Int(rest[rest.index(after: rest.startIndex)..<close]),
+               let items = node.sequence, index < items.count {
+                node = items[index]
+                rest = rest[rest.index(after: close)...]
+            } else if rest.hasPrefix(".") {
+                let key = rest.dropFirst().prefix { $0 != "." && $0 != "[" }
+                guard let value = node.mapping?.first(where: { $0.key.string == String(key) })?.value else { break }
+                node = value
+                rest = rest.dropFirst(1 + key.count)
+            } else {
+                break
+            }
+        }
+        return node.mark
     }
 }

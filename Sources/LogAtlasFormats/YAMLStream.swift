@@ -61,14 +61,15 @@ struct YAMLStream {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw YAMLSyntaxError(message: "out of memory", mark: YAMLMark(line: 1, column: 1)) }
         defer { yaml_parser_delete(&parser) }
-        let bytes = Array(text.utf8)
-        return try bytes.withUnsafeBufferPointer { buffer in
+        var text = text
+        text.makeContiguousUTF8()
+        return try text.utf8.withContiguousStorageIfAvailable { buffer in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             return try withoutActuallyEscaping(item) { item in
                 var composer = Composer(parser: &parser, item: item)
                 return try composer.document()
             }
-        }
+        }!
     }
 
     private struct Composer {

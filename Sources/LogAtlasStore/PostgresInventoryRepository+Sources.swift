@@ -115,8 +115,19 @@ extension PostgresInventoryRepository {
         throw InventoryError.invalid([ValidationIssue(path: "custodian_org", message: "unknown organisation '\(source.custodianOrgID)'")])
     }
 
+    /// Rows per INSERT: large enough to be set-based, small enough that the JSON parameter stays a few MB.
+    static let batchSize = 10_000
+
     func writeSources(_ sources: [LogSource], upsert: Bool, on connection: PostgresConnection) async throws {
-        guard !sources.isEmpty else { return }
+        var start = 0
+        while start < sources.count {
+            let end = min(start + Self.batchSize, sources.count)
+            try await writeBatch(sources[start..<end], upsert: upsert, on: connection)
+            start = end
+        }
+    }
+
+    private func writeBatch(_ sources: ArraySlice<LogSource>, upsert: Bool, on connection: PostgresConnection) async throws {
         let result = try await connection.query("""
             INSERT INTO log_sources AS s (id, system_id, system_owner_org_id, name, log_type, product, format, custodian_org_id,
                                           retention_tiers, access_procedure, fields, clock_ntp_synced, clock_timezone,

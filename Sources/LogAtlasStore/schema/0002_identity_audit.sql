@@ -52,56 +52,88 @@ CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
 CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
     FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
 
--- Appends one event to the chain. Serialised by a transaction-level advisory lock so the chain
--- stays linear; runs as the owner so the application role needs no rights on the table.
-CREATE FUNCTION audit_append(p_actor text, p_action text, p_object_type text, p_object_id text,
-                             p_before jsonb, p_after jsonb) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-    v_prev   text;
-    v_seq    bigint;
-    v_at     timestamptz := date_trunc('microseconds', clock_timestamp());
-    v_before text := CASE WHEN p_before IS NULL THEN NULL ELSE encode(sha256(convert_to(p_before::text, 'UTF8')), 'hex') END;
-    v_after  text := CASE WHEN p_after IS NULL THEN NULL ELSE encode(sha256(convert_to(p_after::text, 'UTF8')), 'hex') END;
-BEGIN
-    PERFORM pg_advisory_xact_lock(7310001);
-    SELECT hash INTO v_prev FROM audit_events ORDER BY seq DESC LIMIT 1;
-    v_prev := coalesce(v_prev, repeat('0', 64));
-    v_seq := nextval('audit_events_seq');
-    INSERT INTO audit_events (seq, occurred_at, actor, action, object_type, object_id, before_digest, after_digest, prev_hash, hash)
-    VALUES (v_seq, v_at, p_actor, p_action, p_object_type, p_object_id, v_before, v_after, v_prev,
-            encode(sha256(convert_to(concat_ws('|', v_prev, v_seq::text,
-                (extract(epoch FROM v_at) * 1000000)::bigint::text, p_actor, p_action, p_object_type, p_object_id,
-                coalesce(v_before, ''), coalesce(v_after, '')), 'UTF8')), 'hex'));
-END $$;
+-- The hash of one event: it covers the previous event's hash and every field of this one.
+CREATE FUNCTION audit_hash(p_prev text, p_seq bigint, p_at timestamptz, p_actor text, p_action text, p_object_type text,
+                           p_object_id text, p_before text, p_after text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT encode(sha256(convert_to(concat_ws('|', p_prev, p_seq::text, (extract(epoch FROM p_at) * 1000000)::bigint::text,
+        p_actor, p_action, p_object_type, p_object_id, coalesce(p_before, ''), coalesce(p_after, '')), 'UTF8')), 'hex')
+$$;
+
+CREATE FUNCTION audit_digest(p_state jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE WHEN p_state IS NULL THEN NULL ELSE encode(sha256(convert_to(p_state::text, 'UTF8')), 'hex') END $$;
 
 CREATE FUNCTION audit_actor() RETURNS text LANGUAGE sql STABLE AS
 $$ SELECT coalesce(nullif(current_setting('logatlas.actor', true), ''), 'system') $$;
+
+-- Appends events to the chain in one INSERT. Serialised by a transaction-level advisory lock so the
+-- chain stays linear; runs as the owner so the application role needs no rights on the table.
+CREATE FUNCTION audit_append_all(p_actor text, p_actions text[], p_object_type text, p_object_ids text[],
+                                 p_befores jsonb[], p_afters jsonb[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    v_prev   text;
+    v_count  integer := coalesce(array_length(p_object_ids, 1), 0);
+    v_seqs   bigint[] := '{}';
+    v_ats    timestamptz[] := '{}';
+    v_bs     text[] := '{}';
+    v_as     text[] := '{}';
+    v_prevs  text[] := '{}';
+    v_hashes text[] := '{}';
+    v_seq    bigint;
+    v_at     timestamptz;
+BEGIN
+    IF v_count = 0 THEN RETURN; END IF;
+    PERFORM pg_advisory_xact_lock(7310001);
+    SELECT hash INTO v_prev FROM audit_events ORDER BY seq DESC LIMIT 1;
+    v_prev := coalesce(v_prev, repeat('0', 64));
+    FOR i IN 1..v_count LOOP
+        v_seq := nextval('audit_events_seq');
+        v_at := date_trunc('microseconds', clock_timestamp());
+        v_seqs := v_seqs || v_seq;
+        v_ats := v_ats || v_at;
+        v_bs := v_bs || audit_digest(p_befores[i]);
+        v_as := v_as || audit_digest(p_afters[i]);
+        v_prevs := v_prevs || v_prev;
+        v_prev := audit_hash(v_prev, v_seq, v_at, p_actor, p_actions[i], p_object_type, p_object_ids[i], v_bs[i], v_as[i]);
+        v_hashes := v_hashes || v_prev;
+    END LOOP;
+    INSERT INTO audit_events (seq, occurred_at, actor, action, object_type, object_id, before_digest, after_digest, prev_hash, hash)
+    SELECT e.seq, e.at, p_actor, e.action, p_object_type, e.object_id, e.b, e.a, e.prev, e.hash
+    FROM unnest(v_seqs, v_ats, p_actions, p_object_ids, v_bs, v_as, v_prevs, v_hashes)
+         AS e(seq, at, action, object_id, b, a, prev, hash);
+END $$;
+
+-- Appends one event (for actions that are not row changes, such as downloads).
+CREATE FUNCTION audit_append(p_actor text, p_action text, p_object_type text, p_object_id text,
+                             p_before jsonb, p_after jsonb) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS
+$$ SELECT audit_append_all(p_actor, ARRAY[p_action], p_object_type, ARRAY[p_object_id], ARRAY[p_before], ARRAY[p_after]) $$;
 
 -- Statement-level audit of a table: one event per changed row, in the same transaction.
 -- TG_ARGV[0] is the object type (org, system, source, attestation, user, token).
 CREATE FUNCTION audit_rows() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    r record;
     v_type text := TG_ARGV[0];
+    v_verb text := CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'DELETE' THEN 'delete'
+                              ELSE CASE WHEN TG_ARGV[0] = 'token' THEN 'revoke' ELSE 'update' END END;
+    v_ids text[];
+    v_befores jsonb[];
+    v_afters jsonb[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        FOR r IN SELECT n.id::text AS id, to_jsonb(n) AS after FROM new_rows n ORDER BY 1 LOOP
-            PERFORM audit_append(audit_actor(), v_type || '.create', v_type, r.id, NULL, r.after);
-        END LOOP;
+        SELECT array_agg(n.id::text ORDER BY n.id::text), array_agg(NULL::jsonb), array_agg(to_jsonb(n) ORDER BY n.id::text)
+        INTO v_ids, v_befores, v_afters FROM new_rows n;
     ELSIF TG_OP = 'UPDATE' THEN
-        FOR r IN SELECT n.id::text AS id, to_jsonb(o) AS before, to_jsonb(n) AS after
-                 FROM new_rows n JOIN old_rows o ON o.id = n.id ORDER BY 1 LOOP
-            PERFORM audit_append(audit_actor(),
-                v_type || CASE WHEN v_type = 'token' THEN '.revoke' ELSE '.update' END,
-                v_type, r.id, r.before, r.after);
-        END LOOP;
+        SELECT array_agg(n.id::text ORDER BY n.id::text), array_agg(to_jsonb(o) ORDER BY n.id::text), array_agg(to_jsonb(n) ORDER BY n.id::text)
+        INTO v_ids, v_befores, v_afters FROM new_rows n JOIN old_rows o ON o.id = n.id;
     ELSE
-        FOR r IN SELECT o.id::text AS id, to_jsonb(o) AS before FROM old_rows o ORDER BY 1 LOOP
-            PERFORM audit_append(audit_actor(), v_type || '.delete', v_type, r.id, r.before, NULL);
-        END LOOP;
+        SELECT array_agg(o.id::text ORDER BY o.id::text), array_agg(to_jsonb(o) ORDER BY o.id::text), array_agg(NULL::jsonb)
+        INTO v_ids, v_befores, v_afters FROM old_rows o;
     END IF;
+    PERFORM audit_append_all(audit_actor(), array_fill(v_type || '.' || v_verb, ARRAY[coalesce(array_length(v_ids, 1), 0)]),
+                             v_type, v_ids, v_befores, v_afters);
     RETURN NULL;
 END $$;
 
