@@ -22,6 +22,7 @@ fi
 PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1)")
 
 work=$(mktemp -d /tmp/lab.XXXX)
+chmod 755 "$work"   # the embedded PostgreSQL runs as an unprivileged account when we are root
 db=$work/db
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill -INT "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; rm -rf "$work"; }
@@ -34,12 +35,21 @@ ls -l "$work/inventory.yaml" | awk '{printf "inventory file: %.1f MB\n", $5/1048
 # The server owns the embedded cluster; the CLI commands below attach to it.
 $BIN serve --data-dir "$db" --port "$PORT" > "$work/serve.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "server did not start:"; tail -5 "$work/serve.log"; exit 1; }
 
+timed_apply() {
+  if ! /usr/bin/time -f "wall %e s, peak RSS %M KB" -o "$work/time.txt" $BIN apply -f "$work/inventory.yaml" --data-dir "$db" > "$work/apply.txt" 2>&1; then
+    tail -5 "$work/apply.txt"; exit 1
+  fi
+  grep -E "^sources" "$work/apply.txt"; cat "$work/time.txt"
+}
+echo "== logatlas bench parse (YAML decoding and validation alone)"
+$BIN bench parse -f "$work/inventory.yaml"
 echo "== apply of $SOURCES sources (first run: everything created)"
-/usr/bin/time -f "wall %e s, peak RSS %M KB" $BIN apply -f "$work/inventory.yaml" --data-dir "$db" 2>&1 | grep -E "^(sources|wall)"
+timed_apply
 echo "== apply again (nothing changes)"
-/usr/bin/time -f "wall %e s, peak RSS %M KB" $BIN apply -f "$work/inventory.yaml" --data-dir "$db" 2>&1 | grep -E "^(sources|wall)"
+timed_apply
 
 $BIN user add bench --role csirt --data-dir "$db" >/dev/null
 token=$($BIN token create --user bench --expires 1d --data-dir "$db" 2>/dev/null)

@@ -19,12 +19,17 @@ public struct Database: Sendable {
         _ caller: Principal, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await transaction { connection in
-            let orgs = caller.orgIDs.map(\.rawValue).sorted().joined(separator: ",")
-            try await connection.query("""
-                SELECT set_config('role', 'logatlas_app', true), set_config('logatlas.role', \(caller.role.rawValue), true),
-                       set_config('logatlas.orgs', \(orgs), true), set_config('logatlas.actor', \(caller.name), true)
-                """, logger: logger)
+            for try await _ in try await connection.execute(SetCaller(CallerSettings(caller)), logger: logger) {}
             return try await body(connection)
+        }
+    }
+
+    /// Runs a single caller-scoped statement (a function that sets the caller itself) outside an explicit transaction.
+    func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch {
+            throw StoreErrors.translate(error)
         }
     }
 

@@ -32,7 +32,12 @@ extension PostgresInventoryRepository {
     }
 
     public func source(_ id: LogSourceID, as caller: Principal) async throws -> LogSource {
-        try await database.withCaller(caller) { connection in try await fetchSource(id, on: connection, lock: false).source }
+        try await database.read { connection in
+            for try await row in try await connection.execute(SourceAsCaller(caller: CallerSettings(caller), id: id.rawValue), logger: database.logger) {
+                return try Rows.source(row).source
+            }
+            throw InventoryError.notFound(kind: "source", id: id.description)
+        }
     }
 
     public func create(_ source: LogSource, as caller: Principal) async throws -> LogSource {

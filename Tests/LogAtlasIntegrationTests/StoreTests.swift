@@ -81,6 +81,29 @@ struct StoreTests {
         }
     }
 
+    @Test func oneRoundTripReadsAreScopedAndLeaveNoCallerBehind() async throws {
+        try await withTestDatabase { database in
+            let repository = PostgresInventoryRepository(database: database)
+            try await repository.apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
+            let vendorSource = try await repository.export(as: Fixtures.admin).sources.first { $0.name == "auth" }!
+            await #expect(throws: InventoryError.notFound(kind: "source", id: vendorSource.id.description)) {
+                try await repository.source(vendorSource.id, as: Fixtures.custodianA)
+            }
+            #expect(try await repository.source(vendorSource.id, as: Fixtures.custodianB).notes == "secret vendor notes")
+            let (user, role) = try await database.client.withConnection { connection in
+                var seen = 0
+                for try await _ in try await connection.query("SELECT * FROM source_as_caller('custodian', 'dept-a', 'x', \(vendorSource.id.rawValue))", logger: log) { seen += 1 }
+                #expect(seen == 0)
+                for try await pair in try await connection.query("SELECT current_user::text, coalesce(current_setting('logatlas.role', true), '')", logger: log).decode((String, String).self) {
+                    return pair
+                }
+                return ("", "")
+            }
+            #expect(user != "logatlas_app")
+            #expect(role == "")
+        }
+    }
+
     @Test func auditChainVerifiesAndDetectsTampering() async throws {
         try await withTestDatabase { database in
             let repository = PostgresInventoryRepository(database: database)

@@ -1,0 +1,69 @@
+import Foundation
+import LogAtlasCore
+import PostgresNIO
+
+/// Named prepared statements for hot paths. Unnamed statements are planned on every execution, and with
+/// row-level security that planning (~1.5 ms) costs more than running the query.
+///
+/// One source as the caller, in one round trip (`source_as_caller` in schema/0003_hot_reads.sql switches
+/// to the application role and sets the caller before its query runs).
+struct SourceAsCaller: PostgresPreparedStatement {
+    static let sql = "SELECT * FROM source_as_caller($1, $2, $3, $4)"
+    typealias Row = PostgresRandomAccessRow
+
+    let caller: CallerSettings
+    let id: UUID
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 4)
+        bindings.append(caller.role)
+        bindings.append(caller.orgs)
+        bindings.append(caller.actor)
+        bindings.append(id)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRandomAccessRow { row.makeRandomAccess() }
+}
+
+/// Switches the transaction to the application role and sets the caller for row-level security.
+struct SetCaller: PostgresPreparedStatement {
+    init(_ caller: CallerSettings) {
+        role = caller.role
+        orgs = caller.orgs
+        actor = caller.actor
+    }
+
+    static let sql = """
+        SELECT set_config('role', 'logatlas_app', true), set_config('logatlas.role', $1, true),
+               set_config('logatlas.orgs', $2, true), set_config('logatlas.actor', $3, true)
+        """
+    typealias Row = PostgresRow
+
+    let role: String
+    let orgs: String
+    let actor: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(role)
+        bindings.append(orgs)
+        bindings.append(actor)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+/// The caller as the database sees it: `logatlas.role`, `logatlas.orgs` (comma-separated) and `logatlas.actor`.
+struct CallerSettings: Sendable {
+    let role: String
+    let orgs: String
+    let actor: String
+
+    init(_ principal: Principal) {
+        role = principal.role.rawValue
+        orgs = principal.orgIDs.map(\.rawValue).sorted().joined(separator: ",")
+        actor = principal.name
+    }
+}
