@@ -124,15 +124,22 @@ extension PostgresInventoryRepository {
     static let batchSize = 10_000
 
     func writeSources(_ sources: [LogSource], upsert: Bool, on connection: PostgresConnection) async throws {
-        var start = 0
-        while start < sources.count {
-            let end = min(start + Self.batchSize, sources.count)
-            try await writeBatch(sources[start..<end], upsert: upsert, on: connection)
-            start = end
+        let batches = stride(from: 0, to: sources.count, by: Self.batchSize).map { sources[$0..<min($0 + Self.batchSize, sources.count)] }
+        // Encode the next batch while PostgreSQL inserts the current one.
+        func encode(_ index: Int) -> Task<String, any Error>? {
+            guard index < batches.count else { return nil }
+            let batch = batches[index]
+            return Task { try RecordJSON.array(batch.map(SourceRecord.init)) }
+        }
+        var pending = encode(0)
+        for index in batches.indices {
+            let json = try await pending!.value
+            pending = encode(index + 1)
+            try await writeBatch(json, count: batches[index].count, upsert: upsert, on: connection)
         }
     }
 
-    private func writeBatch(_ sources: ArraySlice<LogSource>, upsert: Bool, on connection: PostgresConnection) async throws {
+    private func writeBatch(_ json: String, count: Int, upsert: Bool, on connection: PostgresConnection) async throws {
         let result = try await connection.query("""
             INSERT INTO log_sources AS s (id, system_id, system_owner_org_id, name, log_type, product, format, custodian_org_id,
                                           retention_tiers, access_procedure, fields, clock_ntp_synced, clock_timezone,
@@ -140,7 +147,7 @@ extension PostgresInventoryRepository {
             SELECT x.id, x.system_id, y.owner_org_id, x.name, x.log_type, x.product, x.format, x.custodian_org_id,
                    x.retention_tiers, x.access_procedure, coalesce(x.fields, '{}'), x.clock_ntp_synced, x.clock_timezone,
                    x.volume_gb_per_day, x.notes
-            FROM jsonb_to_recordset(\(try RecordJSON.array(sources.map(SourceRecord.init)))::jsonb) AS x(\(unescaped: SourceRecord.columns))
+            FROM jsonb_to_recordset(\(json)::jsonb) AS x(\(unescaped: SourceRecord.columns))
             JOIN systems y ON y.id = x.system_id
             \(unescaped: upsert ? """
                 ON CONFLICT (system_id, name) DO UPDATE SET log_type = EXCLUDED.log_type, product = EXCLUDED.product,
@@ -154,8 +161,8 @@ extension PostgresInventoryRepository {
         var written = 0
         for try await _ in result { written += 1 }
         // A system the caller cannot see drops out of the join: refuse rather than write part of the change.
-        guard written == sources.count else {
-            throw InventoryError.invalid([ValidationIssue(path: "system", message: "\(sources.count - written) source(s) name a system that does not exist")])
+        guard written == count else {
+            throw InventoryError.invalid([ValidationIssue(path: "system", message: "\(count - written) source(s) name a system that does not exist")])
         }
     }
 }
