@@ -27,14 +27,14 @@ public struct InventoryDiff: Sendable, Hashable {
     public init(from current: Inventory, to desired: Inventory, prune: Bool) {
         (orgs, orgsToWrite) = Self.classify(current.orgs, desired.orgs, prune: prune, key: \.id) { $0.declaresSame(as: $1) }
         (systems, systemsToWrite) = Self.classify(current.systems, desired.systems, prune: prune, key: \.id) { $0.declaresSame(as: $1) }
+        (sources, sourcesToWrite) = Self.classify(current.sources, desired.sources, prune: prune, key: \.key) { $0.declaresSame(as: $1) }
         // A source that is kept keeps the identity it has in the database.
-        let currentIDs = Dictionary(current.sources.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
-        let desiredSources = desired.sources.map { source -> LogSource in
-            var source = source
-            if let id = currentIDs[source.key] { source.id = id }
-            return source
+        if !sources.updated.isEmpty {
+            let currentIDs = Dictionary(current.sources.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
+            for index in sourcesToWrite.indices {
+                if let id = currentIDs[sourcesToWrite[index].key] { sourcesToWrite[index].id = id }
+            }
         }
-        (sources, sourcesToWrite) = Self.classify(current.sources, desiredSources, prune: prune, key: \.key) { $0.declaresSame(as: $1) }
     }
 
     /// Sorts each desired object into created, updated or unchanged, and (with `prune`) each current one missing from `desired` into deleted.
