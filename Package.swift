@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "LogAtlasServer", "LogAtlasStore", "LogAtlasFormats", "LogAtlasCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .target(

@@ -60,5 +60,10 @@ token=$($BIN token create --user bench --expires 1d --data-dir "$db" 2>/dev/null
 echo "== GET /v1/sources/{id}, $CLIENTS connections, ${SECONDS_PER_RUN}s (wrk, 2 threads)"
 wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" --latency -s Benchmarks/get-source.lua "http://127.0.0.1:$PORT" -- "$work/ids.txt" "$token" \
   | grep -E "Requests/sec|Latency|99%|50%|non2xx"
+echo "== ceilings of the HTTP stack alone, same settings: /healthz (no auth, no database), /v1/me (token from cache, no database)"
+wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$PORT/healthz" | grep -E "Requests/sec" | sed 's/^/healthz /'
+wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/v1/me" | grep -E "Requests/sec" | sed 's/^/me      /'
+echo "== the store alone, without HTTP: SELECT 1 through the PostgresNIO pool, then repository.source, $CLIENTS tasks"
+$BIN bench reads --data-dir "$db" --concurrency "$CLIENTS" --seconds "$SECONDS_PER_RUN" 2>/dev/null | grep "per second"
 echo "== pgbench -S, $CLIENTS clients, ${SECONDS_PER_RUN}s, same cluster"
 "$PGBIN/pgbench" -h "$db" -U logatlas -S -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" pgbench 2>/dev/null | grep -E "^tps|latency average"

@@ -2,10 +2,12 @@ import ArgumentParser
 import Foundation
 import LogAtlasCore
 import LogAtlasFormats
+import LogAtlasStore
+import PostgresNIO
 
 /// `logatlas bench …`: helpers for `Benchmarks/run.sh` (the timing itself is done there, on a release build).
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [Generate.self, Parse.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [Generate.self, Parse.self, Reads.self])
 
     /// `logatlas bench generate --sources N --out FILE`
     struct Generate: AsyncParsableCommand {
@@ -34,6 +36,49 @@ struct Bench: AsyncParsableCommand {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             print("parsed \(inventory.sources.count) sources in \(elapsed), peak RSS \(usage.ru_maxrss / 1024) MB")
+        }
+    }
+
+    /// `logatlas bench reads`: source reads through the store alone (no HTTP), next to `SELECT 1` on the same pool.
+    struct Reads: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Concurrent reads through the store, without HTTP, for N seconds.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Concurrent readers.") var concurrency: Int = 32
+        @Option(help: "Seconds per measurement.") var seconds: Int = 5
+
+        func run() async throws {
+            let (concurrency, seconds) = (concurrency, seconds)
+            try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+                let repository = PostgresInventoryRepository(database: database)
+                let caller = Principal(userID: UserID(), name: "bench", role: .csirt, orgIDs: [])
+                let ids = try await repository.sources(matching: SourceFilter(), as: caller, page: PageRequest(limit: 500)).items.map(\.id)
+                let trivial = try await Self.measure(concurrency: concurrency, seconds: seconds) { _ in
+                    for try await _ in try await database.client.query("SELECT 1") {}
+                }
+                print("SELECT 1 through the pool: \(trivial) per second")
+                let reads = try await Self.measure(concurrency: concurrency, seconds: seconds) { index in
+                    _ = try await repository.source(ids[index % ids.count], as: caller)
+                }
+                print("repository.source (one round trip, decode): \(reads) per second")
+            }
+        }
+
+        static func measure(concurrency: Int, seconds: Int, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws -> Int {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                for worker in 0..<concurrency {
+                    group.addTask {
+                        var count = 0
+                        while ContinuousClock.now < deadline {
+                            try await operation(worker * 7919 + count)
+                            count += 1
+                        }
+                        return count
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            return counts / seconds
         }
     }
 }
