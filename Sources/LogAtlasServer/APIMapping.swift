@@ -98,12 +98,16 @@ enum APIMapping {
         Attestation(oldestRecordAt: input.oldestRecordAt, checkedAt: input.checkedAt, checkedBy: input.checkedBy, method: input.method)
     }
 
+    /// A source from the API; every problem is reported at once (a bad medium does not hide a bad log type).
     static func source(_ input: Components.Schemas.LogSourceInput) throws -> LogSource {
-        LogSource(systemID: SystemID(input.system), name: input.name, logType: input.logType, product: input.product,
-                  format: input.format, custodianOrgID: OrgID(input.custodianOrg),
-                  retentionTiers: try tiers(input.retentionTiers ?? []), accessProcedure: input.accessProcedure.map(access),
-                  fields: input.fields ?? [], clock: Clock(isNTPSynced: input.clock?.ntpSynced ?? false, timezone: input.clock?.timezone),
-                  volumeGBPerDay: input.volumeGbPerDay, notes: input.notes)
+        let (tiers, tierIssues) = readTiers(input.retentionTiers ?? [])
+        let source = LogSource(systemID: SystemID(input.system), name: input.name, logType: input.logType, product: input.product,
+                               format: input.format, custodianOrgID: OrgID(input.custodianOrg),
+                               retentionTiers: tiers, accessProcedure: input.accessProcedure.map(access),
+                               fields: input.fields ?? [], clock: Clock(isNTPSynced: input.clock?.ntpSynced ?? false, timezone: input.clock?.timezone),
+                               volumeGBPerDay: input.volumeGbPerDay, notes: input.notes)
+        if !tierIssues.isEmpty { throw InventoryError.invalid(Validation.issues(in: source) + tierIssues) }
+        return source
     }
 
     static func apply(_ patch: Components.Schemas.LogSourcePatch, to source: inout LogSource) throws {
@@ -130,6 +134,13 @@ enum APIMapping {
 
     /// Tiers from the API, naming the closest valid medium for a mistyped one.
     static func tiers(_ inputs: [Components.Schemas.RetentionTier]) throws -> [RetentionTier] {
+        let (tiers, issues) = readTiers(inputs)
+        if !issues.isEmpty { throw InventoryError.invalid(issues) }
+        return tiers
+    }
+
+    /// The readable tiers and an issue for each unreadable one.
+    static func readTiers(_ inputs: [Components.Schemas.RetentionTier]) -> ([RetentionTier], [ValidationIssue]) {
         var issues: [ValidationIssue] = []
         let tiers = inputs.enumerated().compactMap { index, input -> RetentionTier? in
             switch Validation.medium(input.medium, path: "retention_tiers[\(index)].medium") {
@@ -141,8 +152,7 @@ enum APIMapping {
                                      retrievalHours: input.retrievalHours)
             }
         }
-        if !issues.isEmpty { throw InventoryError.invalid(issues) }
-        return tiers
+        return (tiers, issues)
     }
 
     // MARK: Diff

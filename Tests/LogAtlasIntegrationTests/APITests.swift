@@ -79,6 +79,7 @@ struct APITests {
             #expect(reply.contentType == "application/problem+json")
             let errors = try #require(reply.json["errors"] as? [[String: Any]])
             #expect(errors.contains { $0["path"] as? String == "retention_tiers[1].medium" && ($0["message"] as? String)?.contains("'tape'") == true })
+            #expect(errors.contains { $0["path"] as? String == "log_type" && ($0["message"] as? String)?.contains("'network.dns'") == true })
             source["retention_tiers"] = [["medium": "siem", "days": -1]]
             let second = try await world.send(.post, "/v1/sources", as: "ada", json: source)
             let paths = (second.json["errors"] as? [[String: Any]])?.compactMap { $0["path"] as? String } ?? []
