@@ -32,6 +32,17 @@ public actor TestCluster {
         return try makeConfiguration!(name)
     }
 
+    /// A `postgres://` URL for a new migrated database, for commands run as separate processes.
+    public func freshDatabaseURL() async throws -> String {
+        let configuration = try await freshDatabase()
+        let name = configuration.database ?? ""
+        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty, var components = URLComponents(string: url) {
+            components.path = "/\(name)"
+            return components.string ?? url
+        }
+        return "postgres://\(EmbeddedPostgres.superuser)@localhost/\(name)?host=\(cluster!.folder.path)"
+    }
+
     /// Client settings for a new, empty database (no migrations applied).
     public func emptyDatabase() async throws -> PostgresClient.Configuration {
         try await prepare()

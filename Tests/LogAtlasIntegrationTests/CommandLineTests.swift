@@ -1,0 +1,152 @@
+import Foundation
+import LogAtlasStore
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `logatlas` executable, run as a user would.
+@Suite("logatlas command line", .serialized)
+struct CommandLineTests {
+    struct Run {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    /// The binary `swift build` put next to the test bundle.
+    static var binary: URL {
+        var folder = Bundle.main.bundleURL
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("logatlas").path), folder.path != "/" {
+            folder.deleteLastPathComponent()
+        }
+        return folder.appendingPathComponent("logatlas")
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DATABASE_URL")
+        env.merge(environment) { $1 }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile(), errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+    }
+
+    /// A plain HTTP/1.1 GET over a socket (Foundation on Linux has no synchronous http loading).
+    static func get(port: Int, path: String) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var response = [UInt8](), buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            response += buffer[0..<count]
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
+
+    static let inventory = """
+        orgs:
+          - {id: it, name: IT, kind: department}
+          - {id: vendor, name: Vendor, kind: vendor}
+        systems:
+          - {id: corp-net, name: Corporate network, owner_org: it, criticality: high}
+        sources:
+          - {system: corp-net, name: firewall, log_type: network.firewall, custodian_org: it, retention_tiers: [{medium: siem, days: 90}]}
+          - {system: corp-net, name: ids, log_type: network.ids, custodian_org: vendor, retention_tiers: [{medium: vendor-portal, days: 30}]}
+        """
+
+    @Test func applyExportTokensAndAudit() async throws {
+        let url = try await TestCluster.shared.freshDatabaseURL()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("la-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("inventory.yaml")
+        try Self.inventory.write(to: file, atomically: true, encoding: .utf8)
+        let db = ["--database-url", url]
+
+        let dry = try Self.run(["apply", "-f", file.path, "--dry-run"] + db)
+        #expect(dry.status == 0 && dry.output.contains("dry run: nothing was changed") && dry.output.contains("sources  2 created"), "\(dry)")
+        let first = try Self.run(["apply", "-f", file.path] + db)
+        #expect(first.status == 0 && first.output.contains("+ source corp-net/firewall"))
+        let second = try Self.run(["apply", "-f", file.path] + db, environment: ["LOGATLAS_ACTOR": "ci-bot"])
+        #expect(second.output.contains("no changes") && second.output.contains("sources  0 created, 0 updated, 2 unchanged, 0 deleted"))
+
+        let export = try Self.run(["export", "--format", "yaml"] + db)
+        #expect(export.status == 0)
+        let reexported = folder.appendingPathComponent("export.yaml")
+        try export.output.write(to: reexported, atomically: true, encoding: .utf8)
+        #expect(try Self.run(["apply", "-f", reexported.path, "--prune"] + db).output.contains("no changes"))
+        let csv = try Self.run(["export", "--format", "csv"] + db)
+        #expect(csv.output.split(separator: "\n").count == 3 && csv.output.contains("corp-net,ids,network.ids,vendor"))
+
+        let broken = folder.appendingPathComponent("broken.yaml")
+        try Self.inventory.replacingOccurrences(of: "network.ids", with: "network.idz").write(to: broken, atomically: true, encoding: .utf8)
+        let refused = try Self.run(["apply", "-f", broken.path] + db)
+        #expect(refused.status != 0)
+        #expect(refused.errors.contains("broken.yaml:8:") && refused.errors.contains("did you mean 'network.ids'?"), "\(refused.errors)")
+
+        #expect(try Self.run(["user", "add", "vera", "--role", "custodian", "--org", "vendor"] + db).status == 0)
+        #expect(try Self.run(["user", "add", "nobody", "--role", "custodian"] + db).status != 0)  // a custodian needs an org
+        let token = try Self.run(["token", "create", "--user", "vera", "--expires", "30d"] + db)
+        let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.status == 0 && secret.hasPrefix("la_") && token.errors.contains("not shown again"))
+        #expect(try Self.run(["token", "revoke", String(secret.prefix(10))] + db).output.contains("revoked 1 token(s)"))
+        #expect(try Self.run(["token", "revoke", String(secret.prefix(10))] + db).status != 0)
+
+        let audit = try Self.run(["audit", "verify"] + db)
+        #expect(audit.status == 0 && audit.output.hasPrefix("OK: 8 events"), "\(audit)")  // 5 inventory creates, user, token, revocation
+    }
+
+    @Test func serveOnTheEmbeddedDatabaseStopsItOnSIGTERM() async throws {
+        let folder = URL(fileURLWithPath: "/tmp/la-srv-\(getpid())")
+        try? FileManager.default.removeItem(at: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let port = 20_000 + Int(getpid() % 10_000)
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--demo", "--data-dir", folder.path, "--port", String(port)]
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DATABASE_URL")
+        process.environment = env
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var ready = false
+        for _ in 0..<150 where !ready {
+            try await Task.sleep(for: .milliseconds(200))
+            ready = Self.get(port: port, path: "/readyz")?.contains("\"ready\"") == true
+        }
+        #expect(ready)
+        let pidText = try String(contentsOf: folder.appendingPathComponent("pgdata/postmaster.pid"), encoding: .utf8)
+        let postmaster = try #require(Int32(pidText.split(separator: "\n")[0]))
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let banner = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(banner.contains("export TOKEN_CSIRT_LEAD=la_"))
+        #expect(process.terminationStatus == 0)
+        #expect(kill(postmaster, 0) != 0, "the embedded PostgreSQL must stop with the service")
+    }
+}
