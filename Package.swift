@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "LogAtlasCore"),
         .target(
             name: "LogAtlasFormats",
-            dependencies: ["LogAtlasCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["LogAtlasCore", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("policies")]
         ),
         .target(
             name: "LogAtlasStore",

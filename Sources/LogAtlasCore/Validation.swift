@@ -93,7 +93,7 @@ public enum Validation {
         return []
     }
 
-    static func isFieldName(_ value: String) -> Bool {
+    public static func isFieldName(_ value: String) -> Bool {
         let bytes = value.utf8
         return !bytes.isEmpty && bytes.count <= 64 && bytes.allSatisfy {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)

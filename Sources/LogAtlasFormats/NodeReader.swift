@@ -10,7 +10,7 @@ struct NodeReader {
     /// For every item of `orgs`, `systems` and `sources`: where it is and where its key fields are.
     private var itemMarks: [String: [ItemMarks]] = [:]
     /// The item being read, to locate problems found in it.
-    private var current: (path: String, node: YAMLNode)?
+    var current: (path: String, node: YAMLNode)?
 
     struct ItemMarks {
         var item: YAMLMark
@@ -239,6 +239,11 @@ struct NodeReader {
     mutating func report(_ node: YAMLNode?, path: String, _ message: String) {
         let place = node.map { (line: $0.mark.line, column: $0.mark.column) } ?? mark(for: path)
         problems.append(FormatProblem(line: place.line, column: place.column, path: path, message: message))
+    }
+
+    /// Records a problem at a known position.
+    mutating func report(at mark: YAMLMark, path: String, _ message: String) {
+        problems.append(FormatProblem(line: mark.line, column: mark.column, path: path, message: message))
     }
 
     /// Where `path` is: inside the item being read, or a key field of any item read so far.

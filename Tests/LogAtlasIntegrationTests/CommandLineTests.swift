@@ -119,6 +119,25 @@ struct CommandLineTests {
         #expect(audit.status == 0 && audit.output.hasPrefix("OK: 8 events"), "\(audit)")  // 5 inventory creates, user, token, revocation
     }
 
+    @Test func gapsRunOfflineOnAnInventoryFileAndFailOnMissing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("la-gaps-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("inventory.yaml")
+        try Self.inventory.write(to: file, atomically: true, encoding: .utf8)
+        let table = try Self.run(["gaps", "--inventory", file.path, "--policy", "cis-v8-control-8"])
+        #expect(table.status == 0 && table.output.contains("start collecting network.dns for it"), "\(table)")
+        let json = try Self.run(["gaps", "--inventory", file.path, "--policy", "cis-v8-control-8", "--format", "json"])
+        let document = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        #expect((document?["findings"] as? [Any])?.isEmpty == false)
+        #expect(try Self.run(["gaps", "--inventory", file.path, "--policy", "cis-v8-control-8", "--fail-on", "missing"]).status == 1)
+        let unknown = try Self.run(["gaps", "--inventory", file.path, "--policy", "pci-dss4"])
+        #expect(unknown.status != 0 && unknown.errors.contains("did you mean 'pci-dss-4'?"), "\(unknown.errors)")
+        let csv = try Self.run(["gaps", "--inventory", file.path, "--policy", "ir-baseline", "--org", "it", "--format", "csv"])
+        let rows = csv.output.split(separator: "\n").dropFirst()
+        #expect(rows.count >= 5 && rows.allSatisfy { $0.contains(",it,") }, "\(csv.output)")
+    }
+
     @Test func serveOnTheEmbeddedDatabaseStopsItOnSIGTERM() async throws {
         let folder = URL(fileURLWithPath: "/tmp/la-srv-\(getpid())")
         try? FileManager.default.removeItem(at: folder)

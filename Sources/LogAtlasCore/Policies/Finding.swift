@@ -1,0 +1,80 @@
+/// How well a requirement is met for one target.
+public enum FindingStatus: String, Sendable, Codable, Comparable, CaseIterable {
+    case missing, partial, met
+
+    var rank: Int { switch self { case .missing: 0; case .partial: 1; case .met: 2 } }
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// One named way in which a source falls short, with its numbers.
+public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
+    case retention(have: Int, need: Int, attested: Bool)
+    case searchable(have: Int, need: Int)
+    case retrieval(hours: Double, limit: Double, medium: StorageMedium, windowDays: Int)
+    case fieldsMissing([String])
+    case clockNotSynchronised
+    case attestationMissing
+    case attestationStale(ageDays: Int, limit: Int)
+    case attestationDrift(declared: Int, attested: Int)
+    case logTypesMissing([String])
+
+    public var description: String {
+        switch self {
+        case .retention(let have, let need, let attested): "retention \(have) d < \(need) d required\(attested ? " (attested)" : "")"
+        case .searchable(let have, let need): "searchable \(have) d < \(need) d"
+        case .retrieval(let hours, let limit, let medium, let window):
+            "retrieval from \(medium.rawValue) \(Self.number(hours)) h > \(Self.number(limit)) h for the last \(window) d"
+        case .fieldsMissing(let fields): "fields missing: \(fields.joined(separator: ", "))"
+        case .clockNotSynchronised: "clock not synchronised"
+        case .attestationMissing: "retention never attested"
+        case .attestationStale(let age, let limit): "unverified since \(age) d (limit \(limit) d)"
+        case .attestationDrift(let declared, let attested): "attested \(attested) d contradicts declared \(declared) d"
+        case .logTypesMissing(let types): "no source of \(types.joined(separator: ", "))"
+        }
+    }
+
+    /// How far short, from 0 (barely) to 1 (entirely).
+    public var severity: Double {
+        switch self {
+        case .retention(let have, let need, _): need > 0 ? Double(need - have) / Double(need) : 0
+        case .searchable(let have, let need): need > 0 ? Double(need - have) / Double(need) : 0
+        case .retrieval(let hours, let limit, _, _): hours > 0 ? min(1, (hours - limit) / hours) : 0
+        case .fieldsMissing: 0.4
+        case .clockNotSynchronised: 0.5
+        case .attestationMissing, .attestationStale: 0.3
+        case .attestationDrift(let declared, let attested): declared > 0 ? min(1, Double(declared - attested) / Double(declared)) : 0
+        case .logTypesMissing: 1
+        }
+    }
+
+    static func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value) }
+}
+
+/// What a requirement is evaluated against: a system, or an organisation for org-wide requirements.
+public struct Target: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable { case system, org }
+    public var kind: Kind
+    public var id: String
+    /// The organisation the target belongs to (a system's owner, or the organisation itself).
+    public var orgID: OrgID
+
+    public var description: String { id }
+    public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.kind.rawValue, lhs.id) < (rhs.kind.rawValue, rhs.id) }
+}
+
+/// The result of evaluating one requirement against one target.
+public struct Finding: Sendable, Hashable {
+    public var policyID: String
+    public var requirement: Requirement
+    public var target: Target
+    public var status: FindingStatus
+    /// Shortfalls of the source(s) that counted; for `missing`, the types nobody logs.
+    public var shortfalls: [Shortfall]
+    /// The sources that counted (the best one per required type).
+    public var sourceIDs: [LogSourceID]
+    /// Per shortfall, the log type it concerns (for remediation wording).
+    public var shortfallLogTypes: [String]
+
+    /// 1 for met, 0.5 for partial, 0 for missing.
+    public var value: Double { switch status { case .met: 1; case .partial: 0.5; case .missing: 0 } }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// Findings rolled up into scores, a readiness matrix and a remediation list ordered by impact.
+public struct GapReport: Sendable {
+    /// Weighted share of requirements met (partial counts half), 0–100.
+    public struct Score: Sendable, Hashable {
+        public var met = 0, partial = 0, missing = 0
+        var weighted = 0.0, total = 0.0
+        public var percent: Double { total > 0 ? (weighted / total * 1000).rounded() / 10 : 100 }
+
+        mutating func add(_ finding: Finding) {
+            switch finding.status {
+            case .met: met += 1
+            case .partial: partial += 1
+            case .missing: missing += 1
+            }
+            weighted += finding.requirement.weight * finding.value
+            total += finding.requirement.weight
+        }
+    }
+
+    /// Whether a system is ready to investigate one incident type.
+    public enum Readiness: String, Sendable, Hashable { case ready, partly, notReady = "not ready" }
+
+    /// One cell of the readiness matrix, with the finding that limits it.
+    public struct ReadinessCell: Sendable, Hashable {
+        public var system: SystemID
+        public var incidentType: IncidentType
+        public var readiness: Readiness
+        public var limiting: Finding?
+    }
+
+    /// One concrete change, with the requirements it serves and its impact.
+    public struct Remediation: Sendable, Hashable {
+        public var action: String
+        public var impact: Double
+        /// "policy/requirement" references the change serves.
+        public var serves: [String]
+    }
+
+    public var findings: [Finding]
+    public var byOrg: [OrgID: Score] = [:]
+    public var bySystem: [SystemID: Score] = [:]
+    public var byPolicy: [String: Score] = [:]
+    public var byIncidentType: [IncidentType: Score] = [:]
+    public var overall = Score()
+    public var readiness: [ReadinessCell] = []
+    public var remediation: [Remediation] = []
+
+    /// Rolls `findings` up; `inventory` supplies the systems of the readiness matrix.
+    public init(findings: [Finding], inventory: Inventory) {
+        self.findings = findings
+        for finding in findings {
+            overall.add(finding)
+            byOrg[finding.target.orgID, default: Score()].add(finding)
+            if finding.target.kind == .system { bySystem[SystemID(finding.target.id), default: Score()].add(finding) }
+            byPolicy[finding.policyID, default: Score()].add(finding)
+            for type in finding.requirement.incidentTypes { byIncidentType[type, default: Score()].add(finding) }
+        }
+        readiness = Self.matrix(findings, systems: inventory.systems)
+        remediation = Self.remediation(findings)
+    }
+
+    /// Systems × incident types: the system's own findings plus its owner organisation's org-wide ones.
+    static func matrix(_ findings: [Finding], systems: [ProtectedSystem]) -> [ReadinessCell] {
+        let bySystem = Dictionary(grouping: findings.filter { $0.target.kind == .system }) { $0.target.id }
+        let byOrg = Dictionary(grouping: findings.filter { $0.target.kind == .org }) { $0.target.id }
+        var cells: [ReadinessCell] = []
+        for system in systems.sorted(by: { $0.id < $1.id }) {
+            let relevant = (bySystem[system.id.rawValue] ?? []) + (byOrg[system.ownerOrgID.rawValue] ?? [])
+            for type in IncidentType.allCases {
+                let serving = relevant.filter { $0.requirement.incidentTypes.contains(type) }
+                guard let limiting = serving.min(by: { ($0.status, -$0.requirement.weight) < ($1.status, -$1.requirement.weight) }) else { continue }
+                let readiness: Readiness = switch limiting.status {
+                case .met: .ready
+                case .partial: .partly
+                case .missing: .notReady
+                }
+                cells.append(ReadinessCell(system: system.id, incidentType: type, readiness: readiness, limiting: limiting.status == .met ? nil : limiting))
+            }
+        }
+        return cells
+    }
+
+    /// One item per concrete change; the same change serving several requirements adds up their impact.
+    static func remediation(_ findings: [Finding]) -> [Remediation] {
+        var items: [String: Remediation] = [:]
+        for finding in findings where finding.status != .met {
+            let reference = "\(finding.policyID)/\(finding.requirement.id)"
+            for (shortfall, logType) in zip(finding.shortfalls, finding.shortfallLogTypes) {
+                let action = Self.action(for: shortfall, logType: logType, target: finding.target)
+                let impact = finding.requirement.weight * max(shortfall.severity, 0.05)
+                items[action, default: Remediation(action: action, impact: 0, serves: [])].impact += impact
+                if !items[action]!.serves.contains(reference) { items[action]!.serves.append(reference) }
+            }
+        }
+        return items.values.map { item in
+            var item = item
+            item.impact = (item.impact * 100).rounded() / 100
+            item.serves.sort()
+            return item
+        }.sorted { ($0.impact, $1.action) > ($1.impact, $0.action) }
+    }
+
+    /// What to change, in words a system owner can act on.
+    static func action(for shortfall: Shortfall, logType: String, target: Target) -> String {
+        let types = logType.split(separator: "|").joined(separator: " or ")
+        return switch shortfall {
+        case .logTypesMissing: "start collecting \(types) for \(target)"
+        case .retention(let have, let need, let attested):
+            attested ? "make \(logType) of \(target) really keep \(need) d (attested only \(have) d)" : "keep \(logType) of \(target) \(need) d instead of \(have) d"
+        case .searchable(let have, let need): "keep \(need) d of \(logType) of \(target) searchable instead of \(have) d"
+        case .retrieval(let hours, let limit, let medium, let window):
+            "make the last \(window) d of \(logType) of \(target) retrievable within \(Shortfall.number(limit)) h (now \(Shortfall.number(hours)) h from \(medium.rawValue))"
+        case .fieldsMissing(let fields): "log \(fields.joined(separator: ", ")) in \(logType) of \(target)"
+        case .clockNotSynchronised: "synchronise the clock of \(logType) of \(target) (NTP)"
+        case .attestationMissing, .attestationStale: "attest the retention of \(logType) of \(target)"
+        case .attestationDrift: "fix or re-declare the retention of \(logType) of \(target) (attestation contradicts it)"
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import LogAtlasCore
+
+/// The policies shipped in the binary (`policies/*.yaml`) plus any the user adds from a folder or file.
+public enum PolicyCatalogue {
+    /// Every shipped policy, by ID.
+    public static func shipped() throws -> [Policy] {
+        guard let folder = Bundle.module.url(forResource: "policies", withExtension: nil) else { return [] }
+        return try load(folder: folder)
+    }
+
+    /// Every `*.yaml` policy in `folder`; all files are validated, and every problem of every file is reported.
+    public static func load(folder: URL) throws -> [Policy] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        var policies: [Policy] = [], problems: [FormatError] = []
+        for name in names {
+            do {
+                policies.append(try load(file: folder.appendingPathComponent(name)))
+            } catch let error as FormatError {
+                problems.append(error)
+            }
+        }
+        if let first = problems.first {
+            throw FormatError(file: first.file, problems: problems.flatMap { error in
+                error.problems.map { FormatProblem(line: $0.line, column: $0.column, path: "\(error.file): \($0.path)", message: $0.message) }
+            })
+        }
+        return policies
+    }
+
+    public static func load(file: URL) throws -> Policy {
+        try PolicyYAML.decode(try String(contentsOf: file, encoding: .utf8), file: file.lastPathComponent)
+    }
+
+    /// Resolves each reference — a shipped or folder policy ID, or a file path — to a policy.
+    public static func resolve(_ references: [String], extraFolder: URL?) throws -> [Policy] {
+        var known = try shipped()
+        if let extraFolder { known += try load(folder: extraFolder) }
+        return try references.map { reference in
+            if let policy = known.first(where: { $0.id == reference }) { return policy }
+            if FileManager.default.fileExists(atPath: reference) { return try load(file: URL(fileURLWithPath: reference)) }
+            throw FormatError(file: reference, problems: [FormatProblem(line: 1, column: 1, path: "",
+                message: Validation.unknownMessage("policy", reference, known.map(\.id)))])
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import LogAtlasCore
+
+/// Requirement catalogues as YAML (`policies/*.yaml`). A file is loaded whole or not at all: every problem
+/// is reported with its line and column.
+public enum PolicyYAML {
+    public static func decode(_ text: String, file: String = "policy.yaml") throws -> Policy {
+        var reader = NodeReader()
+        var requirements: [Requirement] = []
+        var idMarks: [YAMLMark] = []
+        var root: YAMLNode?
+        do {
+            root = try YAMLStream.compose(text) { list, index, node in
+                guard list == "requirements" else { return }
+                if let requirement = reader.requirement(node, path: "requirements[\(index)]") {
+                    requirements.append(requirement)
+                    idMarks.append(node.mapping?.first { $0.key.string == "id" }?.value.mark ?? node.mark)
+                }
+            }
+        } catch let error as YAMLSyntaxError {
+            throw FormatError(file: file, problems: [FormatProblem(line: error.mark.line, column: error.mark.column, path: "",
+                                                                   message: "YAML syntax: \(error.message)")])
+        }
+        let policy = root.flatMap { reader.policyHeader($0, requirements: requirements) }
+        var seen = Set<String>()
+        for (index, requirement) in requirements.enumerated() where !seen.insert(requirement.id).inserted {
+            reader.report(at: idMarks[index], path: "requirements[\(index)].id", "duplicate requirement id '\(requirement.id)'")
+        }
+        guard reader.problems.isEmpty, let policy else {
+            throw FormatError(file: file, problems: reader.problems.isEmpty
+                ? [FormatProblem(line: 1, column: 1, path: "", message: "empty policy file")] : reader.problems)
+        }
+        return policy
+    }
+}
+
+extension NodeReader {
+    static let policyFields: Set<String> = ["id", "title", "version", "citation", "status", "requirements"]
+    static let requirementFields: Set<String> = ["id", "title", "clause", "applies_to", "log_types", "min_retention_days",
+                                                 "min_searchable_days", "max_retrieval_hours", "retrieval_window_days",
+                                                 "required_fields", "clock_sync", "max_attestation_age_days", "incident_types", "weight"]
+    static let systemSelectorFields: Set<String> = ["internet_facing", "min_criticality", "tags", "org_kinds"]
+
+    mutating func policyHeader(_ root: YAMLNode, requirements: [Requirement]) -> Policy? {
+        guard let map = fields(root, path: "", allowed: Self.policyFields) else { return nil }
+        let id = string(map, "id", ""), title = string(map, "title", ""), version = string(map, "version", "")
+        let citation = string(map, "citation", ""), status = enumeration(map, "status", "", PolicyStatus.self)
+        if let list = map["requirements"], list.sequence == nil, !list.isNull { report(list, path: "requirements", "expected a list") }
+        if requirements.isEmpty, problems.isEmpty { report(map["requirements"] ?? root, path: "requirements", "a policy needs at least one requirement") }
+        guard let id, let title, let version, let citation, let status else { return nil }
+        return Policy(id: id, title: title, version: version, citation: citation, status: status, requirements: requirements)
+    }
+
+    mutating func requirement(_ node: YAMLNode, path: String) -> Requirement? {
+        current = (path, node)
+        defer { current = nil }
+        guard let map = fields(node, path: path, allowed: Self.requirementFields) else { return nil }
+        let id = string(map, "id", path), title = string(map, "title", path), clause = string(map, "clause", path)
+        let selector = map["applies_to"].flatMap { self.selector($0, path: "\(path).applies_to") }
+        if map["applies_to"] == nil { report(node, path: "\(path).applies_to", "missing required field 'applies_to'") }
+        let rule = map["log_types"].flatMap { logTypeRule($0, path: "\(path).log_types") }
+        if map["log_types"] == nil { report(node, path: "\(path).log_types", "missing required field 'log_types'") }
+        let days = ["min_retention_days", "min_searchable_days", "retrieval_window_days", "max_attestation_age_days"].map { key -> Int? in
+            guard map[key] != nil else { return nil }
+            guard let value = integer(map, key, path) else { return nil }
+            if !(0...Validation.maxRetentionDays).contains(value) {
+                report(map[key], path: "\(path).\(key)", "days must be between 0 and \(Validation.maxRetentionDays), got \(value)")
+            }
+            return value
+        }
+        let hours = number(map, "max_retrieval_hours", path)
+        if let hours, hours < 0 { report(map["max_retrieval_hours"], path: "\(path).max_retrieval_hours", "hours must be zero or more") }
+        let weight = number(map, "weight", path) ?? 1
+        if weight <= 0 { report(map["weight"], path: "\(path).weight", "weight must be more than zero") }
+        let incidents = list(map["incident_types"], path, "incident_types") { reader, node, itemPath -> IncidentType? in
+            guard let code = node.int, let type = IncidentType(rawValue: code) else {
+                reader.report(node, path: itemPath, "incident type is one of \(IncidentType.allCases.map { String($0.rawValue) }.joined(separator: ", "))")
+                return nil
+            }
+            return type
+        }
+        for (index, field) in strings(map, "required_fields", path).enumerated() where !Validation.isFieldName(field) {
+            report(map["required_fields"]?.sequence?[index], path: "\(path).required_fields[\(index)]", "'\(field)' is not a normalised field name")
+        }
+        guard let id, let title, let clause, let selector, let rule else { return nil }
+        return Requirement(id: id, title: title, clause: clause, appliesTo: selector, logTypes: rule, minRetentionDays: days[0],
+                           minSearchableDays: days[1], maxRetrievalHours: hours, retrievalWindowDays: days[2],
+                           requiredFields: strings(map, "required_fields", path), clockSync: bool(map, "clock_sync", path) ?? false,
+                           maxAttestationAgeDays: days[3], incidentTypes: incidents, weight: weight)
+    }
+
+    /// `every_org`, `{orgs: {org_kinds: […]}}` or `{systems: {internet_facing, min_criticality, tags, org_kinds}}`.
+    mutating func selector(_ node: YAMLNode, path: String) -> TargetSelector? {
+        if node.string == "every_org" { return TargetSelector(scope: .orgs) }
+        if node.string == "every_system" { return TargetSelector(scope: .systems) }
+        guard let map = fields(node, path: path, allowed: ["systems", "orgs"]) else { return nil }
+        if let systems = map["systems"] {
+            if systems.isNull { return TargetSelector(scope: .systems) }
+            guard let conditions = fields(systems, path: "\(path).systems", allowed: Self.systemSelectorFields) else { return nil }
+            let criticality = conditions["min_criticality"] == nil ? nil : enumeration(conditions, "min_criticality", "\(path).systems", Criticality.self)
+            return TargetSelector(scope: .systems, internetFacing: bool(conditions, "internet_facing", "\(path).systems"),
+                                  minCriticality: criticality, tags: strings(conditions, "tags", "\(path).systems"),
+                                  orgKinds: orgKinds(conditions, "\(path).systems"))
+        }
+        if let orgs = map["orgs"] {
+            if orgs.isNull { return TargetSelector(scope: .orgs) }
+            guard let conditions = fields(orgs, path: "\(path).orgs", allowed: ["org_kinds"]) else { return nil }
+            return TargetSelector(scope: .orgs, orgKinds: orgKinds(conditions, "\(path).orgs"))
+        }
+        report(node, path: path, "say every_org, every_system, {systems: …} or {orgs: …}")
+        return nil
+    }
+
+    mutating func orgKinds(_ map: Fields, _ path: String) -> [OrgKind] {
+        strings(map, "org_kinds", path).enumerated().compactMap { index, raw in
+            if let kind = OrgKind(rawValue: raw) { return kind }
+            report(map["org_kinds"]?.sequence?[index], path: "\(path).org_kinds[\(index)]",
+                   Validation.unknownMessage("organisation kind", raw, OrgKind.allCases.map(\.rawValue)))
+            return nil
+        }
+    }
+
+    mutating func logTypeRule(_ node: YAMLNode, path: String) -> LogTypeRule? {
+        guard let map = fields(node, path: path, allowed: ["any_of", "all_of"]) else { return nil }
+        let key = map["any_of"] != nil ? "any_of" : "all_of"
+        let types = strings(map, key, path)
+        guard !types.isEmpty else {
+            report(node, path: path, "name at least one log type under any_of or all_of")
+            return nil
+        }
+        for (index, type) in types.enumerated() {
+            for issue in Validation.logTypeIssues(type, path: "\(path).\(key)[\(index)]") {
+                report(map[key]?.sequence?[index], path: issue.path, issue.message)
+            }
+        }
+        return key == "any_of" ? .anyOf(types) : .allOf(types)
+    }
+}

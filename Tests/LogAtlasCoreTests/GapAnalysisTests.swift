@@ -1,0 +1,172 @@
+import Foundation
+import LogAtlasCore
+import LogAtlasFormats
+import Testing
+
+@Suite("Policies and gap analysis")
+struct GapAnalysisTests {
+    static let now = ISO8601DateFormatter().date(from: "2026-11-27T00:00:00Z")!
+
+    @Test func everyShippedPolicyLoads() throws {
+        let policies = try PolicyCatalogue.shipped()
+        #expect(Set(policies.map(\.id)) == ["ir-baseline", "pci-dss-4", "cis-v8-control-8", "acsc-2024", "m-21-31"])
+        #expect(policies.first { $0.id == "m-21-31" }?.status == .legacy)
+        for policy in policies {
+            for requirement in policy.requirements {
+                #expect(!requirement.clause.isEmpty, "\(policy.id)/\(requirement.id) cites no clause")
+                #expect(requirement.logTypes.types.allSatisfy { Taxonomy.logType($0) != nil })
+            }
+        }
+        // The file in policies/ is the one the binary carries.
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("policies")
+        #expect(try PolicyCatalogue.load(folder: folder).map(\.id).sorted() == policies.map(\.id).sorted())
+    }
+
+    static let header = "id: p\ntitle: P\nversion: \"1\"\ncitation: c\nstatus: current\nrequirements:\n"
+
+    @Test("policy problems name line and column", arguments: [
+        ("  - {id: r, title: T, clause: c, applies_to: every_org, log_types: {any_of: [network.proxxy]}}\n", 7, "did you mean 'network.proxy'?"),
+        ("  - {id: r, title: T, clause: c, applies_to: every_org, log_types: {any_of: [network.proxy]}, min_retention_days: -5}\n", 7, "days must be between 0"),
+        ("  - {id: r, title: T, clause: c, applies_to: {systems: {colour: red}}, log_types: {any_of: [network.proxy]}}\n", 7, "unknown field 'colour'"),
+        ("  - {id: r, title: T, clause: c, applies_to: every_org, log_types: {any_of: [network.dns]}}\n  - {id: r, title: U, clause: c, applies_to: every_org, log_types: {any_of: [network.dns]}}\n", 8, "duplicate requirement id 'r'"),
+        ("  - {id: r, title: T, clause: c, applies_to: every_org, log_types: {any_of: [network.dns]}, incident_types: [700]}\n", 7, "incident type is one of"),
+    ])
+    func loaderErrors(_ body: String, line: Int, message: String) {
+        do {
+            _ = try PolicyYAML.decode(Self.header + body, file: "p.yaml")
+            Issue.record("expected a FormatError")
+        } catch let error as FormatError {
+            #expect(error.problems.contains { $0.line == line && $0.message.contains(message) }, "\(error)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    // MARK: Golden findings
+
+    static let fixture = Inventory(
+        orgs: [Organisation(id: OrgID("shop"), name: "Shop", kind: .department)],
+        systems: [ProtectedSystem(id: SystemID("payments"), name: "Payments", ownerOrgID: OrgID("shop"), criticality: .critical, tags: ["cde"]),
+                  ProtectedSystem(id: SystemID("intranet"), name: "Intranet", ownerOrgID: OrgID("shop"), criticality: .low)],
+        sources: [
+            LogSource(systemID: SystemID("payments"), name: "app", logType: "app.audit", custodianOrgID: OrgID("shop"),
+                      retentionTiers: [RetentionTier(medium: .siem, days: 30, isSearchable: true), RetentionTier(medium: .tape, days: 400, isSearchable: false)],
+                      fields: ["user", "event_type", "time", "result", "src_ip"], clock: Clock(isNTPSynced: true)),
+            LogSource(systemID: SystemID("payments"), name: "ssh", logType: "host.linux-auth", custodianOrgID: OrgID("shop"),
+                      retentionTiers: [RetentionTier(medium: .logServer, days: 365, isSearchable: true)], clock: Clock(isNTPSynced: false)),
+            LogSource(systemID: SystemID("intranet"), name: "syslog", logType: "host.linux-syslog", custodianOrgID: OrgID("shop"),
+                      retentionTiers: [RetentionTier(medium: .deviceLocal, days: 7, isSearchable: false)], clock: Clock(isNTPSynced: true)),
+        ])
+
+    static func findings(_ policyID: String) throws -> [String: Finding] {
+        let policy = try #require(try PolicyCatalogue.shipped().first { $0.id == policyID })
+        let findings = GapAnalysis.findings(for: [policy], in: fixture, now: now)
+        return Dictionary(uniqueKeysWithValues: findings.map { ("\($0.requirement.id)@\($0.target.id)", $0) })
+    }
+
+    @Test func pciDSS4Golden() throws {
+        let findings = try Self.findings("pci-dss-4")
+        #expect(findings.count == 6)  // six requirements, one cde system
+        // 10.5.1: app audit holds 400 d but only 30 d searchable, and day 31–90 sit on tape (120 h > 1 h).
+        #expect(findings["10.5.1-retention@payments"]?.status == .partial)
+        #expect(findings["10.5.1-retention@payments"]?.shortfalls == [.searchable(have: 30, need: 90),
+                                                                       .retrieval(hours: 120, limit: 1, medium: .tape, windowDays: 90)])
+        // 10.2.2: one of six fields is missing.
+        #expect(findings["10.2.2-event-fields@payments"]?.shortfalls == [.fieldsMissing(["object"])])
+        // 10.2.1.2: ssh (365 d on the log server) meets it; the better of the candidates counts.
+        #expect(findings["10.2.1.2-admin-actions@payments"]?.status == .met)
+        #expect(findings["10.2.1.1-cardholder-access@payments"]?.status == .met)
+        // 10.6: app.audit is synchronised, so the requirement is met by the best source.
+        #expect(findings["10.6-time-sync@payments"]?.status == .met)
+        let report = GapReport(findings: Array(findings.values), inventory: Self.fixture)
+        #expect(report.overall.met == 4 && report.overall.partial == 2 && report.overall.missing == 0)
+        // Impact = weight × how far short: tape's 120 h against 1 h (3 × 0.99) outranks 30 of 90 searchable days (3 × 0.67).
+        #expect(report.remediation.map(\.action).prefix(2) == ["make the last 90 d of app.audit of payments retrievable within 1 h (now 120 h from tape)",
+                                                              "keep 90 d of app.audit of payments searchable instead of 30 d"])
+    }
+
+    @Test func cisControl8Golden() throws {
+        let findings = try Self.findings("cis-v8-control-8")
+        #expect(findings["8.10-retention@intranet"]?.shortfalls == [.retention(have: 7, need: 90, attested: false)])
+        #expect(findings["8.10-retention@payments"]?.status == .met)
+        #expect(findings["8.2-collect@intranet"]?.status == .met)
+        #expect(findings["8.6-dns@shop"]?.status == .missing)
+        #expect(findings["8.6-dns@shop"]?.shortfalls == [.logTypesMissing(["network.dns"])])
+        #expect(findings["8.8-command-line@payments"]?.status == .missing)
+        #expect(findings["8.8-command-line@intranet"] == nil)  // only high and critical systems
+    }
+
+    @Test func driftIsEvaluatedOnTheAttestedValue() {
+        var source = Self.fixture.sources[1]
+        source.latestAttestation = Attestation(oldestRecordAt: Self.now.addingTimeInterval(-40 * 86_400), checkedAt: Self.now, checkedBy: "x", method: "query")
+        let requirement = Requirement(id: "r", title: "t", clause: "c", appliesTo: TargetSelector(), logTypes: .anyOf(["host.linux-auth"]), minRetentionDays: 180)
+        #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.now) == [
+            .retention(have: 40, need: 180, attested: true), .attestationDrift(declared: 365, attested: 40)])
+    }
+
+    // MARK: Properties (seeded generator)
+
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state
+        }
+    }
+
+    static func randomInventory(seed: UInt64) -> Inventory {
+        var random = Generator(state: seed)
+        let orgs = (0..<3).map { Organisation(id: OrgID("o\($0)"), name: "O\($0)", kind: [.department, .subsidiary, .vendor][$0]) }
+        let systems = (0..<5).map { index in
+            ProtectedSystem(id: SystemID("s\(index)"), name: "S", ownerOrgID: orgs[index % 3].id, criticality: Criticality.allCases.randomElement(using: &random)!,
+                            isInternetFacing: Bool.random(using: &random), tags: [["cde"], ["cloud"], ["mail"], []].randomElement(using: &random)!)
+        }
+        let types = Taxonomy.logTypeCodes
+        let sources = (0..<25).map { index in
+            LogSource(systemID: systems.randomElement(using: &random)!.id, name: "src\(index)", logType: types.randomElement(using: &random)!,
+                      custodianOrgID: orgs.randomElement(using: &random)!.id,
+                      retentionTiers: (0..<Int.random(in: 1...3, using: &random)).map { _ in
+                          RetentionTier(medium: StorageMedium.allCases.randomElement(using: &random)!, days: Int.random(in: 1...800, using: &random),
+                                        isSearchable: Bool.random(using: &random), retrievalHours: Bool.random(using: &random) ? Double(Int.random(in: 0...200, using: &random)) : nil)
+                      },
+                      fields: ["time", "user", "src_ip", "url", "client_ip"].filter { _ in Bool.random(using: &random) },
+                      clock: Clock(isNTPSynced: Bool.random(using: &random)))
+        }
+        return Inventory(orgs: orgs, systems: systems, sources: sources)
+    }
+
+    static func statuses(_ inventory: Inventory, _ policies: [Policy]) -> [String: FindingStatus] {
+        Dictionary(uniqueKeysWithValues: GapAnalysis.findings(for: policies, in: inventory, now: now)
+            .map { ("\($0.policyID)/\($0.requirement.id)@\($0.target.id)", $0.status) })
+    }
+
+    @Test("more or longer-kept logs never make a finding worse; fewer never better", arguments: 0..<40)
+    func monotonicity(seed: Int) throws {
+        let policies = try PolicyCatalogue.shipped()
+        let base = Self.randomInventory(seed: UInt64(seed) + 1)
+        let before = Self.statuses(base, policies)
+        var random = Generator(state: UInt64(seed) * 31 + 7)
+
+        var added = base
+        added.sources.append(Self.randomInventory(seed: UInt64(seed) + 1000).sources[0])
+        added.sources[added.sources.count - 1].systemID = base.systems.randomElement(using: &random)!.id
+        for (key, status) in Self.statuses(added, policies) { #expect(status >= before[key]!, "adding a source worsened \(key)") }
+
+        var lengthened = base
+        let index = Int.random(in: 0..<base.sources.count, using: &random)
+        lengthened.sources[index].retentionTiers[0].days += Int.random(in: 1...400, using: &random)
+        for (key, status) in Self.statuses(lengthened, policies) { #expect(status >= before[key]!, "lengthening a tier worsened \(key)") }
+
+        var removed = base
+        removed.sources.remove(at: index)
+        for (key, status) in Self.statuses(removed, policies) { #expect(status <= before[key]!, "removing a source improved \(key)") }
+
+        var shuffled = base
+        shuffled.sources.shuffle(using: &random)
+        shuffled.systems.shuffle(using: &random)
+        shuffled.orgs.shuffle(using: &random)
+        #expect(GapAnalysis.findings(for: policies.shuffled(using: &random), in: shuffled, now: Self.now)
+                == GapAnalysis.findings(for: policies, in: base, now: Self.now))
+    }
+}
