@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LogAtlasCore
+import LogAtlasFormats
 import LogAtlasStore
 import Logging
 import OpenAPIHummingbird
@@ -15,9 +16,12 @@ public struct ServerConfiguration: Sendable {
     public var bodyLimit: Int
     /// How long a resolved token is remembered; a revoked token keeps working at most this long.
     public var tokenCacheLifetime: Duration
+    /// A folder of additional policy files, loaded (and validated) at start-up.
+    public var policyDirectory: URL?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 5 * 1024 * 1024,
-                tokenCacheLifetime: Duration = .seconds(5)) {
+                tokenCacheLifetime: Duration = .seconds(5), policyDirectory: URL? = nil) {
+        self.policyDirectory = policyDirectory
         self.host = host
         self.port = port
         self.bodyLimit = bodyLimit
@@ -48,7 +52,8 @@ public func buildRouter(
     router.add(middleware: ETagHeaderMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))
     router.add(middleware: AuthenticationMiddleware(authenticator: CachingAuthenticator(IdentityStore(database: database), lifetime: configuration.tokenCacheLifetime)))
-    let api = LogAtlasAPI(inventory: PostgresInventoryRepository(database: database),
+    let policies = try PolicyCatalogue.shipped() + (configuration.policyDirectory.map { try PolicyCatalogue.load(folder: $0) } ?? [])
+    let api = LogAtlasAPI(inventory: PostgresInventoryRepository(database: database), policies: policies,
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database.client)) ?? false },
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.

@@ -6,6 +6,8 @@ import OpenAPIRuntime
 /// The handlers of `openapi.yaml`: thin translations between HTTP and the repositories.
 struct LogAtlasAPI: APIProtocol {
     let inventory: any InventoryRepository
+    /// The requirement catalogues reports evaluate (shipped ones plus the configured folder).
+    let policies: [Policy]
     /// Whether the database is reachable and migrated.
     let readiness: @Sendable () async -> Bool
     let clock: @Sendable () -> Date

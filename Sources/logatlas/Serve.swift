@@ -20,6 +20,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (env: LOGATLAS_BODY_LIMIT).")
     var bodyLimit: Int = Environment.value("LOGATLAS_BODY_LIMIT").flatMap(Int.init) ?? 5 * 1024 * 1024
 
+    @Option(help: "Folder of additional policy files (env: LOGATLAS_POLICY_DIR).")
+    var policyDir: String? = Environment.value("LOGATLAS_POLICY_DIR")
+
     @Option(help: "Seconds a resolved token is cached; a revoked token keeps working at most this long (env: LOGATLAS_TOKEN_CACHE_SECONDS).")
     var tokenCacheSeconds: Int = Environment.value("LOGATLAS_TOKEN_CACHE_SECONDS").flatMap(Int.init) ?? 5
 
@@ -41,7 +44,8 @@ struct Serve: AsyncParsableCommand {
             var services: [any Service] = []
             if let cluster = session.cluster { services.append(EmbeddedPostgresService(cluster: cluster)) }
             services.append(client)
-            let app = try buildApplication(configuration: ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds)),
+            let app = try buildApplication(configuration: ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),
+                                                                                    policyDirectory: policyDir.map { URL(fileURLWithPath: $0) }),
                                            database: Database(client: client, logger: logger), services: services, logger: logger)
             logger.info("LogAtlas listening on http://\(host):\(port)")
             try await app.runService()

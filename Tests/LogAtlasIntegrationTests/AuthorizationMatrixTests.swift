@@ -74,6 +74,12 @@ struct AuthorizationMatrixTests {
             try await world.send(.post, "/v1/sources/\(objects.source[target]!)/attestations", as: user, json: [
                 "oldest_record_at": "2026-01-01T00:00:00Z", "checked_at": "2026-11-01T00:00:00Z", "checked_by": user, "method": "query"])
         },
+        Operation(name: "GET /v1/policies/{id}", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, _ in
+            try await world.send(.get, "/v1/policies/\(target == .own ? "ir-baseline" : "pci-dss-4")", as: user)
+        },
+        Operation(name: "POST /v1/gap-reports", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
+            try await world.send(.post, "/v1/gap-reports", as: user, json: ["org": objects.org[target]!])
+        },
         Operation(name: "POST /v1/inventory/apply", expected: expect(admin: (200, 200), csirt: (403, 403), auditor: (403, 403), custodian: (200, 403))) { world, user, target, objects in
             let org = objects.org[target]!, system = objects.system[target]!
             let kind = target == .own ? "department" : "vendor", name = target == .own ? "Department A" : "Vendor B"
@@ -136,6 +142,13 @@ struct AuthorizationMatrixTests {
                 #expect(export.status == 200)
                 #expect(export.text.contains("corp-net") && !export.text.contains("vendor") && !export.text.contains("secret"))
             }
+            // Gap reports are computed from what the caller may see.
+            for user in Self.readers {
+                let report = try await world.send(.post, "/v1/gap-reports?format=csv", as: user, json: ["policies": ["cis-v8-control-8"]])
+                #expect(report.text.contains("vendor-dc"), "\(user) should see vendor-b findings")
+            }
+            let scoped = try await world.send(.post, "/v1/gap-reports?format=csv", as: "cus-a", json: ["policies": ["cis-v8-control-8"]])
+            #expect(scoped.status == 200 && scoped.text.contains("corp-net") && !scoped.text.contains("vendor"), "\(scoped.text)")
             let vendorView = try await world.send(.get, "/v1/sources", as: "cus-b")
             #expect(vendorView.json["total"] as? Int == 1)
         }
