@@ -3,12 +3,14 @@ import LogAtlasCore
 
 /// Renders a gap report as a terminal table, JSON, CSV (one row per finding) or Markdown.
 public enum GapReportFormat: String, CaseIterable, Sendable {
-    case table, json, csv, md
+    case table, json, csv, md, html
 
-    public func render(_ report: GapReport) throws -> String {
+    /// Renders `report`; `id` (a stored run's) is included in JSON.
+    public func render(_ report: GapReport, id: String? = nil) throws -> String {
         switch self {
+        case .html: GapReportHTML.render(report)
         case .table: GapReportRenderer.table(report)
-        case .json: try GapReportRenderer.json(report)
+        case .json: try GapReportRenderer.json(report, id: id)
         case .csv: GapReportRenderer.csv(report)
         case .md: GapReportRenderer.markdown(report)
         }
@@ -77,6 +79,7 @@ enum GapReportRenderer {
     }
 
     struct JSONReport: Encodable {
+        let id: String?
         struct ScoreJSON: Encodable { let percent: Double, met: Int, partial: Int, missing: Int }
         struct FindingJSON: Encodable {
             let policy: String, requirement: String, clause: String, target_kind: String, target: String, org: String
@@ -91,10 +94,10 @@ enum GapReportRenderer {
         let findings: [FindingJSON]
     }
 
-    static func json(_ report: GapReport) throws -> String {
+    static func json(_ report: GapReport, id: String?) throws -> String {
         func s(_ score: GapReport.Score) -> JSONReport.ScoreJSON { .init(percent: score.percent, met: score.met, partial: score.partial, missing: score.missing) }
         let document = JSONReport(
-            overall: s(report.overall),
+            id: id, overall: s(report.overall),
             by_policy: report.byPolicy.mapValues(s), by_org: Dictionary(uniqueKeysWithValues: report.byOrg.map { ($0.rawValue, s($1)) }),
             by_system: Dictionary(uniqueKeysWithValues: report.bySystem.map { ($0.rawValue, s($1)) }),
             by_incident_type: Dictionary(uniqueKeysWithValues: report.byIncidentType.map { (String($0.rawValue), s($1)) }),

@@ -54,6 +54,7 @@ public func buildRouter(
     router.add(middleware: AuthenticationMiddleware(authenticator: CachingAuthenticator(IdentityStore(database: database), lifetime: configuration.tokenCacheLifetime)))
     let policies = try PolicyCatalogue.shipped() + (configuration.policyDirectory.map { try PolicyCatalogue.load(folder: $0) } ?? [])
     let api = LogAtlasAPI(inventory: PostgresInventoryRepository(database: database), policies: policies,
+                          gapReports: PostgresGapReportRepository(database: database),
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database.client)) ?? false },
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.

@@ -48,14 +48,48 @@ extension LogAtlasAPI {
         var findings = GapAnalysis.findings(for: selected, in: inventory, now: clock())
         if let org = request?.org { findings.removeAll { $0.target.orgID != OrgID(org) } }
         if let system = request?.system { findings.removeAll { !($0.target.kind == .system && $0.target.id == system) } }
-        let report = GapReport(findings: findings, inventory: inventory)
+        let stored = try await gapReports.save(findings, policies: selected.map(\.id).sorted(), orgFilter: request?.org,
+                                               systemFilter: request?.system, as: caller)
+        let report = GapReport(findings: stored.findings, inventory: inventory)
+        let id = stored.id.uuidString.lowercased()
         switch input.query.format ?? .json {
-        case .json:
-            let text = try GapReportFormat.json.render(report)
-            return .ok(.init(body: .json(try JSONDecoder().decode(OpenAPIValueContainer.self, from: Data(text.utf8)))))
+        case .json: return .ok(.init(body: .json(try Self.container(try GapReportFormat.json.render(report, id: id)))))
         case .csv: return .ok(.init(body: .csv(HTTPBody(try GapReportFormat.csv.render(report)))))
         case .md: return .ok(.init(body: .textMarkdown(HTTPBody(try GapReportFormat.md.render(report)))))
+        case .html: return .ok(.init(body: .html(HTTPBody(try GapReportFormat.html.render(report)))))
         }
+    }
+
+    func getGapReport(_ input: Operations.GetGapReport.Input) async throws -> Operations.GetGapReport.Output {
+        let stored = try await gapReports.report(try Self.reportID(input.path.reportId), as: try RequestPrincipal.required())
+        let report = GapReport(findings: stored.findings, inventory: Inventory(systems: stored.systems))
+        switch input.query.format ?? .json {
+        case .json: return .ok(.init(body: .json(try Self.container(try GapReportFormat.json.render(report, id: input.path.reportId)))))
+        case .csv: return .ok(.init(body: .csv(HTTPBody(try GapReportFormat.csv.render(report)))))
+        case .md: return .ok(.init(body: .textMarkdown(HTTPBody(try GapReportFormat.md.render(report)))))
+        case .html: return .ok(.init(body: .html(HTTPBody(try GapReportFormat.html.render(report)))))
+        }
+    }
+
+    func diffGapReports(_ input: Operations.DiffGapReports.Input) async throws -> Operations.DiffGapReports.Output {
+        let caller = try RequestPrincipal.required()
+        let newer = try await gapReports.report(try Self.reportID(input.path.reportId), as: caller)
+        let older = try await gapReports.report(try Self.reportID(input.query.against), as: caller)
+        let diff = GapDiff(from: older.findings, to: newer.findings)
+        func changes(_ list: [GapDiff.Change]) -> [Components.Schemas.GapChange] {
+            list.map { .init(key: $0.key, before: $0.before.flatMap { .init(rawValue: $0.rawValue) }, after: $0.after.flatMap { .init(rawValue: $0.rawValue) }) }
+        }
+        return .ok(.init(body: .json(.init(report: input.path.reportId, against: input.query.against, improved: changes(diff.improved),
+                                           regressed: changes(diff.regressed), added: changes(diff.added), removed: changes(diff.removed)))))
+    }
+
+    static func reportID(_ raw: String) throws -> UUID {
+        guard let id = UUID(uuidString: raw) else { throw InventoryError.notFound(kind: "gap report", id: raw) }
+        return id
+    }
+
+    static func container(_ json: String) throws -> OpenAPIValueContainer {
+        try JSONDecoder().decode(OpenAPIValueContainer.self, from: Data(json.utf8))
     }
 
     /// The named policies, or every current one; an unknown ID is a 422 naming the closest.

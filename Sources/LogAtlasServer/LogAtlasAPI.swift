@@ -8,6 +8,7 @@ struct LogAtlasAPI: APIProtocol {
     let inventory: any InventoryRepository
     /// The requirement catalogues reports evaluate (shipped ones plus the configured folder).
     let policies: [Policy]
+    let gapReports: any GapReportRepository
     /// Whether the database is reachable and migrated.
     let readiness: @Sendable () async -> Bool
     let clock: @Sendable () -> Date

@@ -18,14 +18,19 @@ struct Gaps: AsyncParsableCommand {
     var inventory: String?
     @Option(help: "Only findings of this organisation.")
     var org: String?
-    @Option(help: "table, json, csv or md.")
+    @Option(help: "table, json, csv, md or html.")
     var format: String = "table"
-    @Option(help: "Exit with status 1 when any finding is missing, or missing or partial.")
+    @Option(help: "Exit with status 1 when a finding is missing (missing), missing or partial (partial), or worse than in the previous stored run (regression).")
     var failOn: String?
+    @Flag(help: "After the report, print what improved and what regressed since the previous stored run with the same policies and filter.")
+    var diff = false
 
     func validate() throws {
-        guard GapReportFormat(rawValue: format) != nil else { throw ValidationError("--format is table, json, csv or md") }
-        if let failOn, !["missing", "partial"].contains(failOn) { throw ValidationError("--fail-on is missing or partial") }
+        guard GapReportFormat(rawValue: format) != nil else { throw ValidationError("--format is table, json, csv, md or html") }
+        if let failOn, !["missing", "partial", "regression"].contains(failOn) { throw ValidationError("--fail-on is missing, partial or regression") }
+        if inventory != nil, diff || failOn == "regression" {
+            throw ValidationError("--diff and --fail-on regression compare stored runs: use them without --inventory")
+        }
     }
 
     func run() async throws {
@@ -37,25 +42,58 @@ struct Gaps: AsyncParsableCommand {
         } catch let error as FormatError {
             throw CommandFailure(description: error.description)
         }
-        let inventory = try await loadInventory()
-        var findings = GapAnalysis.findings(for: selected, in: inventory, now: Date())
-        if let org { findings.removeAll { $0.target.orgID != OrgID(org) } }
-        let report = GapReport(findings: findings, inventory: inventory)
-        print(try GapReportFormat(rawValue: format)!.render(report), terminator: "")
-        let threshold: FindingStatus? = failOn.map { $0 == "missing" ? .missing : .partial }
-        if let threshold, findings.contains(where: { $0.status <= threshold }) { throw ExitCode(1) }
+        if let inventory {
+            let parsed = try Self.readInventory(inventory)
+            let findings = filter(GapAnalysis.findings(for: selected, in: parsed, now: Date()))
+            try finish(GapReport(findings: findings, inventory: parsed), id: nil, regressions: [])
+            return
+        }
+        // On the database every run is stored, so the next one can say what changed.
+        let orgFilter = org
+        let (report, id, changes) = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+            let caller = Principal.system(named: "cli:gaps")
+            let inventory = try await PostgresInventoryRepository(database: database).export(as: caller)
+            var findings = GapAnalysis.findings(for: selected, in: inventory, now: Date())
+            if let orgFilter { findings.removeAll { $0.target.orgID != OrgID(orgFilter) } }
+            let repository = PostgresGapReportRepository(database: database)
+            let stored = try await repository.save(findings, policies: selected.map(\.id).sorted(), orgFilter: orgFilter, systemFilter: nil, as: caller)
+            let previous = try await repository.previous(to: stored, as: caller)
+            return (GapReport(findings: stored.findings, inventory: inventory), stored.id, previous.map { GapDiff(from: $0.findings, to: stored.findings) })
+        }
+        print(try GapReportFormat(rawValue: format)!.render(report, id: id.uuidString.lowercased()), terminator: "")
+        // The comparison goes to standard error so that json, csv and html output stays parseable.
+        if diff { FileHandle.standardError.write(Data((Self.describe(changes, id: id) + "\n").utf8)) }
+        try finish(report, id: nil, regressions: changes?.regressed ?? [], printReport: false)
     }
 
-    func loadInventory() async throws -> Inventory {
-        if let inventory {
-            do {
-                return try InventoryYAML.decode(try String(contentsOfFile: inventory, encoding: .utf8), file: inventory)
-            } catch let error as FormatError {
-                throw CommandFailure(description: error.description)
-            }
+    func filter(_ findings: [Finding]) -> [Finding] {
+        guard let org else { return findings }
+        return findings.filter { $0.target.orgID == OrgID(org) }
+    }
+
+    func finish(_ report: GapReport, id: String?, regressions: [GapDiff.Change], printReport: Bool = true) throws {
+        if printReport { print(try GapReportFormat(rawValue: format)!.render(report, id: id), terminator: "") }
+        switch failOn {
+        case "missing" where report.findings.contains { $0.status == .missing }: throw ExitCode(1)
+        case "partial" where report.findings.contains { $0.status != .met }: throw ExitCode(1)
+        case "regression" where !regressions.isEmpty: throw ExitCode(1)
+        default: break
         }
-        return try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
-            try await PostgresInventoryRepository(database: database).export(as: .system(named: "cli:gaps"))
+    }
+
+    static func describe(_ diff: GapDiff?, id: UUID) -> String {
+        guard let diff else { return "\nstored as \(id.uuidString.lowercased()); no earlier run with these policies to compare with" }
+        var lines = ["", "stored as \(id.uuidString.lowercased()); since the previous run: \(diff.improved.count) improved, \(diff.regressed.count) regressed, \(diff.added.count) new, \(diff.removed.count) gone"]
+        lines += diff.regressed.map { "  worse  \($0.key): \($0.before!.rawValue) → \($0.after!.rawValue)" }
+        lines += diff.improved.map { "  better \($0.key): \($0.before!.rawValue) → \($0.after!.rawValue)" }
+        return lines.joined(separator: "\n")
+    }
+
+    static func readInventory(_ path: String) throws -> Inventory {
+        do {
+            return try InventoryYAML.decode(try String(contentsOfFile: path, encoding: .utf8), file: path)
+        } catch let error as FormatError {
+            throw CommandFailure(description: error.description)
         }
     }
 }

@@ -86,6 +86,19 @@ struct GapAnalysisTests {
                                                               "keep 90 d of app.audit of payments searchable instead of 30 d"])
     }
 
+    @Test func htmlReportIsSelfContainedAndEscaped() throws {
+        var inventory = Self.fixture
+        inventory.systems[0].id = SystemID("payments")
+        inventory.orgs[0].name = "<Shop & Co>"
+        let policies = try PolicyCatalogue.shipped()
+        let report = GapReport(findings: GapAnalysis.findings(for: policies, in: inventory, now: Self.now), inventory: inventory)
+        let html = try GapReportFormat.html.render(report)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
+        #expect(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<script"))
+        #expect(html.contains("<td class=\"notready\"") && html.contains("What to fix first"))
+        #expect(html.contains("retrieval from tape 120 h &gt; 1 h for the last 90 d"))
+    }
+
     @Test func cisControl8Golden() throws {
         let findings = try Self.findings("cis-v8-control-8")
         #expect(findings["8.10-retention@intranet"]?.shortfalls == [.retention(have: 7, need: 90, attested: false)])

@@ -183,6 +183,35 @@ struct APITests {
         }
     }
 
+    @Test func storedReportsDiffAndAreScopedPerFinding() async throws {
+        try await withTestApp { world in
+            let first = try await world.send(.post, "/v1/gap-reports", as: "cyd", json: ["policies": ["cis-v8-control-8"]])
+            let firstID = try #require(first.json["id"] as? String)
+            // Fix one gap: dept-a's proxy now keeps 120 days (8.7 asks 90).
+            let proxy = try #require((try await world.send(.get, "/v1/sources?q=proxy", as: "ada").json["items"] as? [[String: Any]])?.first?["id"] as? String)
+            #expect(try await world.send(.patch, "/v1/sources/\(proxy)", as: "cus-a", json: ["retention_tiers": [["medium": "siem", "days": 120]]]).status == 200)
+            // …and open another: vendor-b's auth log loses its tape tier.
+            let auth = try #require((try await world.send(.get, "/v1/sources?q=auth", as: "ada").json["items"] as? [[String: Any]])?.first?["id"] as? String)
+            #expect(try await world.send(.patch, "/v1/sources/\(auth)", as: "cus-b", json: ["retention_tiers": [["medium": "device-local", "days": 7]]]).status == 200)
+            let second = try await world.send(.post, "/v1/gap-reports", as: "cyd", json: ["policies": ["cis-v8-control-8"]])
+            let secondID = try #require(second.json["id"] as? String)
+
+            let diff = try await world.send(.get, "/v1/gap-reports/\(secondID)/diff?against=\(firstID)", as: "cyd")
+            #expect(diff.status == 200)
+            let improved = (diff.json["improved"] as? [[String: Any]])?.compactMap { $0["key"] as? String } ?? []
+            let regressed = (diff.json["regressed"] as? [[String: Any]])?.compactMap { $0["key"] as? String } ?? []
+            #expect(improved == ["cis-v8-control-8/8.7-url@org:dept-a"])
+            #expect(regressed == ["cis-v8-control-8/8.10-retention@system:vendor-dc"], "\(diff.text)")
+
+            // The CSIRT's stored report, read by a custodian, shows only that custodian's organisation.
+            let asCustodian = try await world.send(.get, "/v1/gap-reports/\(secondID)?format=csv", as: "cus-a")
+            #expect(asCustodian.status == 200 && asCustodian.text.contains("corp-net") && !asCustodian.text.contains("vendor"))
+            let asCSIRT = try await world.send(.get, "/v1/gap-reports/\(secondID)?format=html", as: "cyd")
+            #expect(asCSIRT.text.contains("vendor-dc") && asCSIRT.text.hasPrefix("<!DOCTYPE html>"))
+            #expect(try await world.send(.get, "/v1/gap-reports/00000000-0000-0000-0000-000000000000", as: "cyd").status == 404)
+        }
+    }
+
     @Test func tokenLookupsAreCachedBriefly() async throws {
         try await withTestApp(tokenCacheLifetime: .seconds(2)) { world in
             #expect(try await world.send(.get, "/v1/me", as: "cyd").status == 200)

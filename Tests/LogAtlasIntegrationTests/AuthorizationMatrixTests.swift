@@ -80,6 +80,13 @@ struct AuthorizationMatrixTests {
         Operation(name: "POST /v1/gap-reports", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
             try await world.send(.post, "/v1/gap-reports", as: user, json: ["org": objects.org[target]!])
         },
+        Operation(name: "GET /v1/gap-reports/{id}", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
+            let created = try await world.send(.post, "/v1/gap-reports", as: "cyd", json: ["org": objects.org[target]!])
+            let reply = try await world.send(.get, "/v1/gap-reports/\(created.json["id"] as? String ?? "")?format=csv", as: user)
+            // A custodian reading a report on another org sees a report without findings, never that org's findings.
+            if user == "cus-a", target == .other { #expect(!reply.text.contains("vendor")) }
+            return reply
+        },
         Operation(name: "POST /v1/inventory/apply", expected: expect(admin: (200, 200), csirt: (403, 403), auditor: (403, 403), custodian: (200, 403))) { world, user, target, objects in
             let org = objects.org[target]!, system = objects.system[target]!
             let kind = target == .own ? "department" : "vendor", name = target == .own ? "Department A" : "Vendor B"

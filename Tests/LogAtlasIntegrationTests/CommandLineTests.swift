@@ -115,8 +115,19 @@ struct CommandLineTests {
         #expect(try Self.run(["token", "revoke", String(secret.prefix(10))] + db).output.contains("revoked 1 token(s)"))
         #expect(try Self.run(["token", "revoke", String(secret.prefix(10))] + db).status != 0)
 
+        // Stored gap runs: losing the firewall log is a regression that --fail-on regression turns into exit status 1.
+        let baseline = try Self.run(["gaps", "--policy", "ir-baseline", "--format", "json"] + db)
+        #expect(baseline.status == 0 && baseline.output.contains("\"id\""))
+        let lines = Self.inventory.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("name: firewall") }
+        try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        #expect(try Self.run(["apply", "-f", file.path, "--prune"] + db).output.contains("- source corp-net/firewall"))
+        let worse = try Self.run(["gaps", "--policy", "ir-baseline", "--diff", "--fail-on", "regression"] + db)
+        #expect(worse.status == 1, "\(worse)")
+        #expect(worse.errors.contains("worse  ir-baseline/ir-200-edge@org:it: partial → missing"), "\(worse.errors)")
+        #expect(try Self.run(["gaps", "--policy", "ir-baseline", "--fail-on", "regression"] + db).status == 0)  // nothing new since
+
         let audit = try Self.run(["audit", "verify"] + db)
-        #expect(audit.status == 0 && audit.output.hasPrefix("OK: 8 events"), "\(audit)")  // 5 inventory creates, user, token, revocation
+        #expect(audit.status == 0 && audit.output.hasPrefix("OK: 12 events"), "\(audit)")  // 5 inventory creates, user, token, revocation, 3 gap runs, 1 delete
     }
 
     @Test func gapsRunOfflineOnAnInventoryFileAndFailOnMissing() throws {

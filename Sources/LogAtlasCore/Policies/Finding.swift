@@ -58,6 +58,12 @@ public struct Target: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The organisation the target belongs to (a system's owner, or the organisation itself).
     public var orgID: OrgID
 
+    public init(kind: Kind, id: String, orgID: OrgID) {
+        self.kind = kind
+        self.id = id
+        self.orgID = orgID
+    }
+
     public var description: String { id }
     public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.kind.rawValue, lhs.id) < (rhs.kind.rawValue, rhs.id) }
 }
@@ -74,6 +80,17 @@ public struct Finding: Sendable, Hashable {
     public var sourceIDs: [LogSourceID]
     /// Per shortfall, the log type it concerns (for remediation wording).
     public var shortfallLogTypes: [String]
+
+    public init(policyID: String, requirement: Requirement, target: Target, status: FindingStatus, shortfalls: [Shortfall],
+                sourceIDs: [LogSourceID], shortfallLogTypes: [String]) {
+        self.policyID = policyID
+        self.requirement = requirement
+        self.target = target
+        self.status = status
+        self.shortfalls = shortfalls
+        self.sourceIDs = sourceIDs
+        self.shortfallLogTypes = shortfallLogTypes
+    }
 
     /// 1 for met, 0.5 for partial, 0 for missing.
     public var value: Double { switch status { case .met: 1; case .partial: 0.5; case .missing: 0 } }

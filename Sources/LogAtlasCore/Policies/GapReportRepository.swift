@@ -1,0 +1,46 @@
+import Foundation
+
+/// A stored gap-analysis run: what was evaluated, when, by whom, and the findings the reader may see.
+public struct StoredGapReport: Sendable {
+    public var id: UUID
+    public var createdAt: Date
+    public var createdBy: String
+    public var policies: [String]
+    public var orgFilter: String?
+    public var systemFilter: String?
+    /// Digest of the inventory versions the run saw (same digest: same inventory).
+    public var inventoryDigest: String
+    public var findings: [Finding]
+
+    public init(id: UUID, createdAt: Date, createdBy: String, policies: [String], orgFilter: String?, systemFilter: String?,
+                inventoryDigest: String, findings: [Finding]) {
+        self.id = id
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.policies = policies
+        self.orgFilter = orgFilter
+        self.systemFilter = systemFilter
+        self.inventoryDigest = inventoryDigest
+        self.findings = findings
+    }
+
+    /// The systems the findings concern, for the readiness matrix of a report read back from storage.
+    public var systems: [ProtectedSystem] {
+        Set(findings.filter { $0.target.kind == .system }.map { SystemIDAndOwner(id: SystemID($0.target.id), owner: $0.target.orgID) })
+            .map { ProtectedSystem(id: $0.id, name: $0.id.rawValue, ownerOrgID: $0.owner) }
+    }
+
+    private struct SystemIDAndOwner: Hashable {
+        let id: SystemID
+        let owner: OrgID
+    }
+}
+
+/// Storage of gap-analysis runs, scoped to the caller like the inventory.
+public protocol GapReportRepository: Sendable {
+    /// Stores a run and returns it as the caller reads it back.
+    func save(_ findings: [Finding], policies: [String], orgFilter: String?, systemFilter: String?, as caller: Principal) async throws -> StoredGapReport
+    func report(_ id: UUID, as caller: Principal) async throws -> StoredGapReport
+    /// The newest earlier run with the same policies and filters, if any.
+    func previous(to report: StoredGapReport, as caller: Principal) async throws -> StoredGapReport?
+}

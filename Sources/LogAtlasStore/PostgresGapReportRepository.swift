@@ -1,0 +1,112 @@
+import Foundation
+import LogAtlasCore
+import PostgresNIO
+
+/// Gap-analysis runs in PostgreSQL; row-level security shows a custodian only its own organisations' findings.
+public struct PostgresGapReportRepository: GapReportRepository {
+    let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    struct FindingRecord: Codable {
+        var policy_id: String, requirement_id: String, requirement_title: String, clause: String, target_kind: String
+        var target_id: String, org_id: String, status: String, shortfalls: [Shortfall], shortfall_types: [String]
+        var source_ids: [UUID], incident_types: [Int], weight: Double
+
+        init(_ finding: Finding) {
+            policy_id = finding.policyID; requirement_id = finding.requirement.id; requirement_title = finding.requirement.title
+            clause = finding.requirement.clause; target_kind = finding.target.kind.rawValue; target_id = finding.target.id
+            org_id = finding.target.orgID.rawValue; status = finding.status.rawValue; shortfalls = finding.shortfalls
+            shortfall_types = finding.shortfallLogTypes; source_ids = finding.sourceIDs.map(\.rawValue)
+            incident_types = finding.requirement.incidentTypes.map(\.rawValue); weight = finding.requirement.weight
+        }
+
+        static let columns = """
+            policy_id text, requirement_id text, requirement_title text, clause text, target_kind text, target_id text, org_id text,
+            status text, shortfalls jsonb, shortfall_types text[], source_ids uuid[], incident_types integer[], weight double precision
+            """
+    }
+
+    public func save(_ findings: [Finding], policies: [String], orgFilter: String?, systemFilter: String?, as caller: Principal) async throws -> StoredGapReport {
+        let id = try await database.withCaller(caller) { connection -> UUID in
+            // The digest covers the versions of everything the caller sees, so an unchanged inventory gives the same digest.
+            let rows = try await connection.query("""
+                INSERT INTO gap_reports (created_by, policies, org_filter, system_filter, inventory_digest, attack_version)
+                SELECT \(caller.name), \(policies), \(orgFilter), \(systemFilter),
+                       encode(sha256(convert_to(concat_ws('|',
+                           (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM orgs),
+                           (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM systems),
+                           (SELECT string_agg(id::text || ':' || version, ',' ORDER BY id) FROM log_sources)), 'UTF8')), 'hex'),
+                       \(Taxonomy.attackVersion)
+                RETURNING id
+                """, logger: database.logger)
+            var id: UUID?
+            for try await value in rows.decode(UUID.self) { id = value }
+            guard let id else { throw InventoryError.forbidden("report not stored") }
+            let batch = 5_000
+            for start in stride(from: 0, to: findings.count, by: batch) {
+                let json = try RecordJSON.array(findings[start..<min(start + batch, findings.count)].map(FindingRecord.init))
+                try await connection.query("""
+                    INSERT INTO gap_findings (report_id, policy_id, requirement_id, requirement_title, clause, target_kind, target_id, org_id,
+                                              status, shortfalls, shortfall_types, source_ids, incident_types, weight)
+                    SELECT \(id), x.* FROM jsonb_to_recordset(\(json)::jsonb) AS x(\(unescaped: FindingRecord.columns))
+                    """, logger: database.logger)
+            }
+            return id
+        }
+        return try await report(id, as: caller)
+    }
+
+    public func report(_ id: UUID, as caller: Principal) async throws -> StoredGapReport {
+        try await database.withCaller(caller) { connection in
+            var report: StoredGapReport?
+            let header = try await connection.query("""
+                SELECT id, created_at, created_by, policies, org_filter, system_filter, inventory_digest FROM gap_reports WHERE id = \(id)
+                """, logger: database.logger)
+            for try await row in header {
+                let r = row.makeRandomAccess()
+                report = StoredGapReport(id: try r.value("id"), createdAt: try r.value("created_at"), createdBy: try r.value("created_by"),
+                                         policies: try r.value("policies"), orgFilter: try r.value("org_filter"), systemFilter: try r.value("system_filter"),
+                                         inventoryDigest: try r.value("inventory_digest"), findings: [])
+            }
+            guard var report else { throw InventoryError.notFound(kind: "gap report", id: id.uuidString.lowercased()) }
+            let rows = try await connection.query("""
+                SELECT policy_id, requirement_id, requirement_title, clause, target_kind, target_id, org_id, status, shortfalls::text AS shortfalls,
+                       shortfall_types, source_ids, incident_types, weight
+                FROM gap_findings WHERE report_id = \(id) ORDER BY policy_id, requirement_id, target_kind, target_id
+                """, logger: database.logger)
+            let decoder = JSONDecoder()
+            for try await row in rows {
+                let r = row.makeRandomAccess()
+                let requirement = Requirement(id: try r.value("requirement_id"), title: try r.value("requirement_title"), clause: try r.value("clause"),
+                                              appliesTo: TargetSelector(), logTypes: .anyOf([]),
+                                              incidentTypes: try r.value("incident_types", as: [Int].self).compactMap(IncidentType.init(rawValue:)),
+                                              weight: try r.value("weight"))
+                report.findings.append(Finding(
+                    policyID: try r.value("policy_id"), requirement: requirement,
+                    target: Target(kind: Target.Kind(rawValue: try r.value("target_kind")) ?? .system, id: try r.value("target_id"),
+                                   orgID: OrgID(try r.value("org_id"))),
+                    status: FindingStatus(rawValue: try r.value("status")) ?? .missing,
+                    shortfalls: try decoder.decode([Shortfall].self, from: Data(try r.value("shortfalls", as: String.self).utf8)),
+                    sourceIDs: try r.value("source_ids", as: [UUID].self).map { LogSourceID($0) },
+                    shortfallLogTypes: try r.value("shortfall_types")))
+            }
+            return report
+        }
+    }
+
+    public func previous(to report: StoredGapReport, as caller: Principal) async throws -> StoredGapReport? {
+        let previousID = try await database.withCaller(caller) { connection -> UUID? in
+            let rows = try await connection.query("""
+                SELECT id FROM gap_reports
+                WHERE policies = \(report.policies) AND org_filter IS NOT DISTINCT FROM \(report.orgFilter)
+                  AND system_filter IS NOT DISTINCT FROM \(report.systemFilter) AND created_at < \(report.createdAt) AND id <> \(report.id)
+                ORDER BY created_at DESC LIMIT 1
+                """, logger: database.logger)
+            for try await id in rows.decode(UUID.self) { return id }
+            return nil
+        }
+        guard let previousID else { return nil }
+        return try await self.report(previousID, as: caller)
+    }
+}
