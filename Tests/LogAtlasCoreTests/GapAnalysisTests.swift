@@ -110,6 +110,65 @@ struct GapAnalysisTests {
         #expect(findings["8.8-command-line@intranet"] == nil)  // only high and critical systems
     }
 
+    /// A second fixture for the org-wide catalogues: one department with a public web system.
+    static let webFixture = Inventory(
+        orgs: [Organisation(id: OrgID("dept"), name: "Dept", kind: .department), Organisation(id: OrgID("vend"), name: "Vendor", kind: .vendor)],
+        systems: [ProtectedSystem(id: SystemID("web"), name: "Web", ownerOrgID: OrgID("dept"), criticality: .critical, isInternetFacing: true, tags: ["mail", "cloud"])],
+        sources: [
+            LogSource(systemID: SystemID("web"), name: "access", logType: "web.access", custodianOrgID: OrgID("dept"),
+                      retentionTiers: [RetentionTier(medium: .siem, days: 90, isSearchable: true), RetentionTier(medium: .objectArchive, days: 600, isSearchable: false)],
+                      fields: ["time", "client_ip", "method", "url", "status"], clock: Clock(isNTPSynced: true)),
+            LogSource(systemID: SystemID("web"), name: "proxy", logType: "network.proxy", custodianOrgID: OrgID("dept"),
+                      retentionTiers: [RetentionTier(medium: .siem, days: 400, isSearchable: true)],
+                      fields: ["time", "client_ip", "user", "url", "method", "status", "bytes"], clock: Clock(isNTPSynced: true)),
+            LogSource(systemID: SystemID("web"), name: "fw", logType: "network.firewall", custodianOrgID: OrgID("vend"),
+                      retentionTiers: [RetentionTier(medium: .vendorPortal, days: 1000, isSearchable: true, retrievalHours: 48)],
+                      fields: ["time", "src_ip", "dst_ip", "dst_port", "action"], clock: Clock(isNTPSynced: false)),
+            LogSource(systemID: SystemID("web"), name: "ids", logType: "network.ids", custodianOrgID: OrgID("vend"),
+                      retentionTiers: [RetentionTier(medium: .vendorPortal, days: 1000, isSearchable: true)], clock: Clock(isNTPSynced: true)),
+        ])
+
+    static func webFindings(_ policyID: String) throws -> [String: Finding] {
+        let policy = try #require(try PolicyCatalogue.shipped().first { $0.id == policyID })
+        return Dictionary(uniqueKeysWithValues: GapAnalysis.findings(for: [policy], in: webFixture, now: now)
+            .map { ("\($0.requirement.id)@\($0.target.id)", $0) })
+    }
+
+    @Test func irBaselineGolden() throws {
+        let findings = try Self.webFindings("ir-baseline")
+        // Web access: 600 d held, 90 searchable, fields complete, clock synchronised.
+        #expect(findings["ir-100-exposed-service@web"]?.status == .met)
+        // Proxy: user_agent missing.
+        #expect(findings["ir-300-proxy@dept"]?.shortfalls == [.fieldsMissing(["user_agent"])])
+        // Firewall (held by the vendor, on the department's system): clock not synchronised.
+        #expect(findings["ir-200-edge@dept"]?.shortfalls == [.clockNotSynchronised])
+        #expect(findings["ir-300-dns@dept"]?.status == .missing)
+        #expect(findings["ir-100-credentials@dept"]?.shortfalls == [.logTypesMissing(["identity.directory", "identity.idp"])])
+        // Vendors are not asked for department-level logs.
+        #expect(findings.keys.filter { $0.hasSuffix("@vend") }.isEmpty)
+        let report = GapReport(findings: Array(findings.values), inventory: Self.webFixture)
+        #expect(report.readiness.first { $0.system == SystemID("web") && $0.incidentType == .denialOfService }?.readiness == .notReady)  // no flow records
+    }
+
+    @Test func acsc2024Golden() throws {
+        let findings = try Self.webFindings("acsc-2024")
+        // 548 d: web access has 600 (met); proxy 400 falls short by 148 d.
+        #expect(findings["priority-2-internet-facing@web"]?.status == .met)
+        #expect(findings["priority-12-proxy@dept"]?.shortfalls == [.retention(have: 400, need: 548, attested: false)])
+        #expect(findings["priority-5-edge@dept"]?.shortfalls == [.clockNotSynchronised])
+        #expect(findings["priority-14-email@web"]?.status == .missing)
+    }
+
+    @Test func m2131LegacyGolden() throws {
+        let findings = try Self.webFindings("m-21-31")
+        #expect(try PolicyCatalogue.shipped().first { $0.id == "m-21-31" }?.status == .legacy)
+        // Level 1 needs firewall, IDS and VPN together: two of three, each 1000 d searchable.
+        #expect(findings["level-1-network-security@dept"]?.status == .partial)
+        #expect(findings["level-1-network-security@dept"]?.shortfalls == [.logTypesMissing(["network.vpn"])])
+        // 12 months hot + 18 cold = 913 d; the proxy keeps 400.
+        #expect(findings["level-0-proxy@dept"]?.shortfalls == [.retention(have: 400, need: 913, attested: false)])
+    }
+
     @Test func driftIsEvaluatedOnTheAttestedValue() {
         var source = Self.fixture.sources[1]
         source.latestAttestation = Attestation(oldestRecordAt: Self.now.addingTimeInterval(-40 * 86_400), checkedAt: Self.now, checkedBy: "x", method: "query")
