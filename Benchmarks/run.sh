@@ -57,6 +57,13 @@ token=$($BIN token create --user bench --expires 1d --data-dir "$db" 2>/dev/null
 "$PGBIN/createdb" -h "$db" -U logatlas pgbench
 "$PGBIN/pgbench" -h "$db" -U logatlas -i -s 10 -q pgbench >/dev/null 2>&1
 
+echo "== gap analysis of the same file with every current policy, offline (logatlas bench gaps; then gaps --inventory end to end)"
+$BIN bench gaps -f "$work/inventory.yaml"
+/usr/bin/time -f "wall %e s, peak RSS %M KB" -o "$work/time.txt" $BIN gaps --inventory "$work/inventory.yaml" --format table > /dev/null
+cat "$work/time.txt"
+echo "== server-side gap report on the same inventory in PostgreSQL (POST /v1/gap-reports, stored, JSON response)"
+curl -s -o "$work/report.json" -w "wall %{time_total} s, HTTP %{http_code}, %{size_download} bytes\n" -X POST \
+  -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/v1/gap-reports"
 echo "== GET /v1/sources/{id}, $CLIENTS connections, ${SECONDS_PER_RUN}s (wrk, 2 threads)"
 wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" --latency -s Benchmarks/get-source.lua "http://127.0.0.1:$PORT" -- "$work/ids.txt" "$token" \
   | grep -E "Requests/sec|Latency|99%|50%|non2xx"

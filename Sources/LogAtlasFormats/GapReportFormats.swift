@@ -32,9 +32,9 @@ enum GapReportRenderer {
         lines += ["", "Readiness (systems × incident types: R ready, p partly, - not ready, . no requirement):"]
         let types = IncidentType.allCases
         lines.append("  " + "system".padding(toLength: 20, withPad: " ", startingAt: 0) + types.map { " \($0.rawValue)" }.joined())
-        for system in Set(report.readiness.map(\.system)).sorted() {
+        for system in report.matrixSystems {
             let row = types.map { type -> String in
-                switch report.readiness.first(where: { $0.system == system && $0.incidentType == type })?.readiness {
+                switch report.cell(system, type)?.readiness {
                 case .ready: "   R"
                 case .partly: "   p"
                 case .notReady: "   -"
@@ -67,9 +67,9 @@ enum GapReportRenderer {
         lines += report.byOrg.keys.sorted().map { "| \($0) | \(score(report.byOrg[$0]!)) |" }
         lines += ["", "## Readiness", "", "| system | " + IncidentType.allCases.map { "\($0.rawValue) \($0.title)" }.joined(separator: " | ") + " |",
                   "|---|" + String(repeating: "---|", count: IncidentType.allCases.count)]
-        for system in Set(report.readiness.map(\.system)).sorted() {
+        for system in report.matrixSystems {
             let cells = IncidentType.allCases.map { type in
-                report.readiness.first { $0.system == system && $0.incidentType == type }?.readiness.rawValue ?? "–"
+                report.cell(system, type)?.readiness.rawValue ?? "–"
             }
             lines.append("| \(system) | " + cells.joined(separator: " | ") + " |")
         }

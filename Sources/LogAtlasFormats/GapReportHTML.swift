@@ -19,10 +19,10 @@ enum GapReportHTML {
             """
         for type in IncidentType.allCases { html += "<th>\(type.rawValue) \(escape(type.title))</th>" }
         html += "</tr>"
-        for system in Set(report.readiness.map(\.system)).sorted() {
+        for system in report.matrixSystems {
             html += "<tr><th>\(escape(system.rawValue))</th>"
             for type in IncidentType.allCases {
-                let cell = report.readiness.first { $0.system == system && $0.incidentType == type }
+                let cell = report.cell(system, type)
                 let (css, label) = switch cell?.readiness {
                 case .ready: ("ready", "ready")
                 case .partly: ("partly", "partly")

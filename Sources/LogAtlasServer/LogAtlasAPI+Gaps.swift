@@ -41,15 +41,14 @@ extension LogAtlasAPI {
 
     func createGapReport(_ input: Operations.CreateGapReport.Input) async throws -> Operations.CreateGapReport.Output {
         let caller = try RequestPrincipal.required()
-        var request: Operations.CreateGapReport.Input.Body.JsonPayload?
-        if case .json(let body) = input.body { request = body }
-        let selected = try selectPolicies(request?.policies)
+        let query = input.query
+        let selected = try selectPolicies(query.policy)
         let inventory = try await self.inventory.export(as: caller)
         var findings = GapAnalysis.findings(for: selected, in: inventory, now: clock())
-        if let org = request?.org { findings.removeAll { $0.target.orgID != OrgID(org) } }
-        if let system = request?.system { findings.removeAll { !($0.target.kind == .system && $0.target.id == system) } }
-        let stored = try await gapReports.save(findings, policies: selected.map(\.id).sorted(), orgFilter: request?.org,
-                                               systemFilter: request?.system, as: caller)
+        if let org = query.org { findings.removeAll { $0.target.orgID != OrgID(org) } }
+        if let system = query.system { findings.removeAll { !($0.target.kind == .system && $0.target.id == system) } }
+        let stored = try await gapReports.save(findings, policies: selected.map(\.id).sorted(), orgFilter: query.org,
+                                               systemFilter: query.system, as: caller)
         let report = GapReport(findings: stored.findings, inventory: inventory)
         let id = stored.id.uuidString.lowercased()
         switch input.query.format ?? .json {
@@ -98,7 +97,7 @@ extension LogAtlasAPI {
         var issues: [ValidationIssue] = []
         let selected = ids.enumerated().compactMap { index, id -> Policy? in
             if let policy = policies.first(where: { $0.id == id }) { return policy }
-            issues.append(ValidationIssue(path: "policies[\(index)]", message: Validation.unknownMessage("policy", id, policies.map(\.id))))
+            issues.append(ValidationIssue(path: "policy[\(index)]", message: Validation.unknownMessage("policy", id, policies.map(\.id))))
             return nil
         }
         if !issues.isEmpty { throw InventoryError.invalid(issues) }

@@ -7,7 +7,7 @@ import PostgresNIO
 
 /// `logatlas bench …`: helpers for `Benchmarks/run.sh` (the timing itself is done there, on a release build).
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [Generate.self, Parse.self, Reads.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [Generate.self, Parse.self, Gaps.self, Reads.self])
 
     /// `logatlas bench generate --sources N --out FILE`
     struct Generate: AsyncParsableCommand {
@@ -36,6 +36,30 @@ struct Bench: AsyncParsableCommand {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             print("parsed \(inventory.sources.count) sources in \(elapsed), peak RSS \(usage.ru_maxrss / 1024) MB")
+        }
+    }
+
+    /// `logatlas bench gaps -f FILE`: parse, evaluation with every current policy, and roll-up, timed separately.
+    struct Gaps: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Time the gap analysis of an inventory file, phase by phase.")
+        @Option(name: .shortAndLong, help: "The inventory file.") var file: String
+
+        func run() async throws {
+            let clock = ContinuousClock()
+            var start = clock.now
+            let inventory = try InventoryYAML.decode(try String(contentsOfFile: file, encoding: .utf8), file: file)
+            let parse = clock.now - start
+            let policies = try PolicyCatalogue.shipped().filter { $0.status == .current }
+            start = clock.now
+            let findings = GapAnalysis.findings(for: policies, in: inventory, now: Date())
+            let evaluation = clock.now - start
+            start = clock.now
+            let report = GapReport(findings: findings, inventory: inventory)
+            let rollup = clock.now - start
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            print("\(inventory.sources.count) sources, \(policies.count) policies, \(findings.count) findings, \(report.remediation.count) remediations: "
+                  + "parse \(parse), evaluation \(evaluation), roll-up \(rollup), peak RSS \(usage.ru_maxrss / 1024) MB")
         }
     }
 

@@ -167,7 +167,7 @@ struct APITests {
             #expect((pci.json["requirements"] as? [[String: Any]])?.contains { $0["clause"] as? String == "PCI DSS 10.5.1" } == true)
             #expect(try await world.send(.get, "/v1/policies/nope", as: "cyd").status == 404)
 
-            let report = try await world.send(.post, "/v1/gap-reports", as: "cyd", json: ["policies": ["cis-v8-control-8"]])
+            let report = try await world.send(.post, "/v1/gap-reports?policy=cis-v8-control-8", as: "cyd")
             #expect(report.status == 200, "\(report.text)")
             let findings = try #require(report.json["findings"] as? [[String: Any]])
             // corp-net: firewall 365 d and proxy 30 d → 8.10 needs one of the host/app audit types, which it lacks.
@@ -176,16 +176,16 @@ struct APITests {
             #expect(findings.contains { $0["requirement"] as? String == "8.7-url" && $0["target"] as? String == "dept-a" && $0["status"] as? String == "partial"
                 && ($0["shortfalls"] as? [String]) == ["retention 30 d < 90 d required"] })
             #expect((report.json["remediation"] as? [[String: Any]])?.isEmpty == false)
-            let markdown = try await world.send(.post, "/v1/gap-reports?format=md", as: "cyd", json: ["org": "dept-a"])
+            let markdown = try await world.send(.post, "/v1/gap-reports?format=md&org=dept-a", as: "cyd")
             #expect(markdown.status == 200 && markdown.text.hasPrefix("# Logging gap report") && !markdown.text.contains("vendor-dc"))
-            let unknown = try await world.send(.post, "/v1/gap-reports", as: "cyd", json: ["policies": ["pci"]])
+            let unknown = try await world.send(.post, "/v1/gap-reports?policy=pci", as: "cyd")
             #expect(unknown.status == 422 && unknown.text.contains("pci-dss-4"))
         }
     }
 
     @Test func storedReportsDiffAndAreScopedPerFinding() async throws {
         try await withTestApp { world in
-            let first = try await world.send(.post, "/v1/gap-reports", as: "cyd", json: ["policies": ["cis-v8-control-8"]])
+            let first = try await world.send(.post, "/v1/gap-reports?policy=cis-v8-control-8", as: "cyd")
             let firstID = try #require(first.json["id"] as? String)
             // Fix one gap: dept-a's proxy now keeps 120 days (8.7 asks 90).
             let proxy = try #require((try await world.send(.get, "/v1/sources?q=proxy", as: "ada").json["items"] as? [[String: Any]])?.first?["id"] as? String)
@@ -193,7 +193,7 @@ struct APITests {
             // …and open another: vendor-b's auth log loses its tape tier.
             let auth = try #require((try await world.send(.get, "/v1/sources?q=auth", as: "ada").json["items"] as? [[String: Any]])?.first?["id"] as? String)
             #expect(try await world.send(.patch, "/v1/sources/\(auth)", as: "cus-b", json: ["retention_tiers": [["medium": "device-local", "days": 7]]]).status == 200)
-            let second = try await world.send(.post, "/v1/gap-reports", as: "cyd", json: ["policies": ["cis-v8-control-8"]])
+            let second = try await world.send(.post, "/v1/gap-reports?policy=cis-v8-control-8", as: "cyd")
             let secondID = try #require(second.json["id"] as? String)
 
             let diff = try await world.send(.get, "/v1/gap-reports/\(secondID)/diff?against=\(firstID)", as: "cyd")

@@ -78,10 +78,10 @@ struct AuthorizationMatrixTests {
             try await world.send(.get, "/v1/policies/\(target == .own ? "ir-baseline" : "pci-dss-4")", as: user)
         },
         Operation(name: "POST /v1/gap-reports", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
-            try await world.send(.post, "/v1/gap-reports", as: user, json: ["org": objects.org[target]!])
+            try await world.send(.post, "/v1/gap-reports?org=\(objects.org[target]!)", as: user)
         },
         Operation(name: "GET /v1/gap-reports/{id}", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
-            let created = try await world.send(.post, "/v1/gap-reports", as: "cyd", json: ["org": objects.org[target]!])
+            let created = try await world.send(.post, "/v1/gap-reports?org=\(objects.org[target]!)", as: "cyd")
             let reply = try await world.send(.get, "/v1/gap-reports/\(created.json["id"] as? String ?? "")?format=csv", as: user)
             // A custodian reading a report on another org sees a report without findings, never that org's findings.
             if user == "cus-a", target == .other { #expect(!reply.text.contains("vendor")) }
@@ -151,10 +151,10 @@ struct AuthorizationMatrixTests {
             }
             // Gap reports are computed from what the caller may see.
             for user in Self.readers {
-                let report = try await world.send(.post, "/v1/gap-reports?format=csv", as: user, json: ["policies": ["cis-v8-control-8"]])
+                let report = try await world.send(.post, "/v1/gap-reports?format=csv&policy=cis-v8-control-8", as: user)
                 #expect(report.text.contains("vendor-dc"), "\(user) should see vendor-b findings")
             }
-            let scoped = try await world.send(.post, "/v1/gap-reports?format=csv", as: "cus-a", json: ["policies": ["cis-v8-control-8"]])
+            let scoped = try await world.send(.post, "/v1/gap-reports?format=csv&policy=cis-v8-control-8", as: "cus-a")
             #expect(scoped.status == 200 && scoped.text.contains("corp-net") && !scoped.text.contains("vendor"), "\(scoped.text)")
             let vendorView = try await world.send(.get, "/v1/sources", as: "cus-b")
             #expect(vendorView.json["total"] as? Int == 1)

@@ -39,6 +39,18 @@ public struct GapReport: Sendable {
     }
 
     public var findings: [Finding]
+
+    /// The readiness of one cell, if any requirement serves that incident type there.
+    public func cell(_ system: SystemID, _ type: IncidentType) -> ReadinessCell? { cellIndex[CellKey(system: system, type: type)] }
+
+    /// The systems of the matrix, in order.
+    public var matrixSystems: [SystemID] { Set(readiness.map(\.system)).sorted() }
+
+    private struct CellKey: Hashable, Sendable {
+        let system: SystemID
+        let type: IncidentType
+    }
+    private var cellIndex: [CellKey: ReadinessCell] = [:]
     public var byOrg: [OrgID: Score] = [:]
     public var bySystem: [SystemID: Score] = [:]
     public var byPolicy: [String: Score] = [:]
@@ -58,6 +70,7 @@ public struct GapReport: Sendable {
             for type in finding.requirement.incidentTypes { byIncidentType[type, default: Score()].add(finding) }
         }
         readiness = Self.matrix(findings, systems: inventory.systems)
+        cellIndex = Dictionary(readiness.map { (CellKey(system: $0.system, type: $0.incidentType), $0) }, uniquingKeysWith: { first, _ in first })
         remediation = Self.remediation(findings)
     }
 
