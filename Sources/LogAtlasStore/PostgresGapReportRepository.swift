@@ -28,7 +28,7 @@ public struct PostgresGapReportRepository: GapReportRepository {
     }
 
     public func save(_ findings: [Finding], policies: [String], orgFilter: String?, systemFilter: String?, as caller: Principal) async throws -> StoredGapReport {
-        let id = try await database.withCaller(caller) { connection -> UUID in
+        let (id, createdAt, digest) = try await database.withCaller(caller) { connection -> (UUID, Date, String) in
             // The digest covers the versions of everything the caller sees, so an unchanged inventory gives the same digest.
             let rows = try await connection.query("""
                 INSERT INTO gap_reports (created_by, policies, org_filter, system_filter, inventory_digest, attack_version)
@@ -38,11 +38,11 @@ public struct PostgresGapReportRepository: GapReportRepository {
                            (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM systems),
                            (SELECT string_agg(id::text || ':' || version, ',' ORDER BY id) FROM log_sources)), 'UTF8')), 'hex'),
                        \(Taxonomy.attackVersion)
-                RETURNING id
+                RETURNING id, created_at, inventory_digest
                 """, logger: database.logger)
-            var id: UUID?
-            for try await value in rows.decode(UUID.self) { id = value }
-            guard let id else { throw InventoryError.forbidden("report not stored") }
+            var stored: (UUID, Date, String)?
+            for try await value in rows.decode((UUID, Date, String).self) { stored = value }
+            guard let (id, createdAt, digest) = stored else { throw InventoryError.forbidden("report not stored") }
             let batch = 5_000
             for start in stride(from: 0, to: findings.count, by: batch) {
                 let json = try RecordJSON.array(findings[start..<min(start + batch, findings.count)].map(FindingRecord.init))
@@ -52,9 +52,11 @@ public struct PostgresGapReportRepository: GapReportRepository {
                     SELECT \(id), x.* FROM jsonb_to_recordset(\(json)::jsonb) AS x(\(unescaped: FindingRecord.columns))
                     """, logger: database.logger)
             }
-            return id
+            return (id, createdAt, digest)
         }
-        return try await report(id, as: caller)
+        // Row-level security let every finding in (WITH CHECK), so the caller reads back exactly these.
+        return StoredGapReport(id: id, createdAt: createdAt, createdBy: caller.name, policies: policies, orgFilter: orgFilter,
+                               systemFilter: systemFilter, inventoryDigest: digest, findings: findings)
     }
 
     public func report(_ id: UUID, as caller: Principal) async throws -> StoredGapReport {
