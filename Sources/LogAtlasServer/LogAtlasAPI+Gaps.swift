@@ -52,7 +52,7 @@ extension LogAtlasAPI {
         let report = GapReport(findings: stored.findings, inventory: inventory)
         let id = stored.id.uuidString.lowercased()
         switch input.query.format ?? .json {
-        case .json: return .ok(.init(body: .json(try Self.container(try GapReportFormat.json.render(report, id: id)))))
+        case .json: return .ok(.init(body: .json(APIMapping.gapReport(report, id: id))))
         case .csv: return .ok(.init(body: .csv(HTTPBody(try GapReportFormat.csv.render(report)))))
         case .md: return .ok(.init(body: .textMarkdown(HTTPBody(try GapReportFormat.md.render(report)))))
         case .html: return .ok(.init(body: .html(HTTPBody(try GapReportFormat.html.render(report)))))
@@ -63,7 +63,7 @@ extension LogAtlasAPI {
         let stored = try await gapReports.report(try Self.reportID(input.path.reportId), as: try RequestPrincipal.required())
         let report = GapReport(findings: stored.findings, inventory: Inventory(systems: stored.systems))
         switch input.query.format ?? .json {
-        case .json: return .ok(.init(body: .json(try Self.container(try GapReportFormat.json.render(report, id: input.path.reportId)))))
+        case .json: return .ok(.init(body: .json(APIMapping.gapReport(report, id: input.path.reportId))))
         case .csv: return .ok(.init(body: .csv(HTTPBody(try GapReportFormat.csv.render(report)))))
         case .md: return .ok(.init(body: .textMarkdown(HTTPBody(try GapReportFormat.md.render(report)))))
         case .html: return .ok(.init(body: .html(HTTPBody(try GapReportFormat.html.render(report)))))
@@ -87,9 +87,6 @@ extension LogAtlasAPI {
         return id
     }
 
-    static func container(_ json: String) throws -> OpenAPIValueContainer {
-        try JSONDecoder().decode(OpenAPIValueContainer.self, from: Data(json.utf8))
-    }
 
     /// The named policies, or every current one; an unknown ID is a 422 naming the closest.
     private func selectPolicies(_ ids: [String]?) throws -> [Policy] {
