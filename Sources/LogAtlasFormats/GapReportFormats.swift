@@ -17,6 +17,23 @@ public enum GapReportFormat: String, CaseIterable, Sendable {
     }
 }
 
+extension GapReportFormat {
+    /// Finding statuses by key from a JSON report this tool wrote earlier (a baseline for `--fail-on regression`).
+    public static func statuses(fromJSON text: String, file: String) throws -> [String: FindingStatus] {
+        struct Baseline: Decodable {
+            struct Row: Decodable { let policy: String, requirement: String, target_kind: String, target: String, status: FindingStatus }
+            let findings: [Row]
+        }
+        do {
+            let baseline = try JSONDecoder().decode(Baseline.self, from: Data(text.utf8))
+            return Dictionary(baseline.findings.map { ("\($0.policy)/\($0.requirement)@\($0.target_kind):\($0.target)", $0.status) },
+                              uniquingKeysWith: { first, _ in first })
+        } catch {
+            throw FormatError(file: file, problems: [FormatProblem(line: 1, column: 1, path: "", message: "not a JSON gap report written by logatlas gaps --format json")])
+        }
+    }
+}
+
 enum GapReportRenderer {
     static func score(_ score: GapReport.Score) -> String {
         "\(score.percent)% (\(score.met) met, \(score.partial) partial, \(score.missing) missing)"

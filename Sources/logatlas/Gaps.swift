@@ -22,14 +22,16 @@ struct Gaps: AsyncParsableCommand {
     var format: String = "table"
     @Option(help: "Exit with status 1 when a finding is missing (missing), missing or partial (partial), or worse than in the previous stored run (regression).")
     var failOn: String?
+    @Option(help: "With --inventory: a JSON report from an earlier run (logatlas gaps --format json) to compare with.")
+    var baseline: String?
     @Flag(help: "After the report, print what improved and what regressed since the previous stored run with the same policies and filter.")
     var diff = false
 
     func validate() throws {
         guard GapReportFormat(rawValue: format) != nil else { throw ValidationError("--format is table, json, csv, md or html") }
         if let failOn, !["missing", "partial", "regression"].contains(failOn) { throw ValidationError("--fail-on is missing, partial or regression") }
-        if inventory != nil, diff || failOn == "regression" {
-            throw ValidationError("--diff and --fail-on regression compare stored runs: use them without --inventory")
+        if inventory != nil, baseline == nil, diff || failOn == "regression" {
+            throw ValidationError("with --inventory, --diff and --fail-on regression need --baseline REPORT.json (without --inventory they compare stored runs)")
         }
     }
 
@@ -45,7 +47,18 @@ struct Gaps: AsyncParsableCommand {
         if let inventory {
             let parsed = try Self.readInventory(inventory)
             let findings = filter(GapAnalysis.findings(for: selected, in: parsed, now: Date()))
-            try finish(GapReport(findings: findings, inventory: parsed), id: nil, regressions: [])
+            var changes: GapDiff?
+            if let baseline {
+                do {
+                    let before = try GapReportFormat.statuses(fromJSON: try String(contentsOfFile: baseline, encoding: .utf8), file: baseline)
+                    changes = GapDiff(from: before, to: GapDiff.statuses(findings))
+                } catch let error as FormatError {
+                    throw CommandFailure(description: error.description)
+                }
+            }
+            print(try GapReportFormat(rawValue: format)!.render(GapReport(findings: findings, inventory: parsed)), terminator: "")
+            if let changes, diff { FileHandle.standardError.write(Data((Self.describe(changes) + "\n").utf8)) }
+            try finish(GapReport(findings: findings, inventory: parsed), id: nil, regressions: changes?.regressed ?? [], printReport: false)
             return
         }
         // On the database every run is stored, so the next one can say what changed.
@@ -62,7 +75,11 @@ struct Gaps: AsyncParsableCommand {
         }
         print(try GapReportFormat(rawValue: format)!.render(report, id: id.uuidString.lowercased()), terminator: "")
         // The comparison goes to standard error so that json, csv and html output stays parseable.
-        if diff { FileHandle.standardError.write(Data((Self.describe(changes, id: id) + "\n").utf8)) }
+        if diff {
+            let text = changes.map { "\nstored as \(id.uuidString.lowercased()); " + Self.describe($0) }
+                ?? "\nstored as \(id.uuidString.lowercased()); no earlier run with these policies to compare with"
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+        }
         try finish(report, id: nil, regressions: changes?.regressed ?? [], printReport: false)
     }
 
@@ -81,9 +98,8 @@ struct Gaps: AsyncParsableCommand {
         }
     }
 
-    static func describe(_ diff: GapDiff?, id: UUID) -> String {
-        guard let diff else { return "\nstored as \(id.uuidString.lowercased()); no earlier run with these policies to compare with" }
-        var lines = ["", "stored as \(id.uuidString.lowercased()); since the previous run: \(diff.improved.count) improved, \(diff.regressed.count) regressed, \(diff.added.count) new, \(diff.removed.count) gone"]
+    static func describe(_ diff: GapDiff) -> String {
+        var lines = ["since the previous run: \(diff.improved.count) improved, \(diff.regressed.count) regressed, \(diff.added.count) new, \(diff.removed.count) gone"]
         lines += diff.regressed.map { "  worse  \($0.key): \($0.before!.rawValue) → \($0.after!.rawValue)" }
         lines += diff.improved.map { "  better \($0.key): \($0.before!.rawValue) → \($0.after!.rawValue)" }
         return lines.joined(separator: "\n")

@@ -142,6 +142,16 @@ struct CommandLineTests {
         let document = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
         #expect((document?["findings"] as? [Any])?.isEmpty == false)
         #expect(try Self.run(["gaps", "--inventory", file.path, "--policy", "cis-v8-control-8", "--fail-on", "missing"]).status == 1)
+        // Offline regression check against a baseline JSON report: drop the firewall log.
+        let baseline = folder.appendingPathComponent("baseline.json")
+        try Self.run(["gaps", "--inventory", file.path, "--policy", "ir-baseline", "--format", "json"]).output.write(to: baseline, atomically: true, encoding: .utf8)
+        #expect(try Self.run(["gaps", "--inventory", file.path, "--policy", "ir-baseline", "--baseline", baseline.path, "--fail-on", "regression"]).status == 0)
+        let smaller = folder.appendingPathComponent("smaller.yaml")
+        try Self.inventory.split(separator: "\n").filter { !$0.contains("name: firewall") }.joined(separator: "\n").write(to: smaller, atomically: true, encoding: .utf8)
+        let regressed = try Self.run(["gaps", "--inventory", smaller.path, "--policy", "ir-baseline", "--baseline", baseline.path, "--fail-on", "regression", "--diff"])
+        #expect(regressed.status == 1 && regressed.errors.contains("worse  ir-baseline/ir-200-edge@org:it: partial → missing"), "\(regressed.errors)")
+        #expect(try Self.run(["gaps", "--inventory", file.path, "--fail-on", "regression"]).status != 0)  // needs --baseline
+
         let unknown = try Self.run(["gaps", "--inventory", file.path, "--policy", "pci-dss4"])
         #expect(unknown.status != 0 && unknown.errors.contains("did you mean 'pci-dss-4'?"), "\(unknown.errors)")
         let csv = try Self.run(["gaps", "--inventory", file.path, "--policy", "ir-baseline", "--org", "it", "--format", "csv"])

@@ -16,8 +16,11 @@ public struct GapDiff: Sendable {
 
     /// Compares `older` with `newer` by policy, requirement and target.
     public init(from older: [Finding], to newer: [Finding]) {
-        let before = Dictionary(older.map { (Self.key($0), $0.status) }, uniquingKeysWith: { first, _ in first })
-        let after = Dictionary(newer.map { (Self.key($0), $0.status) }, uniquingKeysWith: { first, _ in first })
+        self.init(from: Self.statuses(older), to: Self.statuses(newer))
+    }
+
+    /// Compares statuses by finding key (see `key(_:)`), e.g. read back from an earlier JSON report.
+    public init(from before: [String: FindingStatus], to after: [String: FindingStatus]) {
         for key in Set(before.keys).union(after.keys).sorted() {
             let change = Change(key: key, before: before[key], after: after[key])
             switch (before[key], after[key]) {
@@ -28,6 +31,10 @@ public struct GapDiff: Sendable {
             default: break
             }
         }
+    }
+
+    public static func statuses(_ findings: [Finding]) -> [String: FindingStatus] {
+        Dictionary(findings.map { (key($0), $0.status) }, uniquingKeysWith: { first, _ in first })
     }
 
     public static func key(_ finding: Finding) -> String { "\(finding.policyID)/\(finding.requirement.id)@\(finding.target.kind.rawValue):\(finding.target.id)" }
