@@ -59,6 +59,18 @@ extension LogAtlasAPI {
         }
     }
 
+    func readiness(_ input: Operations.Readiness.Input) async throws -> Operations.Readiness.Output {
+        let caller = try RequestPrincipal.required()
+        let selected = try selectPolicies(input.query.policy)
+        let inventory = try await self.inventory.export(as: caller)
+        var findings = GapAnalysis.findings(for: selected, in: inventory, now: clock())
+        if let org = input.query.org { findings.removeAll { $0.target.orgID != OrgID(org) } }
+        let report = GapReport(findings: findings, inventory: inventory)
+        return .ok(.init(body: .json(.init(cells: APIMapping.gapReport(report, id: nil).readiness.map {
+            .init(system: $0.system, incidentType: $0.incidentType, readiness: .init(rawValue: $0.readiness.rawValue)!, limiting: $0.limiting)
+        }))))
+    }
+
     func getGapReport(_ input: Operations.GetGapReport.Input) async throws -> Operations.GetGapReport.Output {
         let stored = try await gapReports.report(try Self.reportID(input.path.reportId), as: try RequestPrincipal.required())
         let report = GapReport(findings: stored.findings, inventory: Inventory(systems: stored.systems))

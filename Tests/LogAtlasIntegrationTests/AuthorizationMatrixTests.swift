@@ -80,6 +80,12 @@ struct AuthorizationMatrixTests {
         Operation(name: "POST /v1/gap-reports", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
             try await world.send(.post, "/v1/gap-reports?org=\(objects.org[target]!)", as: user)
         },
+        Operation(name: "GET /v1/readiness", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
+            let reply = try await world.send(.get, "/v1/readiness?org=\(objects.org[target]!)", as: user)
+            if user == "cus-a", target == .other { #expect(!reply.text.contains("vendor")) }
+            if reply.status == 200, user != "cus-a" || target == .own { #expect(reply.text.contains(objects.system[target]!), "\(reply.text)") }
+            return reply
+        },
         Operation(name: "GET /v1/gap-reports/{id}", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
             let created = try await world.send(.post, "/v1/gap-reports?org=\(objects.org[target]!)", as: "cyd")
             let reply = try await world.send(.get, "/v1/gap-reports/\(created.json["id"] as? String ?? "")?format=csv", as: user)
