@@ -193,31 +193,30 @@ struct NodeReader {
         }
     }
 
+    /// A required whole number.
     mutating func integer(_ map: Fields, _ key: String, _ path: String) -> Int? {
-        guard let node = map[key] else {
-            report(map.node, path: join(path, key), "missing required field '\(key)'")
-            return nil
-        }
-        guard let value = node.int else {
-            report(node, path: join(path, key), "expected a whole number, got '\(node.string ?? "")'")
-            return nil
-        }
-        return value
+        scalar(map, key, path, required: true, expected: "a whole number") { $0.int }
     }
 
+    /// An optional number.
     mutating func number(_ map: Fields, _ key: String, _ path: String) -> Double? {
-        guard let node = map[key], !node.isNull else { return nil }
-        guard let value = node.double else {
-            report(node, path: join(path, key), "expected a number, got '\(node.string ?? "")'")
-            return nil
-        }
-        return value
+        scalar(map, key, path, required: false, expected: "a number") { $0.double }
     }
 
+    /// An optional boolean.
     mutating func bool(_ map: Fields, _ key: String, _ path: String) -> Bool? {
-        guard let node = map[key], !node.isNull else { return nil }
-        guard let value = node.bool else {
-            report(node, path: join(path, key), "expected true or false, got '\(node.string ?? "")'")
+        scalar(map, key, path, required: false, expected: "true or false") { $0.bool }
+    }
+
+    /// A typed scalar: absent (or null) is `nil`, reported only when `required`; the wrong type is reported.
+    mutating func scalar<T>(_ map: Fields, _ key: String, _ path: String, required: Bool, expected: String,
+                            _ convert: (YAMLNode) -> T?) -> T? {
+        guard let node = map[key], !node.isNull else {
+            if required { report(map.node, path: join(path, key), "missing required field '\(key)'") }
+            return nil
+        }
+        guard let value = convert(node) else {
+            report(node, path: join(path, key), "expected \(expected), got '\(node.string ?? "")'")
             return nil
         }
         return value
