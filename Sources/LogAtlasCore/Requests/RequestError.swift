@@ -1,0 +1,13 @@
+import Foundation
+
+/// Errors of the retrieval broker beyond the inventory's (which it reuses for not-found, invalid and forbidden).
+public enum RequestError: Error, Hashable, Sendable {
+    /// The state machine refused the action.
+    case refused(TransitionRefusal)
+    /// Another transition changed the item first; the caller's action was not applied.
+    case conflict(item: RequestItemID, current: ItemState)
+    /// The uploaded bytes do not match the digest the client announced.
+    case digestMismatch(expected: String, actual: String)
+    /// The upload is larger than the configured maximum.
+    case tooLarge(limit: Int64)
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Persistence of retrieval requests, scoped to the caller: a custodian sees only its organisations' items, a CSIRT
+/// member its team's requests. What the caller may not see is reported as not found.
+public protocol RequestRepository: Sendable {
+    /// Stores a planned request with its items in one transaction.
+    func file(_ request: RetrievalRequest, as caller: Principal) async throws -> RetrievalRequest
+    func requests(matching filter: RequestFilter, now: Date, as caller: Principal, page: PageRequest) async throws -> Page<RetrievalRequest>
+    func request(_ id: RequestID, as caller: Principal) async throws -> RetrievalRequest
+    /// Applies `action` if the state machine allows it and nobody changed the item meanwhile (else `RequestError.conflict`).
+    func transition(_ action: ItemAction, item: RequestItemID, of request: RequestID, note: String?,
+                    as caller: Principal, now: Date) async throws -> RequestItem
+    func history(of request: RequestID, as caller: Principal) async throws -> [ItemEvent]
+
+    func comments(on request: RequestID, as caller: Principal) async throws -> [RequestComment]
+    func addComment(_ body: String, addressedTo org: OrgID?, on request: RequestID, as caller: Principal, now: Date) async throws -> RequestComment
+
+    /// Checks that the caller may deliver evidence for the item now (before any byte is stored).
+    func authorizeEvidence(item: RequestItemID, of request: RequestID, as caller: Principal) async throws
+    func record(_ artifact: Artifact, as caller: Principal) async throws -> Artifact
+    func artifacts(of request: RequestID, as caller: Principal) async throws -> [Artifact]
+    /// The artifact for download by the requester's team, recording the download in the audit trail.
+    func artifactForDownload(_ id: ArtifactID, of request: RequestID, as caller: Principal) async throws -> Artifact
+    func custody(of request: RequestID, as caller: Principal, now: Date) async throws -> CustodyManifest
+}

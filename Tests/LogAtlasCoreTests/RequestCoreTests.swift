@@ -1,0 +1,205 @@
+import Foundation
+import LogAtlasCore
+import Testing
+
+/// The item lifecycle as a table: every (action, party, state) combination is checked against the expected outcome.
+@Suite("Request state machine")
+struct ItemStateMachineTests {
+    struct Row: Sendable, CustomTestStringConvertible {
+        let action: ItemAction
+        let party: Party
+        let state: ItemState
+        /// The resulting state, or nil when the action must be refused.
+        let result: ItemState?
+        var testDescription: String { "\(party.rawValue) \(action.rawValue) in \(state.rawValue) → \(result?.rawValue ?? "refused")" }
+    }
+
+    /// The allowed transitions, written out independently of the machine's own table.
+    static let allowed: [ItemAction: (Party, [ItemState: ItemState])] = [
+        .acknowledge: (.custodian, [.requested: .acknowledged]),
+        .approve: (.custodian, [.acknowledged: .approved]),
+        .reject: (.custodian, [.requested: .rejected, .acknowledged: .rejected]),
+        .start: (.custodian, [.approved: .inProgress]),
+        .deliver: (.custodian, [.approved: .delivered, .inProgress: .delivered]),
+        .receive: (.requester, [.delivered: .received]),
+        .askInfo: (.custodian, [.requested: .needsInfo, .acknowledged: .needsInfo, .approved: .needsInfo, .inProgress: .needsInfo]),
+        .answer: (.requester, [.needsInfo: .approved]),  // resumes the remembered state (approved in this table)
+        .cancel: (.requester, [.requested: .cancelled, .acknowledged: .cancelled, .approved: .cancelled, .inProgress: .cancelled, .needsInfo: .cancelled]),
+        .expire: (.system, [.requested: .expired, .acknowledged: .expired, .approved: .expired, .inProgress: .expired, .needsInfo: .expired]),
+    ]
+
+    static let rows: [Row] = ItemAction.allCases.flatMap { action in
+        Party.allCases.flatMap { party in
+            ItemState.allCases.map { state in
+                let (allowedParty, moves) = allowed[action]!
+                return Row(action: action, party: party, state: state, result: party == allowedParty ? moves[state] : nil)
+            }
+        }
+    }
+
+    @Test(arguments: rows)
+    func transition(_ row: Row) {
+        let outcome = ItemStateMachine.decide(row.action, by: [row.party], state: row.state, resumeState: .approved,
+                                              note: "because", evidenceCount: 1)
+        switch (outcome, row.result) {
+        case (.success(let transition), let expected?):
+            #expect(transition.to == expected)
+            #expect(transition.from == row.state)
+        case (.failure(let refusal), nil):
+            let allowedParty = Self.allowed[row.action]!.0
+            if row.party != allowedParty { #expect(refusal == .notPermitted(action: row.action)) }
+            else { #expect(refusal == .wrongState(action: row.action, current: row.state)) }
+        default:
+            Issue.record("\(row.testDescription): got \(outcome)")
+        }
+    }
+
+    @Test func notesAreRequiredWhereTheyCarryMeaning() {
+        for (action, state) in [(ItemAction.reject, ItemState.requested), (.receive, .delivered), (.askInfo, .approved), (.answer, .needsInfo)] {
+            let party: Party = action == .receive || action == .answer ? .requester : .custodian
+            #expect(ItemStateMachine.decide(action, by: [party], state: state, note: "  ") == .failure(.noteRequired(action: action)))
+        }
+    }
+
+    @Test func deliveryNeedsEvidenceAndNeedsInfoRemembersWhereItWas() throws {
+        #expect(ItemStateMachine.decide(.deliver, by: [.custodian], state: .inProgress, evidenceCount: 0) == .failure(.noEvidence))
+        let asked = try ItemStateMachine.decide(.askInfo, by: [.custodian], state: .inProgress, note: "which VLAN?").get()
+        #expect(asked.to == .needsInfo)
+        #expect(asked.resumeState == .inProgress)
+        let answered = try ItemStateMachine.decide(.answer, by: [.requester], state: .needsInfo, resumeState: asked.resumeState, note: "VLAN 20").get()
+        #expect(answered.to == .inProgress)
+        #expect(answered.resumeState == nil)
+    }
+
+    @Test func partiesFollowRolesAndOrganisations() {
+        let csirtTeam = OrgID("csirt")
+        let member = Principal(userID: UserID(), name: "c", role: .csirt, orgIDs: [csirtTeam])
+        let outsider = Principal(userID: UserID(), name: "o", role: .csirt, orgIDs: [OrgID("other-team")])
+        let custodian = Principal(userID: UserID(), name: "k", role: .custodian, orgIDs: [OrgID("vendor")])
+        let auditor = Principal(userID: UserID(), name: "a", role: .auditor, orgIDs: [])
+        #expect(member.parties(requesterOrg: csirtTeam, custodian: OrgID("vendor")) == [.requester])
+        #expect(outsider.parties(requesterOrg: csirtTeam, custodian: OrgID("vendor")).isEmpty)
+        #expect(custodian.parties(requesterOrg: csirtTeam, custodian: OrgID("vendor")) == [.custodian])
+        #expect(custodian.parties(requesterOrg: csirtTeam, custodian: OrgID("dept")).isEmpty)
+        #expect(auditor.parties(requesterOrg: csirtTeam, custodian: OrgID("vendor")).isEmpty)
+        #expect(!auditor.mayDownloadEvidence(requesterOrg: csirtTeam))
+        #expect(member.mayDownloadEvidence(requesterOrg: csirtTeam))
+        #expect(!custodian.mayDownloadEvidence(requesterOrg: csirtTeam))
+    }
+}
+
+@Suite("Feasibility and SLA")
+struct FeasibilityTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static let day: TimeInterval = 86_400
+
+    static func source(_ tiers: [RetentionTier], lead: Double? = nil, attestation: Attestation? = nil) -> LogSource {
+        LogSource(systemID: SystemID("net"), name: "firewall", logType: "network.firewall", custodianOrgID: OrgID("dept"),
+                  retentionTiers: tiers, accessProcedure: lead.map { AccessProcedure(leadTimeHours: $0) }, latestAttestation: attestation)
+    }
+
+    static func ago(_ days: Double) -> Date { now.addingTimeInterval(-days * day) }
+
+    @Test func splitsTheWindowIntoSearchableSlowAndExpired() {
+        let firewall = Self.source([RetentionTier(medium: .siem, days: 90, isSearchable: true, retrievalHours: 1),
+                                    RetentionTier(medium: .tape, days: 365, isSearchable: false)], lead: 24)
+        let window = TimeWindow(from: Self.ago(400), to: Self.ago(30))
+        let result = Feasibility.of(firewall, window: window, now: Self.now, deliverDue: Self.now.addingTimeInterval(3 * Self.day))
+        #expect(result.segments.map(\.availability) == [.expired, .slow, .searchable])
+        #expect(result.segments[0].to == Self.ago(365))
+        #expect(result.segments[1].from == Self.ago(365))
+        #expect(result.segments[1].to == Self.ago(90))
+        #expect(result.segments[1].medium == .tape)
+        #expect(result.segments[1].leadHours == 120)       // tape's documented default beats the 24 h procedure
+        #expect(result.segments[2].leadHours == 24)        // the procedure's lead time beats the SIEM's hour
+        #expect(result.seconds(.expired) == 35 * Self.day)
+        #expect(result.warnings.contains { $0.contains("have expired") })
+        // The oldest records of the window are leaving the tape now: preserve at once, or they are lost.
+        #expect(result.hold == PreservationHold(before: Self.now, medium: .tape, isLoss: true))
+    }
+
+    @Test func holdOnlyWhenDataLeavesATierBeforeTheDeliveryIsDue() {
+        let proxy = Self.source([RetentionTier(medium: .siem, days: 30, isSearchable: true)])
+        let window = TimeWindow(from: Self.ago(28), to: Self.ago(27))
+        let soon = Feasibility.of(proxy, window: window, now: Self.now, deliverDue: Self.now.addingTimeInterval(3 * Self.day))
+        #expect(soon.hold?.before == Self.now.addingTimeInterval(2 * Self.day))
+        #expect(soon.hold?.isLoss == true)
+        let quick = Feasibility.of(proxy, window: window, now: Self.now, deliverDue: Self.now.addingTimeInterval(1 * Self.day))
+        #expect(quick.hold == nil)
+        #expect(quick.segments.map(\.availability) == [.searchable])
+    }
+
+    @Test func driftUsesTheAttestedHistory() {
+        let attestation = Attestation(oldestRecordAt: Self.ago(41), checkedAt: Self.ago(1), checkedBy: "ops", method: "query")
+        let drifting = Self.source([RetentionTier(medium: .siem, days: 365, isSearchable: true)], attestation: attestation)
+        let result = Feasibility.of(drifting, window: TimeWindow(from: Self.ago(100), to: Self.ago(10)), now: Self.now,
+                                    deliverDue: Self.now.addingTimeInterval(Self.day))
+        #expect(result.segments.map(\.availability) == [.expired, .searchable])
+        #expect(result.segments[1].from == Self.ago(40))
+        #expect(result.warnings.contains { $0.contains("attested history") })
+    }
+
+    @Test func plannerSplitsPerCustodianAndRefusesAnExpiredWindow() throws {
+        let a = LogSource(systemID: SystemID("net"), name: "fw", logType: "network.firewall", custodianOrgID: OrgID("dept"),
+                          retentionTiers: [RetentionTier(medium: .siem, days: 90, isSearchable: true)])
+        let b = LogSource(systemID: SystemID("dc"), name: "auth", logType: "host.linux-auth", custodianOrgID: OrgID("vendor"),
+                          retentionTiers: [RetentionTier(medium: .deviceLocal, days: 7, isSearchable: false)])
+        let c = LogSource(systemID: SystemID("dc"), name: "dns", logType: "network.dns", custodianOrgID: OrgID("vendor"),
+                          retentionTiers: [RetentionTier(medium: .siem, days: 30, isSearchable: true)])
+        let sources = Dictionary(uniqueKeysWithValues: [a, b, c].map { ($0.id, $0) })
+        let csirt = Principal(userID: UserID(), name: "cyd", role: .csirt, orgIDs: [OrgID("csirt")])
+        var draft = RequestDraft(incidentReference: "INC-1", purpose: "lateral movement", priority: .critical,
+                                 window: TimeWindow(from: Self.ago(5), to: Self.ago(1)), sourceIDs: [a.id, b.id, c.id])
+        let plan = try RequestPlanner.plan(draft, sources: sources, requester: csirt, requesterOrg: OrgID("csirt"), now: Self.now, sla: SLAPolicy())
+        #expect(plan.request.items.map(\.custodianOrgID) == [OrgID("dept"), OrgID("vendor")])
+        #expect(plan.request.items[1].sourceIDs == [b.id, c.id])
+        #expect(plan.request.items[0].acknowledgeDue == Self.now.addingTimeInterval(4 * 3600))
+        #expect(plan.request.items[0].deliverDue == Self.now.addingTimeInterval(24 * 3600))
+        // vendor's device-local copy of day -5 leaves in 2 days, after the 24 h delivery: no hold.
+        #expect(plan.request.items[1].preserveBefore == nil)
+
+        draft.window = TimeWindow(from: Self.ago(60), to: Self.ago(40))
+        #expect(throws: InventoryError.self) {
+            try RequestPlanner.plan(draft, sources: sources, requester: csirt, requesterOrg: nil, now: Self.now, sla: SLAPolicy())
+        }
+        do {
+            _ = try RequestPlanner.plan(draft, sources: sources, requester: csirt, requesterOrg: nil, now: Self.now, sla: SLAPolicy())
+        } catch InventoryError.invalid(let issues) {
+            #expect(issues.map(\.path) == ["sources[1]", "sources[2]"])
+            #expect(issues[0].message.contains("whole window has expired"))
+        }
+    }
+
+    @Test func plannerReportsEveryFieldProblem() {
+        let draft = RequestDraft(incidentReference: " ", purpose: "", priority: .medium,
+                                 window: TimeWindow(from: Self.now.addingTimeInterval(10), to: Self.now), sourceIDs: [])
+        do {
+            _ = try RequestPlanner.plan(draft, sources: [:], requester: .system(), requesterOrg: nil, now: Self.now, sla: SLAPolicy())
+            Issue.record("accepted an invalid draft")
+        } catch InventoryError.invalid(let issues) {
+            #expect(Set(issues.map(\.path)) == ["incident_reference", "purpose", "window.to", "window.from", "sources"])
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test func slaEventsFireAtHalfAndFullTimeAndOnlyOnce() throws {
+        let sla = try SLAPolicy.parse("critical=2h/10h", expiryFactor: 1)
+        let filed = Self.now
+        let due = sla.dueDates(priority: .critical, filedAt: filed)
+        #expect(due.acknowledge == filed.addingTimeInterval(7200))
+        func events(after hours: Double, state: ItemState = .requested, raised: Set<SLAEvent> = []) -> [SLAEvent] {
+            sla.dueEvents(state: state, filedAt: filed, acknowledgeDue: due.acknowledge, deliverDue: due.deliver,
+                          now: filed.addingTimeInterval(hours * 3600), raised: raised)
+        }
+        #expect(events(after: 0.5).isEmpty)
+        #expect(events(after: 1) == [.acknowledgeReminder])
+        #expect(events(after: 2) == [.acknowledgeReminder, .acknowledgeOverdue])
+        #expect(events(after: 2, raised: [.acknowledgeReminder]) == [.acknowledgeOverdue])
+        #expect(events(after: 6, state: .acknowledged) == [.deliverReminder])
+        #expect(events(after: 10, state: .approved) == [.deliverReminder, .deliverOverdue])
+        #expect(events(after: 20, state: .needsInfo, raised: [.deliverReminder, .deliverOverdue]) == [.expire])
+        #expect(events(after: 20, state: .delivered).isEmpty)
+        #expect(SLAEvent.acknowledgeOverdue.escalates && !SLAEvent.deliverReminder.escalates)
+        #expect(throws: ValidationIssue.self) { try SLAPolicy.parse("urgent=1h/2h") }
+        #expect(throws: ValidationIssue.self) { try SLAPolicy.parse("critical=5h/2h") }
+    }
+}
