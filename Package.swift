@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // Structured logging.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Streamed, transactional file writes for the artifact store (already a dependency of Hummingbird and PostgresNIO).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // Graceful start-up and shutdown of the server, pool and embedded database.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -42,6 +44,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
             ],
             resources: [.copy("schema")]
         ),

@@ -1,4 +1,5 @@
 import Crypto
+import LogAtlasCore
 import Foundation
 import PostgresNIO
 
@@ -55,5 +56,30 @@ public struct AuditTrail: Sendable {
 
     static func hash(_ fields: [String]) -> String {
         SHA256.hash(data: Data(fields.joined(separator: "|").utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension AuditTrail {
+    /// The events about the given objects, in chain order.
+    public func events(objectIDs: [String], types: [String]) async throws -> [AuditEntry] {
+        let rows = try await database.client.query("""
+            SELECT seq, occurred_at, actor, action, object_type, object_id, hash, prev_hash FROM audit_events
+            WHERE object_id = ANY(\(objectIDs)) AND object_type = ANY(\(types)) ORDER BY seq
+            """, logger: database.logger)
+        var events: [AuditEntry] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            events.append(AuditEntry(seq: try r.value("seq"), occurredAt: try r.value("occurred_at"), actor: try r.value("actor"),
+                                     action: try r.value("action"), objectType: try r.value("object_type"), objectID: try r.value("object_id"),
+                                     hash: try r.value("hash"), prevHash: try r.value("prev_hash")))
+        }
+        return events
+    }
+
+    /// The hash of the latest event (64 zeros for an empty trail).
+    public func head() async throws -> String {
+        let rows = try await database.client.query("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1", logger: database.logger)
+        for try await hash in rows.decode(String.self) { return hash }
+        return String(repeating: "0", count: 64)
     }
 }

@@ -11,7 +11,7 @@ public enum Availability: String, Sendable, Codable, CaseIterable {
 }
 
 /// One contiguous stretch of the window with the same availability.
-public struct FeasibilitySegment: Hashable, Sendable {
+public struct FeasibilitySegment: Hashable, Sendable, Codable {
     public var from: Date
     public var to: Date
     public var availability: Availability
@@ -22,7 +22,7 @@ public struct FeasibilitySegment: Hashable, Sendable {
 }
 
 /// "Preserve before <date>": part of the window leaves a tier before the delivery is due.
-public struct PreservationHold: Hashable, Sendable {
+public struct PreservationHold: Hashable, Sendable, Codable {
     /// Act before this moment (it may already have come: then preserve at once).
     public var before: Date
     /// The tier the data leaves.
@@ -38,7 +38,7 @@ public struct PreservationHold: Hashable, Sendable {
 }
 
 /// The prediction for one source over the requested window.
-public struct SourceFeasibility: Hashable, Sendable {
+public struct SourceFeasibility: Hashable, Sendable, Codable {
     public var sourceID: LogSourceID
     public var sourceName: String
     public var custodianOrgID: OrgID

@@ -114,3 +114,8 @@ extension Principal {
         parties(requesterOrg: requesterOrg, custodian: OrgID("")).contains(.requester)
     }
 }
+
+extension Principal {
+    /// The team a request filed by the caller belongs to: a CSIRT member's first organisation; none for an admin.
+    public var requesterTeam: OrgID? { role == .csirt ? orgIDs.sorted().first : nil }
+}

@@ -41,7 +41,7 @@ public enum RequestPlanner {
         let items = byOrg.keys.sorted().map { org in
             let parts = byOrg[org]!
             return RequestItem(custodianOrgID: org, sourceIDs: parts.map(\.sourceID), acknowledgeDue: due.acknowledge,
-                               deliverDue: due.deliver, preserveBefore: parts.compactMap(\.hold?.before).min())
+                               deliverDue: due.deliver, preserveBefore: parts.compactMap(\.hold?.before).min(), feasibility: parts)
         }
         let request = RetrievalRequest(draft: draft, requesterOrgID: requesterOrg, requestedBy: requester.name, filedAt: now,
                                        warnings: feasibility.flatMap(\.warnings), items: items)

@@ -3,8 +3,10 @@ import Foundation
 /// Persistence of retrieval requests, scoped to the caller: a custodian sees only its organisations' items, a CSIRT
 /// member its team's requests. What the caller may not see is reported as not found.
 public protocol RequestRepository: Sendable {
-    /// Stores a planned request with its items in one transaction.
-    func file(_ request: RetrievalRequest, as caller: Principal) async throws -> RetrievalRequest
+    /// Plans `draft` against the sources the caller sees, without storing anything (the preview).
+    func preview(_ draft: RequestDraft, sla: SLAPolicy, now: Date, as caller: Principal) async throws -> RequestPlanner.Plan
+    /// Plans `draft` and stores the request with its items in one transaction.
+    func file(_ draft: RequestDraft, sla: SLAPolicy, now: Date, as caller: Principal) async throws -> RequestPlanner.Plan
     func requests(matching filter: RequestFilter, now: Date, as caller: Principal, page: PageRequest) async throws -> Page<RetrievalRequest>
     func request(_ id: RequestID, as caller: Principal) async throws -> RetrievalRequest
     /// Applies `action` if the state machine allows it and nobody changed the item meanwhile (else `RequestError.conflict`).

@@ -113,11 +113,16 @@ public struct RequestItem: Hashable, Sendable {
     public var deliveredAt: Date?
     public var rejectReason: String?
     public var outcome: String?
+    /// The prediction for the item's sources, made at filing.
+    public var feasibility: [SourceFeasibility]
+    /// Uploaded artifacts and hand-over records on the item.
+    public var evidenceCount: Int
     public var version: Int
 
     public init(id: RequestItemID = RequestItemID(), custodianOrgID: OrgID, sourceIDs: [LogSourceID], state: ItemState = .requested,
                 resumeState: ItemState? = nil, acknowledgeDue: Date, deliverDue: Date, preserveBefore: Date? = nil,
-                acknowledgedAt: Date? = nil, deliveredAt: Date? = nil, rejectReason: String? = nil, outcome: String? = nil, version: Int = 1) {
+                acknowledgedAt: Date? = nil, deliveredAt: Date? = nil, rejectReason: String? = nil, outcome: String? = nil,
+                feasibility: [SourceFeasibility] = [], evidenceCount: Int = 0, version: Int = 1) {
         self.id = id
         self.custodianOrgID = custodianOrgID
         self.sourceIDs = sourceIDs
@@ -130,6 +135,8 @@ public struct RequestItem: Hashable, Sendable {
         self.deliveredAt = deliveredAt
         self.rejectReason = rejectReason
         self.outcome = outcome
+        self.feasibility = feasibility
+        self.evidenceCount = evidenceCount
         self.version = version
     }
 

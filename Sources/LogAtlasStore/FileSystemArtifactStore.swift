@@ -1,0 +1,75 @@
+import Crypto
+import Foundation
+import LogAtlasCore
+import _NIOFileSystem
+
+/// Artifacts as files in one folder (by default `artifacts/` under the data folder). Writes are transactional:
+/// the file appears under its name only once every byte is written and the digest checked.
+public struct FileSystemArtifactStore: ArtifactStore {
+    public let folder: URL
+    /// Bytes gathered before each write to disk.
+    static let writeChunk = 1 << 20
+
+    public init(folder: URL) { self.folder = folder }
+
+    public func write<Chunks: AsyncSequence & Sendable>(_ chunks: Chunks, limit: Int64, expectedSHA256: String?) async throws -> StoredBlob
+        where Chunks.Element == ArraySlice<UInt8> {
+        try await FileSystem.shared.createDirectory(at: FilePath(folder.path), withIntermediateDirectories: true)
+        let key = UUID().uuidString.lowercased()
+        let (size, digest) = try await FileSystem.shared.withFileHandle(forWritingAt: path(of: key), options: .newFile(replaceExisting: false)) { handle in
+            var hasher = SHA256()
+            var size: Int64 = 0
+            var pending: [UInt8] = []
+            pending.reserveCapacity(Self.writeChunk)
+            for try await chunk in chunks {
+                size += Int64(chunk.count)
+                if size > limit { throw RequestError.tooLarge(limit: limit) }
+                chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                pending.append(contentsOf: chunk)
+                if pending.count >= Self.writeChunk {
+                    try await handle.write(contentsOf: pending, toAbsoluteOffset: size - Int64(pending.count))
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            if !pending.isEmpty { try await handle.write(contentsOf: pending, toAbsoluteOffset: size - Int64(pending.count)) }
+            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            // Throwing here discards the file: a mismatch leaves nothing visible.
+            if let expectedSHA256, expectedSHA256 != digest { throw RequestError.digestMismatch(expected: expectedSHA256, actual: digest) }
+            return (size, digest)
+        }
+        return StoredBlob(key: key, size: size, sha256: digest)
+    }
+
+    public func read(_ key: String) async throws -> ArtifactBytes {
+        let url = try location(of: key)
+        let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64 ?? 0
+        return ArtifactBytes(size: size, source: try FileChunkSource(url: url))
+    }
+
+    public func delete(_ key: String) async throws {
+        try FileManager.default.removeItem(at: try location(of: key))
+    }
+
+    func path(of key: String) -> FilePath { FilePath(folder.appendingPathComponent(key).path) }
+
+    /// Keys are UUIDs this store made; anything else is refused so that no key can point outside the folder.
+    func location(of key: String) throws -> URL {
+        guard UUID(uuidString: key) != nil else { throw InventoryError.notFound(kind: "artifact content", id: key) }
+        return folder.appendingPathComponent(key)
+    }
+}
+
+/// Reads a file in 1 MiB chunks as the consumer asks for them. Foundation's FileHandle closes itself when
+/// released, so a client that disconnects mid-download leaks nothing.
+final class FileChunkSource: ArtifactChunkSource, @unchecked Sendable {
+    private let handle: Foundation.FileHandle
+    private let lock = NSLock()
+
+    init(url: URL) throws { handle = try Foundation.FileHandle(forReadingFrom: url) }
+
+    func nextChunk() async throws -> ArraySlice<UInt8>? {
+        let data = try lock.withLock { try handle.read(upToCount: FileSystemArtifactStore.writeChunk) }
+        guard let data, !data.isEmpty else { return nil }
+        return ArraySlice(data)
+    }
+}

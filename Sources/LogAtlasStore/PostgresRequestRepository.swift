@@ -1,0 +1,203 @@
+import Foundation
+import LogAtlasCore
+import PostgresNIO
+
+/// Retrieval requests in PostgreSQL. Every read runs as the caller under row-level security, so a custodian's
+/// request carries only its own organisations' items.
+public struct PostgresRequestRepository: RequestRepository {
+    let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    public func preview(_ draft: RequestDraft, sla: SLAPolicy, now: Date, as caller: Principal) async throws -> RequestPlanner.Plan {
+        try requireFiler(caller)
+        return try await database.withCaller(caller) { connection in try await plan(draft, sla: sla, now: now, caller: caller, on: connection) }
+    }
+
+    public func file(_ draft: RequestDraft, sla: SLAPolicy, now: Date, as caller: Principal) async throws -> RequestPlanner.Plan {
+        try requireFiler(caller)
+        return try await database.withCaller(caller) { connection in
+            let plan = try await plan(draft, sla: sla, now: now, caller: caller, on: connection)
+            let request = plan.request
+            try await connection.query("""
+                INSERT INTO requests (id, incident_reference, purpose, priority, window_from, window_to, hints, requester_org_id,
+                                      requested_by, filed_at, warnings)
+                VALUES (\(request.id.rawValue), \(draft.incidentReference), \(draft.purpose), \(draft.priority.rawValue), \(draft.window.from),
+                        \(draft.window.to), \(try RequestRows.json(draft.hints))::jsonb, \(request.requesterOrgID?.rawValue), \(request.requestedBy),
+                        \(request.filedAt), \(request.warnings))
+                """, logger: database.logger)
+            let items = try RequestRows.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
+            try await connection.query("""
+                INSERT INTO request_items (id, request_id, requester_org_id, custodian_org_id, source_ids, feasibility,
+                                           acknowledge_due, deliver_due, preserve_before)
+                SELECT x.id, \(request.id.rawValue), x.requester_org_id, x.custodian_org_id, x.source_ids, x.feasibility,
+                       x.acknowledge_due, x.deliver_due, x.preserve_before
+                FROM jsonb_to_recordset(\(items)::jsonb) AS x(\(unescaped: RequestRows.ItemRecord.columns))
+                """, logger: database.logger)
+            return plan
+        }
+    }
+
+    /// Reads the drafted sources as the caller and plans the request.
+    func plan(_ draft: RequestDraft, sla: SLAPolicy, now: Date, caller: Principal, on connection: PostgresConnection) async throws -> RequestPlanner.Plan {
+        let ids = draft.sourceIDs.map(\.rawValue)
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.latestAttestation) WHERE s.id = ANY(\(ids))
+            """, logger: database.logger)
+        var sources: [LogSourceID: LogSource] = [:]
+        for try await row in rows {
+            let source = try Rows.source(row.makeRandomAccess()).source
+            sources[source.id] = source
+        }
+        return try RequestPlanner.plan(draft, sources: sources, requester: caller, requesterOrg: caller.requesterTeam, now: now, sla: sla)
+    }
+
+    public func requests(matching filter: RequestFilter, now: Date, as caller: Principal, page: PageRequest) async throws -> Page<RetrievalRequest> {
+        let after = try Cursor.decode(page.after).map { key -> (Date, UUID) in
+            let parts = key.split(separator: "|")
+            guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
+                throw InventoryError.invalid([ValidationIssue(path: "cursor", message: "not a cursor this server issued")])
+            }
+            return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
+        }
+        return try await database.withCaller(caller) { connection in
+            let rows = try await connection.query("""
+                WITH filtered AS (
+                    SELECT r.id, r.filed_at FROM requests r
+                    WHERE (\(filter.priority?.rawValue)::text IS NULL OR r.priority = \(filter.priority?.rawValue))
+                      AND EXISTS (SELECT 1 FROM request_items i WHERE i.request_id = r.id
+                          AND (\(filter.state?.rawValue)::text IS NULL OR i.state = \(filter.state?.rawValue))
+                          AND (\(filter.org?.rawValue)::text IS NULL OR i.custodian_org_id = \(filter.org?.rawValue))
+                          AND (NOT \(filter.overdueOnly) OR (i.state = 'requested' AND i.acknowledge_due < \(now))
+                               OR (i.state IN ('requested', 'acknowledged', 'approved', 'in_progress', 'needs_info') AND i.deliver_due < \(now))))),
+                     page AS (SELECT id, filed_at FROM filtered
+                              WHERE \(after?.1)::uuid IS NULL OR (filed_at, id) < (\(after?.0)::timestamptz, \(after?.1)::uuid)
+                              ORDER BY filed_at DESC, id DESC LIMIT \(page.limit + 1))
+                SELECT t.total, \(unescaped: RequestRows.requestColumns)
+                FROM (SELECT count(*) AS total FROM filtered) t
+                LEFT JOIN requests r ON r.id IN (SELECT id FROM page)
+                ORDER BY r.filed_at DESC, r.id DESC
+                """, logger: database.logger)
+            var total = 0
+            var requests: [RetrievalRequest] = []
+            for try await row in rows {
+                let r = row.makeRandomAccess()
+                total = try r.value("total")
+                if try r.value("id", as: UUID?.self) != nil { requests.append(try RequestRows.request(r)) }
+            }
+            var next: String?
+            if requests.count > page.limit {
+                requests.removeLast()
+                let last = requests[requests.count - 1]
+                next = Cursor.encode("\(Int64((last.filedAt.timeIntervalSince1970 * 1_000_000).rounded()))|\(last.id)")
+            }
+            let items = try await self.items(of: requests.map(\.id), on: connection)
+            for index in requests.indices { requests[index].items = items[requests[index].id] ?? [] }
+            return Page(items: requests, nextCursor: next, total: total)
+        }
+    }
+
+    public func request(_ id: RequestID, as caller: Principal) async throws -> RetrievalRequest {
+        try await database.withCaller(caller) { connection in try await fetchRequest(id, on: connection) }
+    }
+
+    func fetchRequest(_ id: RequestID, on connection: PostgresConnection) async throws -> RetrievalRequest {
+        let rows = try await connection.query("SELECT \(unescaped: RequestRows.requestColumns) FROM requests r WHERE r.id = \(id.rawValue)",
+                                              logger: database.logger)
+        var request: RetrievalRequest?
+        for try await row in rows { request = try RequestRows.request(row.makeRandomAccess()) }
+        guard var request else { throw InventoryError.notFound(kind: "request", id: id.description) }
+        request.items = try await items(of: [id], on: connection)[id] ?? []
+        request.draft.sourceIDs = request.items.flatMap(\.sourceIDs)
+        return request
+    }
+
+    /// The visible items of the given requests.
+    func items(of ids: [RequestID], on connection: PostgresConnection) async throws -> [RequestID: [RequestItem]] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await connection.query("""
+            SELECT \(unescaped: RequestRows.itemColumns) FROM request_items i WHERE i.request_id = ANY(\(ids.map(\.rawValue)))
+            ORDER BY i.custodian_org_id
+            """, logger: database.logger)
+        var items: [RequestID: [RequestItem]] = [:]
+        for try await row in rows {
+            let (requestID, item) = try RequestRows.item(row.makeRandomAccess())
+            items[requestID, default: []].append(item)
+        }
+        return items
+    }
+
+    public func transition(_ action: ItemAction, item: RequestItemID, of request: RequestID, note: String?,
+                           as caller: Principal, now: Date) async throws -> RequestItem {
+        try await database.withCaller(caller) { connection in
+            let current = try await fetchItem(item, of: request, on: connection)
+            let parties = caller.parties(requesterOrg: current.requesterOrg, custodian: current.item.custodianOrgID)
+            let outcome: TransitionOutcome
+            switch ItemStateMachine.decide(action, by: parties, state: current.item.state, resumeState: current.item.resumeState,
+                                           note: note, evidenceCount: current.item.evidenceCount) {
+            case .success(let decided): outcome = decided
+            case .failure(let refusal): throw RequestError.refused(refusal)
+            }
+            let trimmed = note?.trimmingCharacters(in: .whitespacesAndNewlines)
+            // Conditioned on the state and version read above: of two concurrent transitions only one matches.
+            let updated = try await connection.query("""
+                UPDATE request_items SET state = \(outcome.to.rawValue), resume_state = \(outcome.resumeState?.rawValue), version = version + 1,
+                    acknowledged_at = CASE WHEN \(outcome.to.rawValue) = 'acknowledged' AND acknowledged_at IS NULL THEN \(now) ELSE acknowledged_at END,
+                    delivered_at = CASE WHEN \(outcome.to.rawValue) = 'delivered' THEN \(now) ELSE delivered_at END,
+                    closed_at = CASE WHEN \(outcome.to.rawValue) IN ('rejected', 'received', 'cancelled', 'expired') THEN \(now) ELSE closed_at END,
+                    reject_reason = CASE WHEN \(action.rawValue) = 'reject' THEN \(trimmed) ELSE reject_reason END,
+                    outcome = CASE WHEN \(action.rawValue) = 'receive' THEN \(trimmed) ELSE outcome END
+                WHERE id = \(item.rawValue) AND state = \(outcome.from.rawValue) AND version = \(current.item.version)
+                RETURNING id
+                """, logger: database.logger)
+            var applied = false
+            for try await _ in updated { applied = true }
+            guard applied else {
+                let now = try await fetchItem(item, of: request, on: connection)
+                throw RequestError.conflict(item: item, current: now.item.state)
+            }
+            try await connection.query("""
+                INSERT INTO item_events (item_id, request_id, action, from_state, to_state, actor, note, at)
+                VALUES (\(item.rawValue), \(request.rawValue), \(action.rawValue), \(outcome.from.rawValue), \(outcome.to.rawValue),
+                        \(caller.name), \(trimmed), \(now))
+                """, logger: database.logger)
+            return try await fetchItem(item, of: request, on: connection).item
+        }
+    }
+
+    /// One visible item with the team that filed its request.
+    func fetchItem(_ id: RequestItemID, of request: RequestID, on connection: PostgresConnection) async throws -> (item: RequestItem, requesterOrg: OrgID?) {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: RequestRows.itemColumns), i.requester_org_id FROM request_items i
+            WHERE i.id = \(id.rawValue) AND i.request_id = \(request.rawValue)
+            """, logger: database.logger)
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            return (try RequestRows.item(r).item, try r.value("requester_org_id", as: String?.self).map { OrgID($0) })
+        }
+        throw InventoryError.notFound(kind: "request item", id: id.description)
+    }
+
+    public func history(of request: RequestID, as caller: Principal) async throws -> [ItemEvent] {
+        try await database.withCaller(caller) { connection in
+            _ = try await fetchRequest(request, on: connection)
+            let rows = try await connection.query("""
+                SELECT item_id, action, from_state, to_state, actor, note, at FROM item_events WHERE request_id = \(request.rawValue) ORDER BY id
+                """, logger: database.logger)
+            var events: [ItemEvent] = []
+            for try await row in rows {
+                let r = row.makeRandomAccess()
+                events.append(ItemEvent(itemID: RequestItemID(try r.value("item_id", as: UUID.self)),
+                                        action: ItemAction(rawValue: try r.value("action")) ?? .acknowledge,
+                                        from: ItemState(rawValue: try r.value("from_state")) ?? .requested,
+                                        to: ItemState(rawValue: try r.value("to_state")) ?? .requested,
+                                        actor: try r.value("actor"), note: try r.value("note"), at: try r.value("at")))
+            }
+            return events
+        }
+    }
+
+    func requireFiler(_ caller: Principal) throws {
+        guard caller.mayFileRequests else { throw InventoryError.forbidden("only CSIRT members and admins file retrieval requests") }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import LogAtlasCore
+import PostgresNIO
+
+/// JSON shapes and row decoding of the broker's tables.
+enum RequestRows {
+    /// Dates in JSON handed to PostgreSQL keep their microseconds.
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))
+        }
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) { return date }
+            if let date = try? Date(text, strategy: .iso8601) { return date }
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date: \(text)"))
+        }
+        return decoder
+    }()
+
+    static func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+
+    struct ItemRecord: Codable {
+        var id: UUID, requester_org_id: String?, custodian_org_id: String, source_ids: [UUID], feasibility: [SourceFeasibility]
+        var acknowledge_due: Date, deliver_due: Date, preserve_before: Date?
+
+        init(_ item: RequestItem, requesterOrg: OrgID?) {
+            id = item.id.rawValue; requester_org_id = requesterOrg?.rawValue; custodian_org_id = item.custodianOrgID.rawValue
+            source_ids = item.sourceIDs.map(\.rawValue); feasibility = item.feasibility
+            acknowledge_due = item.acknowledgeDue; deliver_due = item.deliverDue; preserve_before = item.preserveBefore
+        }
+
+        static let columns = """
+            id uuid, requester_org_id text, custodian_org_id text, source_ids uuid[], feasibility jsonb,
+            acknowledge_due timestamptz, deliver_due timestamptz, preserve_before timestamptz
+            """
+    }
+
+    static let requestColumns = """
+        r.id, r.incident_reference, r.purpose, r.priority, r.window_from, r.window_to, r.hints::text AS hints,
+        r.requester_org_id, r.requested_by, r.filed_at, r.warnings
+        """
+    static let itemColumns = """
+        i.id, i.request_id, i.custodian_org_id, i.source_ids, i.feasibility::text AS feasibility, i.state, i.resume_state,
+        i.acknowledge_due, i.deliver_due, i.preserve_before, i.acknowledged_at, i.delivered_at, i.reject_reason, i.outcome, i.version,
+        (SELECT count(*) FROM artifacts a WHERE a.item_id = i.id)::integer AS evidence
+        """
+    static let artifactColumns = """
+        a.id, a.request_id, a.item_id, a.kind, a.file_name, a.media_type, a.size, a.sha256, a.storage_key, a.location, a.method,
+        a.created_by, a.created_at
+        """
+
+    static func request(_ row: PostgresRandomAccessRow) throws -> RetrievalRequest {
+        let draft = RequestDraft(
+            incidentReference: try row.value("incident_reference"), purpose: try row.value("purpose"),
+            priority: Priority(rawValue: try row.value("priority")) ?? .medium,
+            window: TimeWindow(from: try row.value("window_from"), to: try row.value("window_to")),
+            hints: try decoder.decode(FilterHints.self, from: Data(try row.value("hints", as: String.self).utf8)), sourceIDs: [])
+        return RetrievalRequest(id: RequestID(try row.value("id", as: UUID.self)), draft: draft,
+                                requesterOrgID: try row.value("requester_org_id", as: String?.self).map { OrgID($0) },
+                                requestedBy: try row.value("requested_by"), filedAt: try row.value("filed_at"),
+                                warnings: try row.value("warnings"), items: [])
+    }
+
+    static func item(_ row: PostgresRandomAccessRow) throws -> (requestID: RequestID, item: RequestItem) {
+        let item = RequestItem(
+            id: RequestItemID(try row.value("id", as: UUID.self)), custodianOrgID: OrgID(try row.value("custodian_org_id")),
+            sourceIDs: try row.value("source_ids", as: [UUID].self).map { LogSourceID($0) },
+            state: ItemState(rawValue: try row.value("state")) ?? .requested,
+            resumeState: try row.value("resume_state", as: String?.self).flatMap(ItemState.init(rawValue:)),
+            acknowledgeDue: try row.value("acknowledge_due"), deliverDue: try row.value("deliver_due"),
+            preserveBefore: try row.value("preserve_before"), acknowledgedAt: try row.value("acknowledged_at"),
+            deliveredAt: try row.value("delivered_at"), rejectReason: try row.value("reject_reason"), outcome: try row.value("outcome"),
+            feasibility: try decoder.decode([SourceFeasibility].self, from: Data(try row.value("feasibility", as: String.self).utf8)),
+            evidenceCount: try row.value("evidence"), version: try row.value("version"))
+        return (RequestID(try row.value("request_id", as: UUID.self)), item)
+    }
+
+    static func artifact(_ row: PostgresRandomAccessRow) throws -> Artifact {
+        Artifact(id: ArtifactID(try row.value("id", as: UUID.self)), requestID: RequestID(try row.value("request_id", as: UUID.self)),
+                 itemID: RequestItemID(try row.value("item_id", as: UUID.self)),
+                 kind: Artifact.Kind(rawValue: try row.value("kind")) ?? .upload, fileName: try row.value("file_name"),
+                 mediaType: try row.value("media_type"), size: try row.value("size"), sha256: try row.value("sha256"),
+                 storageKey: try row.value("storage_key"), location: try row.value("location"), method: try row.value("method"),
+                 createdBy: try row.value("created_by"), createdAt: try row.value("created_at"))
+    }
+}
