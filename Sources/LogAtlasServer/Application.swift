@@ -18,14 +18,33 @@ public struct ServerConfiguration: Sendable {
     public var tokenCacheLifetime: Duration
     /// A folder of additional policy files, loaded (and validated) at start-up.
     public var policyDirectory: URL?
+    /// SLA targets and the artifact size limit of the retrieval broker.
+    public var broker: BrokerSettings
+    /// Where evidence is stored.
+    public var artifactStore: any ArtifactStore
 
     public init(host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 5 * 1024 * 1024,
-                tokenCacheLifetime: Duration = .seconds(5), policyDirectory: URL? = nil) {
+                tokenCacheLifetime: Duration = .seconds(5), policyDirectory: URL? = nil, broker: BrokerSettings = BrokerSettings(),
+                artifactStore: any ArtifactStore = FileSystemArtifactStore(folder: URL(fileURLWithPath: ".logatlas/artifacts"))) {
         self.policyDirectory = policyDirectory
+        self.broker = broker
+        self.artifactStore = artifactStore
         self.host = host
         self.port = port
         self.bodyLimit = bodyLimit
         self.tokenCacheLifetime = tokenCacheLifetime
+    }
+}
+
+/// Settings of the retrieval broker.
+public struct BrokerSettings: Sendable {
+    public var sla: SLAPolicy
+    /// Largest artifact accepted, in bytes (default 10 GiB).
+    public var maxArtifactBytes: Int64
+
+    public init(sla: SLAPolicy = SLAPolicy(), maxArtifactBytes: Int64 = 10 << 30) {
+        self.sla = sla
+        self.maxArtifactBytes = maxArtifactBytes
     }
 }
 
@@ -55,6 +74,8 @@ public func buildRouter(
     let policies = try PolicyCatalogue.shipped() + (configuration.policyDirectory.map { try PolicyCatalogue.load(folder: $0) } ?? [])
     let api = LogAtlasAPI(inventory: PostgresInventoryRepository(database: database), policies: policies,
                           gapReports: PostgresGapReportRepository(database: database),
+                          requests: PostgresRequestRepository(database: database), artifactStore: configuration.artifactStore,
+                          broker: configuration.broker,
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database.client)) ?? false },
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.

@@ -9,6 +9,9 @@ struct LogAtlasAPI: APIProtocol {
     /// The requirement catalogues reports evaluate (shipped ones plus the configured folder).
     let policies: [Policy]
     let gapReports: any GapReportRepository
+    let requests: any RequestRepository
+    let artifactStore: any ArtifactStore
+    let broker: BrokerSettings
     /// Whether the database is reachable and migrated.
     let readiness: @Sendable () async -> Bool
     let clock: @Sendable () -> Date

@@ -66,6 +66,10 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         guard request.method == .post || request.method == .patch || request.method == .put else {
             return try await next(request, context)
         }
+        // Evidence uploads stream to the artifact store, which enforces its own (much larger) limit.
+        if request.headers[.contentType] == "application/octet-stream" {
+            return try await next(request, context)
+        }
         // Chunked or lying bodies: collect up to the limit (Hummingbird throws 413 past it).
         var request = request
         _ = try await request.collectBody(upTo: limit)
@@ -87,12 +91,19 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The OpenAPI runtime percent-encodes header values (`"3"` becomes `%223%22`); an ETag must carry its quotes.
+/// The OpenAPI runtime percent-encodes header values (`"3"` becomes `%223%22`); an ETag must carry its quotes, a digest its colons.
 struct ETagHeaderMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Headers whose values carry quotes, colons or equals signs.
+    static var names: [HTTPField.Name] {
+        [.eTag, HTTPField.Name("Content-Digest")!, HTTPField.Name("Digest")!, .contentDisposition]
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        if let etag = response.headers[.eTag], etag.contains("%"), let decoded = etag.removingPercentEncoding {
-            response.headers[.eTag] = decoded
+        for name in Self.names {
+            if let value = response.headers[name], value.contains("%"), let decoded = value.removingPercentEncoding {
+                response.headers[name] = decoded
+            }
         }
         return response
     }

@@ -17,12 +17,19 @@ public struct Problem: Error, Sendable, Encodable {
     public var status: Int
     public var detail: String?
     public var errors: [Field]?
+    /// For a 409 on a request item: the state it is in now.
+    public var currentState: String?
 
-    public init(status: Int, title: String, detail: String? = nil, errors: [Field]? = nil) {
+    public init(status: Int, title: String, detail: String? = nil, errors: [Field]? = nil, currentState: String? = nil) {
         self.status = status
         self.title = title
         self.detail = detail
         self.errors = errors
+        self.currentState = currentState
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, title, status, detail, errors, currentState = "current_state"
     }
 
     static let unauthenticated = Problem(status: 401, title: "Unauthorized", detail: "send a valid bearer token: Authorization: Bearer <token>")
@@ -32,6 +39,7 @@ public struct Problem: Error, Sendable, Encodable {
         switch error {
         case let problem as Problem: return problem
         case let error as InventoryError: return from(error)
+        case let error as RequestError: return from(error)
         case let error as FormatError:
             return Problem(status: 422, title: "Unprocessable Content", detail: "the file has \(error.problems.count) problem(s); nothing was changed",
                            errors: error.problems.map { Field(path: $0.path, message: $0.message, line: $0.line, column: $0.column) })
@@ -51,6 +59,28 @@ public struct Problem: Error, Sendable, Encodable {
         case .duplicate(let kind, let key): Problem(status: 409, title: "Conflict", detail: "\(kind) '\(key)' already exists")
         case .inUse(let kind, let id, let detail): Problem(status: 409, title: "Conflict", detail: "\(kind) '\(id)' is in use: \(detail)")
         case .forbidden(let reason): Problem(status: 403, title: "Forbidden", detail: reason)
+        }
+    }
+
+    static func from(_ error: RequestError) -> Problem {
+        switch error {
+        case .refused(.notPermitted(let action)):
+            Problem(status: 403, title: "Forbidden", detail: "your role or organisations may not \(action.rawValue) this item")
+        case .refused(.wrongState(let action, let current)):
+            Problem(status: 409, title: "Conflict", detail: "cannot \(action.rawValue) an item that is \(current.rawValue)", currentState: current.rawValue)
+        case .refused(.noteRequired(let action)):
+            Problem(status: 422, title: "Unprocessable Content", detail: "\(action.rawValue) needs a note (reason, question, answer or outcome)",
+                    errors: [Field(path: "note", message: "required for \(action.rawValue)")])
+        case .refused(.noEvidence):
+            Problem(status: 422, title: "Unprocessable Content", detail: "upload an artifact or record a hand-over before delivering",
+                    errors: [Field(path: "action", message: "no evidence on this item yet")])
+        case .conflict(_, let current):
+            Problem(status: 409, title: "Conflict", detail: "the item changed meanwhile; it is now \(current.rawValue)", currentState: current.rawValue)
+        case .digestMismatch(let expected, let actual):
+            Problem(status: 400, title: "Bad Request", detail: "Content-Digest says sha-256 \(expected) but the body hashes to \(actual); nothing was stored",
+                    errors: [Field(path: "Content-Digest", message: "does not match the body")])
+        case .tooLarge(let limit):
+            Problem(status: 413, title: "Content Too Large", detail: "artifacts are limited to \(limit) bytes; nothing was stored")
         }
     }
 

@@ -6,13 +6,19 @@ import LogAtlasCore
 import LogAtlasServer
 import LogAtlasStore
 import Logging
+import PostgresNIO
 
 /// A running LogAtlas router on a fresh database with the fixture inventory and one token per fixture user.
 public struct TestWorld: Sendable {
     public let database: Database
     /// Bearer tokens by user name: ada (admin), cyd (csirt), aud (auditor), cus-a (custodian of dept-a), cus-b (custodian of vendor-b).
     public let tokens: [String: String]
+    /// Where this world's server keeps artifacts.
+    public let artifactFolder: URL
     let client: any TestClientProtocol
+    let databaseConfiguration: PostgresClient.Configuration
+    let configuration: ServerConfiguration
+    let clock: @Sendable () -> Date
 
     /// A response as the tests look at it.
     public struct Reply: Sendable {
@@ -44,10 +50,38 @@ public struct TestWorld: Sendable {
     }
 }
 
+extension TestWorld {
+    /// Runs `body` against a second server instance: its own connection pool and router on the same database.
+    public func withSecondInstance(_ body: @escaping @Sendable (TestWorld) async throws -> Void) async throws {
+        try await withRunningClient(databaseConfiguration) { client in
+            let database = Database(client: client)
+            let router = try buildRouter(configuration: configuration, database: database, logger: Logger(label: "test-app-2"), clock: clock)
+            try await Application(router: router).test(.router) { testClient in
+                try await body(TestWorld(database: database, tokens: tokens, artifactFolder: artifactFolder, client: testClient,
+                                         databaseConfiguration: databaseConfiguration, configuration: configuration, clock: clock))
+            }
+        }
+    }
+
+    /// Sends raw bytes as `user` (for uploads).
+    public func send(_ method: HTTPRequest.Method, _ path: String, as user: String?, bytes: [UInt8], headers extra: HTTPFields = [:]) async throws -> Reply {
+        var headers = extra
+        if let user { headers[.authorization] = "Bearer \(tokens[user] ?? user)" }
+        if headers[.contentType] == nil { headers[.contentType] = "application/octet-stream" }
+        let response = try await client.execute(uri: path, method: method, headers: headers, body: ByteBuffer(bytes: bytes))
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: response.body))
+    }
+}
+
 /// Runs `body` against a fresh database loaded with `Fixtures.inventory()` and the fixture users.
 public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, tokenCacheLifetime: Duration = .zero, clock: @escaping @Sendable () -> Date = Date.init,
+                        broker: BrokerSettings = BrokerSettings(),
                         _ body: @escaping @Sendable (TestWorld) async throws -> Void) async throws {
-    try await withTestDatabase { database in
+    let databaseConfiguration = try await TestCluster.shared.freshDatabase()
+    let artifactFolder = FileManager.default.temporaryDirectory.appendingPathComponent("la-artifacts-\(UUID().uuidString.prefix(8))")
+    defer { try? FileManager.default.removeItem(at: artifactFolder) }
+    try await withRunningClient(databaseConfiguration) { client in
+        let database = Database(client: client)
         try await PostgresInventoryRepository(database: database)
             .apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
         let identity = IdentityStore(database: database)
@@ -56,12 +90,14 @@ public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, tokenCacheLifetime: Du
             try await identity.addUser(named: principal.name, role: principal.role, orgs: principal.orgIDs.sorted(), actor: "test")
             tokens[principal.name] = try await identity.createToken(for: principal.name, lifetime: .seconds(3600), actor: "test").secret
         }
-        let router = try buildRouter(configuration: ServerConfiguration(bodyLimit: bodyLimit, tokenCacheLifetime: tokenCacheLifetime), database: database,
-                                     logger: Logger(label: "test-app"), clock: clock)
+        let configuration = ServerConfiguration(bodyLimit: bodyLimit, tokenCacheLifetime: tokenCacheLifetime, broker: broker,
+                                                artifactStore: FileSystemArtifactStore(folder: artifactFolder))
+        let router = try buildRouter(configuration: configuration, database: database, logger: Logger(label: "test-app"), clock: clock)
         let app = Application(router: router)
         let finalTokens = tokens
         try await app.test(.router) { client in
-            try await body(TestWorld(database: database, tokens: finalTokens, client: client))
+            try await body(TestWorld(database: database, tokens: finalTokens, artifactFolder: artifactFolder, client: client,
+                                     databaseConfiguration: databaseConfiguration, configuration: configuration, clock: clock))
         }
     }
 }

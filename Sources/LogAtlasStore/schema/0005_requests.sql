@@ -129,7 +129,7 @@ CREATE POLICY items_transition ON request_items FOR UPDATE TO logatlas_app
 -- Requests: visible to whoever sees one of their items (the subquery is filtered by items_read).
 CREATE POLICY requests_read ON requests FOR SELECT TO logatlas_app
     USING (app_reads_all_requests() OR app_in_team(requester_org_id)
-           OR EXISTS (SELECT 1 FROM request_items i WHERE i.request_id = id));
+           OR EXISTS (SELECT 1 FROM request_items i WHERE i.request_id = requests.id));
 CREATE POLICY requests_file ON requests FOR INSERT TO logatlas_app
     WITH CHECK (app_is_admin() OR app_in_team(requester_org_id));
 

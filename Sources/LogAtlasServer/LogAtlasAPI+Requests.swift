@@ -1,0 +1,67 @@
+import Foundation
+import LogAtlasCore
+import OpenAPIRuntime
+
+/// Retrieval requests: filing (and its preview), lists, the item lifecycle and the comment thread.
+extension LogAtlasAPI {
+    func previewRequest(_ input: Operations.PreviewRequest.Input) async throws -> Operations.PreviewRequest.Output {
+        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let caller = try RequestPrincipal.required()
+        let now = clock()
+        let plan = try await requests.preview(try APIMapping.draft(body), sla: broker.sla, now: now, as: caller)
+        return .ok(.init(body: .json(APIMapping.request(plan.request, caller: caller, now: now, filed: false))))
+    }
+
+    func fileRequest(_ input: Operations.FileRequest.Input) async throws -> Operations.FileRequest.Output {
+        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let caller = try RequestPrincipal.required()
+        let now = clock()
+        let plan = try await requests.file(try APIMapping.draft(body), sla: broker.sla, now: now, as: caller)
+        return .created(.init(body: .json(APIMapping.request(plan.request, caller: caller, now: now, events: []))))
+    }
+
+    func listRequests(_ input: Operations.ListRequests.Input) async throws -> Operations.ListRequests.Output {
+        let caller = try RequestPrincipal.required()
+        let query = input.query
+        let filter = RequestFilter(state: query.state.flatMap { ItemState(rawValue: $0.rawValue) },
+                                   priority: query.priority.flatMap { Priority(rawValue: $0.rawValue) },
+                                   org: query.org.map { OrgID($0) }, overdueOnly: query.overdue ?? false)
+        let now = clock()
+        let page = try await requests.requests(matching: filter, now: now, as: caller, page: PageRequest(after: query.cursor, limit: query.limit))
+        return .ok(.init(body: .json(.init(items: page.items.map { APIMapping.request($0, caller: caller, now: now) },
+                                           nextCursor: page.nextCursor, total: page.total))))
+    }
+
+    func getRequest(_ input: Operations.GetRequest.Input) async throws -> Operations.GetRequest.Output {
+        let caller = try RequestPrincipal.required()
+        let id = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
+        let request = try await requests.request(id, as: caller)
+        let events = try await requests.history(of: id, as: caller)
+        return .ok(.init(body: .json(APIMapping.request(request, caller: caller, now: clock(), events: events))))
+    }
+
+    func transitionItem(_ input: Operations.TransitionItem.Input) async throws -> Operations.TransitionItem.Output {
+        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let caller = try RequestPrincipal.required()
+        let requestID = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
+        let itemID = RequestItemID(try APIMapping.uuid(input.path.itemId, kind: "request item"))
+        let now = clock()
+        let item = try await requests.transition(ItemAction(rawValue: body.action.rawValue)!, item: itemID, of: requestID,
+                                                 note: body.note, as: caller, now: now)
+        let request = try await requests.request(requestID, as: caller)
+        return .ok(.init(body: .json(APIMapping.item(item: item, requesterOrg: request.requesterOrgID, caller: caller, now: now))))
+    }
+
+    func listComments(_ input: Operations.ListComments.Input) async throws -> Operations.ListComments.Output {
+        let id = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
+        return .ok(.init(body: .json(try await requests.comments(on: id, as: try RequestPrincipal.required()).map(APIMapping.comment))))
+    }
+
+    func addComment(_ input: Operations.AddComment.Input) async throws -> Operations.AddComment.Output {
+        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let id = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
+        let comment = try await requests.addComment(body.body, addressedTo: body.to.map { OrgID($0) }, on: id,
+                                                    as: try RequestPrincipal.required(), now: clock())
+        return .created(.init(body: .json(APIMapping.comment(comment))))
+    }
+}

@@ -1,0 +1,257 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import LogAtlasCore
+import LogAtlasServer
+import LogAtlasStore
+import Testing
+import TestSupport
+
+/// Helpers that make each broker test read as a story.
+extension TestWorld {
+    /// Source IDs of the fixture inventory by name.
+    func sourceIDs() async throws -> [String: String] {
+        let sources = try await PostgresInventoryRepository(database: database).export(as: Fixtures.admin).sources
+        return Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.id.description) })
+    }
+
+    /// A request body over the last `days` days for the named sources.
+    func draft(_ names: [String], days: Double = 3, endingDaysAgo: Double = 0, priority: String = "serious") async throws -> [String: Any] {
+        let ids = try await sourceIDs()
+        let now = Date()
+        let iso = ISO8601DateFormatter()
+        return ["incident_reference": "INC-2026-0142", "purpose": "Suspected lateral movement from the VPN gateway",
+                "priority": priority,
+                "window": ["from": iso.string(from: now.addingTimeInterval(-(days + endingDaysAgo) * 86_400)),
+                           "to": iso.string(from: now.addingTimeInterval(-endingDaysAgo * 86_400))],
+                "hints": ["hosts": ["vpn-gw-1"], "ips": ["203.0.113.7"]],
+                "sources": names.map { ids[$0]! }]
+    }
+
+    /// Files a request as cyd and returns (request id, item id per custodian org).
+    func file(_ names: [String] = ["firewall", "auth"]) async throws -> (id: String, items: [String: String]) {
+        let reply = try await send(.post, "/v1/requests", as: "cyd", json: try await draft(names))
+        #expect(reply.status == 201, "\(reply.text)")
+        let items = (reply.json["items"] as? [[String: Any]] ?? []).reduce(into: [String: String]()) {
+            $0[$1["custodian_org"] as! String] = ($1["id"] as! String)
+        }
+        return (reply.json["id"] as! String, items)
+    }
+
+    /// Fires `action` on an item.
+    func fire(_ action: String, on request: String, item: String, as user: String, note: String? = nil) async throws -> Reply {
+        var body: [String: Any] = ["action": action]
+        if let note { body["note"] = note }
+        return try await send(.post, "/v1/requests/\(request)/items/\(item)/transitions", as: user, json: body)
+    }
+
+    /// Brings an item to `approved` as its custodian.
+    func approve(_ request: String, item: String, as user: String) async throws {
+        #expect(try await fire("acknowledge", on: request, item: item, as: user).status == 200)
+        #expect(try await fire("approve", on: request, item: item, as: user).status == 200)
+    }
+}
+
+func sha256Hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+func sha256Base64(_ bytes: [UInt8]) -> String { Data(SHA256.hash(data: bytes)).base64EncodedString() }
+
+@Suite("Retrieval broker")
+struct RequestBrokerTests {
+    @Test("file → acknowledge → needs_info → answer → approve → upload → deliver → download → close → custody verifies")
+    func endToEndStory() async throws {
+        try await withTestApp { world in
+            let preview = try await world.send(.post, "/v1/requests:preview", as: "cyd", json: try await world.draft(["firewall", "auth"]))
+            #expect(preview.status == 200, "\(preview.text)")
+            #expect(preview.json["id"] == nil)
+            #expect(try await world.send(.get, "/v1/requests", as: "cyd").json["total"] as? Int == 0)
+
+            let (id, items) = try await world.file()
+            #expect(Set(items.keys) == ["dept-a", "vendor-b"])
+            let a = items["dept-a"]!
+
+            // Each custodian sees the shared fields and only its own item.
+            let seenByA = try await world.send(.get, "/v1/requests/\(id)", as: "cus-a")
+            #expect(seenByA.status == 200)
+            #expect((seenByA.json["items"] as? [[String: Any]])?.map { $0["custodian_org"] as? String } == ["dept-a"])
+            #expect(seenByA.json["purpose"] as? String == "Suspected lateral movement from the VPN gateway")
+            #expect(!seenByA.text.contains("vendor-b"))
+
+            #expect(try await world.fire("acknowledge", on: id, item: a, as: "cus-a").json["state"] as? String == "acknowledged")
+            #expect(try await world.fire("ask_info", on: id, item: a, as: "cus-a", note: "Which VLAN?").json["state"] as? String == "needs_info")
+            #expect(try await world.fire("answer", on: id, item: a, as: "cus-a", note: "x").status == 403)
+            #expect(try await world.fire("answer", on: id, item: a, as: "cyd", note: "VLAN 20").json["state"] as? String == "acknowledged")
+            #expect(try await world.fire("approve", on: id, item: a, as: "cus-a").json["state"] as? String == "approved")
+            let early = try await world.fire("deliver", on: id, item: a, as: "cus-a")
+            #expect(early.status == 422, "delivering without evidence: \(early.text)")
+
+            let logs = Array("2026-11-20T10:00:00Z fw1 deny 203.0.113.7 -> 10.0.0.5:445\n".utf8)
+            let upload = try await world.send(.post, "/v1/requests/\(id)/items/\(a)/artifacts?file_name=fw.log&media_type=text/plain",
+                                              as: "cus-a", bytes: logs, headers: [HTTPField.Name("Content-Digest")!: "sha-256=:\(sha256Base64(logs)):"])
+            #expect(upload.status == 201, "\(upload.text)")
+            #expect(upload.json["sha256"] as? String == sha256Hex(logs))
+            #expect(upload.json["size"] as? Int == logs.count)
+            let artifactID = upload.json["id"] as! String
+            #expect(try await world.fire("deliver", on: id, item: a, as: "cus-a").json["state"] as? String == "delivered")
+
+            // Auditors and custodians see metadata; only the requesting team downloads.
+            #expect(try await world.send(.get, "/v1/requests/\(id)/artifacts", as: "aud").status == 200)
+            #expect(try await world.send(.get, "/v1/requests/\(id)/artifacts/\(artifactID)/content", as: "aud").status == 403)
+            #expect(try await world.send(.get, "/v1/requests/\(id)/artifacts/\(artifactID)/content", as: "cus-a").status == 403)
+            let download = try await world.send(.get, "/v1/requests/\(id)/artifacts/\(artifactID)/content", as: "cyd")
+            #expect(download.status == 200)
+            #expect(Array(download.body) == logs)
+            #expect(download.headers[HTTPField.Name("Content-Digest")!] == "sha-256=:\(sha256Base64(logs)):")
+            #expect(download.headers[HTTPField.Name("Digest")!] == "SHA-256=\(sha256Base64(logs))")
+
+            #expect(try await world.fire("receive", on: id, item: a, as: "cyd").status == 422)
+            let closed = try await world.fire("receive", on: id, item: a, as: "cyd", note: "Confirmed: SMB scan from the VPN; contained.")
+            #expect(closed.json["state"] as? String == "received")
+            // The outcome travels back to the custodian.
+            let afterwards = try await world.send(.get, "/v1/requests/\(id)", as: "cus-a")
+            #expect((afterwards.json["items"] as? [[String: Any]])?.first?["outcome"] as? String == "Confirmed: SMB scan from the VPN; contained.")
+            let history = (afterwards.json["events"] as? [[String: Any]] ?? []).map { $0["action"] as? String ?? "" }
+            #expect(history == ["acknowledge", "ask_info", "answer", "approve", "deliver", "receive"])
+
+            let custody = try await world.send(.get, "/v1/requests/\(id)/custody", as: "aud")
+            #expect(custody.status == 200)
+            #expect(custody.json["chain_intact"] as? Bool == true)
+            let entry = (custody.json["artifacts"] as? [[String: Any]])?.first
+            #expect((entry?["artifact"] as? [String: Any])?["sha256"] as? String == sha256Hex(logs))
+            let accesses = (entry?["accesses"] as? [[String: Any]] ?? []).map { "\($0["action"]!) by \($0["actor"]!)" }
+            #expect(accesses == ["upload by cus-a", "download by cyd"])
+            let actions = (custody.json["events"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+            #expect(actions.filter { $0 == "request-item.update" }.count == 6)
+            #expect(actions.first == "request.create")
+            // Each quoted event's hash matches the chain the server verifies independently.
+            #expect(try await AuditTrail(database: world.database).verify() == .intact(events: try await world.auditCount()))
+        }
+    }
+
+    @Test("a window that has entirely expired is refused, a partly expired one is filed with a warning")
+    func feasibilityAtFiling() async throws {
+        try await withTestApp { world in
+            let gone = try await world.send(.post, "/v1/requests", as: "cyd", json: try await world.draft(["proxy"], days: 5, endingDaysAgo: 60))
+            #expect(gone.status == 422)
+            #expect(gone.text.contains("whole window has expired"), "\(gone.text)")
+            #expect(try await world.send(.get, "/v1/requests", as: "cyd").json["total"] as? Int == 0)
+
+            let partly = try await world.send(.post, "/v1/requests", as: "cyd", json: try await world.draft(["proxy", "firewall"], days: 40))
+            #expect(partly.status == 201)
+            #expect((partly.json["warnings"] as? [String] ?? []).contains { $0.contains("proxy: records before") })
+            let item = (partly.json["items"] as? [[String: Any]])?.first
+            // The proxy's oldest requested records leave the SIEM now: the custodian is told to preserve at once.
+            #expect((item?["preservation"] as? String)?.hasPrefix("Preserve now") == true, "\(item ?? [:])")
+            let proxy = (item?["feasibility"] as? [[String: Any]])?.first { $0["source_name"] as? String == "proxy" }
+            #expect((proxy?["segments"] as? [[String: Any]])?.map { $0["availability"] as? String } == ["expired", "searchable"])
+        }
+    }
+
+    @Test("50 simultaneous approvals across two server instances: exactly one succeeds, the rest get 409 with the state")
+    func concurrentApprovals() async throws {
+        try await withTestApp { world in
+            let (id, items) = try await world.file()
+            let a = items["dept-a"]!
+            #expect(try await world.fire("acknowledge", on: id, item: a, as: "cus-a").status == 200)
+            try await world.withSecondInstance { second in
+                let replies = try await withThrowingTaskGroup(of: TestWorld.Reply.self) { group in
+                    for attempt in 0..<50 {
+                        group.addTask { try await (attempt.isMultiple(of: 2) ? world : second).fire("approve", on: id, item: a, as: "cus-a") }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(replies.filter { $0.status == 200 }.count == 1)
+                let losers = replies.filter { $0.status != 200 }
+                #expect(losers.count == 49)
+                #expect(losers.allSatisfy { $0.status == 409 && $0.json["current_state"] as? String == "approved" })
+            }
+            let events = try await world.send(.get, "/v1/requests/\(id)", as: "cyd").json["events"] as? [[String: Any]]
+            #expect(events?.map { $0["action"] as? String } == ["acknowledge", "approve"])
+        }
+    }
+
+    @Test("uploads: digest mismatch, oversize and the wrong party store nothing")
+    func uploadRefusals() async throws {
+        try await withTestApp(broker: BrokerSettings(maxArtifactBytes: 1_000)) { world in
+            let (id, items) = try await world.file()
+            let a = items["dept-a"]!
+            let bytes = Array(repeating: UInt8(ascii: "x"), count: 600)
+            let path = "/v1/requests/\(id)/items/\(a)/artifacts"
+            #expect(try await world.send(.post, path, as: "cus-a", bytes: bytes).status == 409, "not approved yet")
+            try await world.approve(id, item: a, as: "cus-a")
+            let mismatch = try await world.send(.post, path, as: "cus-a", bytes: bytes,
+                                                headers: [HTTPField.Name("Content-Digest")!: "sha-256=:\(sha256Base64([1, 2, 3])):"])
+            #expect(mismatch.status == 400)
+            #expect(mismatch.text.contains("Content-Digest"))
+            #expect(try await world.send(.post, path, as: "cus-a", bytes: bytes + bytes).status == 413)
+            #expect(try await world.send(.post, path, as: "cus-b", bytes: bytes).status == 404)
+            #expect(try await world.send(.post, path, as: "cyd", bytes: bytes).status == 403)
+            #expect(try await world.send(.post, path, as: "cus-a", bytes: bytes, headers: [HTTPField.Name("Content-Digest")!: "sha-256=:nope:"]).status == 400)
+            #expect((try await world.send(.get, "/v1/requests/\(id)/artifacts", as: "cyd").body).elementsEqual(Data("[]".utf8)))
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: world.artifactFolder.path)) ?? []
+            #expect(files.isEmpty, "left behind: \(files)")
+            // A hand-over record is evidence too.
+            let handover = try await world.send(.post, "/v1/requests/\(id)/items/\(a)/handovers", as: "cus-a",
+                                                json: ["location": "sftp://drop.a.example/inc-0142/", "method": "SFTP, PGP-encrypted",
+                                                       "sha256": sha256Hex(bytes)])
+            #expect(handover.status == 201, "\(handover.text)")
+            #expect(try await world.fire("deliver", on: id, item: a, as: "cus-a").json["state"] as? String == "delivered")
+        }
+    }
+
+    @Test("comments: a custodian reads what is addressed to all or to its own organisation and writes only to its own")
+    func commentScoping() async throws {
+        try await withTestApp { world in
+            let (id, _) = try await world.file()
+            let path = "/v1/requests/\(id)/comments"
+            #expect(try await world.send(.post, path, as: "cyd", json: ["body": "Background: VPN alert 11:02 UTC"]).status == 201)
+            #expect(try await world.send(.post, path, as: "cyd", json: ["body": "Vendor B: include the jump host", "to": "vendor-b"]).status == 201)
+            let fromA = try await world.send(.post, path, as: "cus-a", json: ["body": "Export will be gzip"])
+            #expect(fromA.json["to"] as? String == "dept-a")
+            #expect(try await world.send(.post, path, as: "cus-a", json: ["body": "psst", "to": "vendor-b"]).status == 422)
+            #expect(try await world.send(.post, path, as: "aud", json: ["body": "hello"]).status == 403)
+            func bodies(_ user: String) async throws -> [String] {
+                ((try await world.send(.get, path, as: user).json(array: true)) ?? []).compactMap { $0["body"] as? String }
+            }
+            #expect(try await bodies("cyd").count == 3)
+            #expect(try await bodies("aud").count == 3)
+            #expect(try await bodies("cus-a") == ["Background: VPN alert 11:02 UTC", "Export will be gzip"])
+            #expect(try await bodies("cus-b") == ["Background: VPN alert 11:02 UTC", "Vendor B: include the jump host"])
+        }
+    }
+
+    @Test("lists are scoped and filtered")
+    func listScoping() async throws {
+        try await withTestApp { world in
+            let (id, items) = try await world.file()
+            _ = try await world.file(["proxy"])
+            #expect(try await world.send(.get, "/v1/requests", as: "cyd").json["total"] as? Int == 2)
+            #expect(try await world.send(.get, "/v1/requests", as: "aud").json["total"] as? Int == 2)
+            #expect(try await world.send(.get, "/v1/requests", as: "cus-a").json["total"] as? Int == 2)
+            #expect(try await world.send(.get, "/v1/requests", as: "cus-b").json["total"] as? Int == 1)
+            #expect(try await world.send(.get, "/v1/requests?org=vendor-b", as: "cus-a").json["total"] as? Int == 0)
+            #expect(try await world.fire("acknowledge", on: id, item: items["vendor-b"]!, as: "cus-b").status == 200)
+            #expect(try await world.send(.get, "/v1/requests?state=acknowledged", as: "cyd").json["total"] as? Int == 1)
+            #expect(try await world.send(.get, "/v1/requests?state=acknowledged", as: "cus-a").json["total"] as? Int == 0)
+            #expect(try await world.send(.get, "/v1/requests?overdue=true", as: "cyd").json["total"] as? Int == 0)
+            let page = try await world.send(.get, "/v1/requests?limit=1", as: "cyd")
+            let next = try #require(page.json["next_cursor"] as? String)
+            let second = try await world.send(.get, "/v1/requests?limit=1&cursor=\(next)", as: "cyd")
+            #expect((second.json["items"] as? [[String: Any]])?.first?["id"] as? String == id)
+            #expect(try await world.send(.get, "/v1/requests/\(UUID())", as: "cyd").status == 404)
+            #expect(try await world.send(.get, "/v1/requests/\(id)", as: "cus-b").json["items"].map { ($0 as! [Any]).count } == 1)
+        }
+    }
+}
+
+extension TestWorld.Reply {
+    /// The body as a JSON array of objects.
+    func json(array: Bool) -> [[String: Any]]? { (try? JSONSerialization.jsonObject(with: body)) as? [[String: Any]] }
+}
+
+extension TestWorld {
+    func auditCount() async throws -> Int {
+        let rows = try await database.client.query("SELECT count(*)::integer FROM audit_events")
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+}
