@@ -107,7 +107,9 @@ struct AuthorizationMatrixTests {
         },
     ]
 
-    static var cases: [(Operation, String)] { operations.flatMap { operation in operation.expected.keys.sorted().map { (operation, $0) } } }
+    static var all: [Operation] { operations + brokerOperations }
+
+    static var cases: [(Operation, String)] { all.flatMap { operation in operation.expected.keys.sorted().map { (operation, $0) } } }
 
     @Test("status per role and org", arguments: cases)
     func status(_ operation: Operation, user: String) async throws {
@@ -127,7 +129,7 @@ struct AuthorizationMatrixTests {
         }
     }
 
-    @Test("no token is 401 on every inventory endpoint", arguments: operations)
+    @Test("no token is 401 on every endpoint", arguments: all)
     func unauthenticated(_ operation: Operation) async throws {
         try await withTestApp { world in
             let reply = try await operation.perform(world, "la_not-a-valid-token-at-all-xxxxxxxx", .own, try await Self.objects(in: world))

@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import Testing
+import TestSupport
+
+/// The broker's endpoints in the authorisation matrix. "own" is a request for dept-a's firewall (cus-a is its
+/// custodian), "other" one for vendor-b's auth log; each is filed by cyd (CSIRT) before the call under test.
+extension AuthorizationMatrixTests {
+    static func source(_ target: Target) -> String { target == .own ? "firewall" : "auth" }
+
+    /// Files a request for the target's source and returns its id and single item.
+    static func filed(_ world: TestWorld, _ target: Target) async throws -> (id: String, item: String) {
+        let (id, items) = try await world.file([source(target)])
+        return (id, items.values.first!)
+    }
+
+    /// A filed request whose item is approved and carries one uploaded artifact (done by the admin, who acts for both sides).
+    static func delivered(_ world: TestWorld, _ target: Target) async throws -> (id: String, item: String, artifact: String) {
+        let (id, item) = try await filed(world, target)
+        try await world.approve(id, item: item, as: "ada")
+        let upload = try await world.send(.post, "/v1/requests/\(id)/items/\(item)/artifacts", as: "ada", bytes: Array("evidence".utf8))
+        return (id, item, upload.json["id"] as? String ?? "")
+    }
+
+    static let brokerOperations: [Operation] = [
+        Operation(name: "POST /v1/requests", expected: expect(admin: (201, 201), csirt: (201, 201), auditor: (403, 403), custodian: (403, 403))) { world, user, target, _ in
+            try await world.send(.post, "/v1/requests", as: user, json: try await world.draft([source(target)]))
+        },
+        Operation(name: "POST /v1/requests:preview", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (403, 403), custodian: (403, 403))) { world, user, target, _ in
+            try await world.send(.post, "/v1/requests:preview", as: user, json: try await world.draft([source(target)]))
+        },
+        Operation(name: "GET /v1/requests", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, _ in
+            _ = try await filed(world, target)
+            let reply = try await world.send(.get, "/v1/requests", as: user)
+            if reply.status == 200 { #expect(reply.json["total"] as? Int == (user == "cus-a" && target == .other ? 0 : 1)) }
+            return reply
+        },
+        Operation(name: "GET /v1/requests/{id}", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { world, user, target, _ in
+            try await world.send(.get, "/v1/requests/\(try await filed(world, target).id)", as: user)
+        },
+        Operation(name: "POST …/transitions (acknowledge)", expected: expect(admin: (200, 200), csirt: (403, 403), auditor: (403, 403), custodian: (200, 404))) { world, user, target, _ in
+            let (id, item) = try await filed(world, target)
+            return try await world.fire("acknowledge", on: id, item: item, as: user)
+        },
+        Operation(name: "POST …/transitions (cancel)", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (403, 403), custodian: (403, 404))) { world, user, target, _ in
+            let (id, item) = try await filed(world, target)
+            return try await world.fire("cancel", on: id, item: item, as: user)
+        },
+        Operation(name: "GET /v1/requests/{id}/comments", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { world, user, target, _ in
+            try await world.send(.get, "/v1/requests/\(try await filed(world, target).id)/comments", as: user)
+        },
+        Operation(name: "POST /v1/requests/{id}/comments", expected: expect(admin: (201, 201), csirt: (201, 201), auditor: (403, 403), custodian: (201, 404))) { world, user, target, _ in
+            try await world.send(.post, "/v1/requests/\(try await filed(world, target).id)/comments", as: user, json: ["body": "status?"])
+        },
+        Operation(name: "GET /v1/requests/{id}/artifacts", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { world, user, target, _ in
+            try await world.send(.get, "/v1/requests/\(try await delivered(world, target).id)/artifacts", as: user)
+        },
+        Operation(name: "POST …/items/{item}/artifacts", expected: expect(admin: (201, 201), csirt: (403, 403), auditor: (403, 403), custodian: (201, 404))) { world, user, target, _ in
+            let (id, item) = try await filed(world, target)
+            try await world.approve(id, item: item, as: "ada")
+            return try await world.send(.post, "/v1/requests/\(id)/items/\(item)/artifacts", as: user, bytes: Array("logs".utf8))
+        },
+        Operation(name: "POST …/items/{item}/handovers", expected: expect(admin: (201, 201), csirt: (403, 403), auditor: (403, 403), custodian: (201, 404))) { world, user, target, _ in
+            let (id, item) = try await filed(world, target)
+            try await world.approve(id, item: item, as: "ada")
+            return try await world.send(.post, "/v1/requests/\(id)/items/\(item)/handovers", as: user,
+                                        json: ["location": "courier", "method": "encrypted USB", "sha256": String(repeating: "a", count: 64)])
+        },
+        Operation(name: "GET …/artifacts/{id}/content", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (403, 403), custodian: (403, 404))) { world, user, target, _ in
+            let (id, _, artifact) = try await delivered(world, target)
+            return try await world.send(.get, "/v1/requests/\(id)/artifacts/\(artifact)/content", as: user)
+        },
+        Operation(name: "GET /v1/requests/{id}/custody", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { world, user, target, _ in
+            try await world.send(.get, "/v1/requests/\(try await delivered(world, target).id)/custody", as: user)
+        },
+    ]
+}
