@@ -41,10 +41,19 @@ public struct BrokerSettings: Sendable {
     public var sla: SLAPolicy
     /// Largest artifact accepted, in bytes (default 10 GiB).
     public var maxArtifactBytes: Int64
+    /// How often the SLA job looks for due reminders, escalations and expiries.
+    public var slaInterval: Duration
+    /// How often the webhook job looks for due messages, and how it retries failures.
+    public var webhookInterval: Duration
+    public var retry: RetryPolicy
 
-    public init(sla: SLAPolicy = SLAPolicy(), maxArtifactBytes: Int64 = 10 << 30) {
+    public init(sla: SLAPolicy = SLAPolicy(), maxArtifactBytes: Int64 = 10 << 30, slaInterval: Duration = .seconds(60),
+                webhookInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy()) {
         self.sla = sla
         self.maxArtifactBytes = maxArtifactBytes
+        self.slaInterval = slaInterval
+        self.webhookInterval = webhookInterval
+        self.retry = retry
     }
 }
 
@@ -75,7 +84,7 @@ public func buildRouter(
     let api = LogAtlasAPI(inventory: PostgresInventoryRepository(database: database), policies: policies,
                           gapReports: PostgresGapReportRepository(database: database),
                           requests: PostgresRequestRepository(database: database), artifactStore: configuration.artifactStore,
-                          broker: configuration.broker,
+                          broker: configuration.broker, webhooks: NotificationStore(database: database),
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database.client)) ?? false },
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.

@@ -12,6 +12,7 @@ struct LogAtlasAPI: APIProtocol {
     let requests: any RequestRepository
     let artifactStore: any ArtifactStore
     let broker: BrokerSettings
+    let webhooks: any WebhookRepository
     /// Whether the database is reachable and migrated.
     let readiness: @Sendable () async -> Bool
     let clock: @Sendable () -> Date

@@ -26,6 +26,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a resolved token is cached; a revoked token keeps working at most this long (env: LOGATLAS_TOKEN_CACHE_SECONDS).")
     var tokenCacheSeconds: Int = Environment.value("LOGATLAS_TOKEN_CACHE_SECONDS").flatMap(Int.init) ?? 5
 
+    @OptionGroup var broker: BrokerOptions
+
     @Flag(help: "Load the demo inventory when the database is empty, and print fresh demo tokens (env: LOGATLAS_DEMO=1).")
     var demo: Bool = Environment.value("LOGATLAS_DEMO") == "1"
 
@@ -44,9 +46,13 @@ struct Serve: AsyncParsableCommand {
             var services: [any Service] = []
             if let cluster = session.cluster { services.append(EmbeddedPostgresService(cluster: cluster)) }
             services.append(client)
-            let app = try buildApplication(configuration: ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),
-                                                                                    policyDirectory: policyDir.map { URL(fileURLWithPath: $0) }),
-                                           database: Database(client: client, logger: logger), services: services, logger: logger)
+            let settings = try broker.settings()
+            let database = Database(client: client, logger: logger)
+            services += BrokerJobs.services(database: database, broker: settings, logger: logger)
+            let configuration = ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),
+                                                    policyDirectory: policyDir.map { URL(fileURLWithPath: $0) }, broker: settings,
+                                                    artifactStore: try broker.artifactStore(dataDirectory: self.database.dataDir))
+            let app = try buildApplication(configuration: configuration, database: database, services: services, logger: logger)
             logger.info("LogAtlas listening on http://\(host):\(port)")
             try await app.runService()
         } catch {

@@ -1,0 +1,48 @@
+import Foundation
+import LogAtlasCore
+import LogAtlasStore
+import Logging
+import ServiceLifecycle
+
+/// Runs `work` every `interval` until shutdown; a failing pass is logged and retried on the next tick.
+struct PeriodicJob: Service {
+    let name: String
+    let interval: Duration
+    let logger: Logger
+    let work: @Sendable () async throws -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await work()
+                } catch {
+                    logger.error("\(name) pass failed", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
+
+/// The broker's background jobs: the SLA pass (one replica at a time, by advisory lock) and webhook delivery
+/// (any number of replicas, each claiming different messages).
+public enum BrokerJobs {
+    public static func services(database: Database, broker: BrokerSettings, logger: Logger,
+                                clock: @escaping @Sendable () -> Date = Date.init) -> [any Service] {
+        let sla = SLAStore(database: database)
+        let notifications = NotificationStore(database: database)
+        let sender = WebhookSender(clock: clock)
+        return [
+            PeriodicJob(name: "sla", interval: broker.slaInterval, logger: logger) {
+                if let result = try await sla.runPass(now: clock(), policy: broker.sla), result.eventCount > 0 {
+                    logger.info("SLA pass", metadata: ["events": "\(result.eventCount)", "expired": "\(result.expired.count)"])
+                }
+            },
+            PeriodicJob(name: "webhooks", interval: broker.webhookInterval, logger: logger) {
+                // Drain what is due, a batch at a time.
+                while try await notifications.deliverDue(now: clock(), retry: broker.retry, { await sender.send($0) }) > 0 {}
+            },
+        ]
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import LogAtlasCore
+import LogAtlasServer
+import LogAtlasStore
+
+/// Options of the retrieval broker: SLA targets, artifact storage and limits.
+struct BrokerOptions: ParsableArguments {
+    @Option(help: "SLA overrides, e.g. critical=2h/12h,medium=2d/7d (acknowledge/deliver; env: LOGATLAS_SLA).")
+    var sla: String = Environment.value("LOGATLAS_SLA") ?? ""
+
+    @Option(help: "An item undelivered this many delivery periods past its due date expires (env: LOGATLAS_SLA_EXPIRY_FACTOR).")
+    var slaExpiryFactor: Double = Environment.value("LOGATLAS_SLA_EXPIRY_FACTOR").flatMap(Double.init) ?? 1
+
+    @Option(help: "Largest evidence upload in bytes (env: LOGATLAS_MAX_ARTIFACT_BYTES; default 10 GiB).")
+    var maxArtifactBytes: Int64 = Environment.value("LOGATLAS_MAX_ARTIFACT_BYTES").flatMap(Int64.init) ?? 10 << 30
+
+    @Option(help: "Folder for evidence (env: LOGATLAS_ARTIFACT_DIR; default: artifacts/ in the data folder).")
+    var artifactDir: String? = Environment.value("LOGATLAS_ARTIFACT_DIR")
+
+    @Option(help: "S3-compatible bucket URL for evidence instead of a folder, e.g. http://minio:9000/evidence (env: LOGATLAS_S3_URL; credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION).")
+    var s3URL: String? = Environment.value("LOGATLAS_S3_URL")
+
+    func settings() throws -> BrokerSettings {
+        do {
+            return BrokerSettings(sla: try SLAPolicy.parse(sla, expiryFactor: slaExpiryFactor), maxArtifactBytes: maxArtifactBytes)
+        } catch let issue as ValidationIssue {
+            throw ValidationError("--\(issue.path): \(issue.message)")
+        }
+    }
+
+    func artifactStore(dataDirectory: String) throws -> any ArtifactStore {
+        if let s3URL {
+            guard let url = URL(string: s3URL), url.host != nil, url.pathComponents.count >= 2 else {
+                throw ValidationError("--s3-url: expected http(s)://host[:port]/bucket")
+            }
+            let environment = ProcessInfo.processInfo.environment
+            guard let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"] else {
+                throw ValidationError("--s3-url needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")
+            }
+            return S3ArtifactStore(bucketURL: url, accessKey: key, secretKey: secret, region: environment["AWS_REGION"] ?? "us-east-1")
+        }
+        return FileSystemArtifactStore(folder: URL(fileURLWithPath: artifactDir ?? "\(dataDirectory)/artifacts"))
+    }
+}

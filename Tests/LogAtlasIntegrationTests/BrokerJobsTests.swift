@@ -1,0 +1,188 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LogAtlasCore
+import LogAtlasServer
+import LogAtlasStore
+import PostgresNIO
+import Testing
+import TestSupport
+
+/// Records what a webhook receiver was sent, failing the first `failures` requests with 500.
+actor WebhookReceiver {
+    struct Received: Sendable {
+        let headers: HTTPFields
+        let body: String
+    }
+
+    var received: [Received] = []
+    var failures: Int
+
+    init(failures: Int) { self.failures = failures }
+
+    func handle(headers: HTTPFields, body: String) -> HTTPResponse.Status {
+        received.append(Received(headers: headers, body: body))
+        if failures > 0 {
+            failures -= 1
+            return .internalServerError
+        }
+        return .noContent
+    }
+}
+
+@Suite("Broker jobs: SLA and webhooks")
+struct BrokerJobsTests {
+    static let filed = Date(timeIntervalSince1970: 1_900_000_000)
+    static let hour: TimeInterval = 3_600
+
+    /// Files a critical request (4 h to acknowledge, 24 h to deliver) for dept-a's firewall at `filed`.
+    static func fileCritical(_ database: Database) async throws -> RetrievalRequest {
+        let sources = try await PostgresInventoryRepository(database: database).export(as: Fixtures.admin).sources
+        let firewall = sources.first { $0.name == "firewall" }!
+        let draft = RequestDraft(incidentReference: "INC-9", purpose: "ransomware precursor", priority: .critical,
+                                 window: TimeWindow(from: filed.addingTimeInterval(-2 * 86_400), to: filed.addingTimeInterval(-86_400)),
+                                 sourceIDs: [firewall.id])
+        return try await PostgresRequestRepository(database: database).file(draft, sla: SLAPolicy(), now: filed, as: Fixtures.csirt).request
+    }
+
+    @Test("reminders at 50% and 100%, escalation, expiry — each once, with an injected clock")
+    func slaPasses() async throws {
+        try await withTestApp { world in
+            let request = try await Self.fileCritical(world.database)
+            let item = request.items[0].id
+            let sla = SLAStore(database: world.database)
+            func pass(after hours: Double) async throws -> [SLAEvent] {
+                try await sla.runPass(now: Self.filed.addingTimeInterval(hours * Self.hour), policy: SLAPolicy())?.raised[item] ?? []
+            }
+            #expect(try await pass(after: 1).isEmpty)
+            #expect(try await pass(after: 2) == [.acknowledgeReminder])
+            #expect(try await pass(after: 2.5).isEmpty, "raised once only")
+            #expect(try await pass(after: 4) == [.acknowledgeOverdue])
+            // A restart changes nothing: the state is in the database.
+            #expect(try await SLAStore(database: world.database).runPass(now: Self.filed.addingTimeInterval(4.5 * Self.hour), policy: SLAPolicy())?.eventCount == 0)
+            #expect(try await pass(after: 12) == [.deliverReminder])
+            #expect(try await pass(after: 24) == [.deliverOverdue])
+            #expect(try await pass(after: 47).isEmpty)
+            #expect(try await pass(after: 48) == [.expire])
+            let expired = try await PostgresRequestRepository(database: world.database).request(request.id, as: Fixtures.csirt)
+            #expect(expired.items[0].state == .expired)
+            #expect(try await sla.events(of: item) == [.acknowledgeReminder, .acknowledgeOverdue, .deliverReminder, .deliverOverdue, .expire])
+            let history = try await PostgresRequestRepository(database: world.database).history(of: request.id, as: Fixtures.csirt)
+            #expect(history.map(\.action) == [.expire])
+            #expect(history.first?.actor == "sla")
+        }
+    }
+
+    @Test("acknowledged items get no acknowledge reminders")
+    func acknowledgementStopsTheAcknowledgeClock() async throws {
+        try await withTestApp { world in
+            let request = try await Self.fileCritical(world.database)
+            _ = try await PostgresRequestRepository(database: world.database)
+                .transition(.acknowledge, item: request.items[0].id, of: request.id, note: nil, as: Fixtures.custodianA, now: Self.filed.addingTimeInterval(60))
+            let result = try await SLAStore(database: world.database).runPass(now: Self.filed.addingTimeInterval(13 * Self.hour), policy: SLAPolicy())
+            #expect(result?.raised[request.items[0].id] == [.deliverReminder])
+        }
+    }
+
+    @Test("only one replica runs an SLA pass at a time (advisory lock)")
+    func slaLock() async throws {
+        try await withTestApp { world in
+            _ = try await Self.fileCritical(world.database)
+            try await world.database.client.withTransaction(logger: .init(label: "lock-holder")) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(7310002)", logger: .init(label: "lock-holder"))
+                let blocked = try await SLAStore(database: world.database).runPass(now: Self.filed.addingTimeInterval(5 * Self.hour), policy: SLAPolicy())
+                #expect(blocked == nil)
+            }
+            let free = try await SLAStore(database: world.database).runPass(now: Self.filed.addingTimeInterval(5 * Self.hour), policy: SLAPolicy())
+            #expect(free?.eventCount == 2)
+        }
+    }
+
+    @Test("webhooks: signed, retried with back-off after the receiver fails, logged, scoped to the subscriber's items")
+    func webhookDelivery() async throws {
+        let receiver = WebhookReceiver(failures: 1)
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            return Response(status: await receiver.handle(headers: request.headers, body: String(buffer: body)))
+        }
+        try await Application(router: router).test(.live) { receiverClient in
+            let port = try #require(receiverClient.port)
+            try await withTestApp { world in
+                let created = try await world.send(.post, "/v1/webhooks", as: "cus-a",
+                                                   json: ["org": "dept-a", "url": "http://127.0.0.1:\(port)/hook", "events": ["item.requested", "item.acknowledge"]])
+                #expect(created.status == 201, "\(created.text)")
+                let secret = try #require(created.json["secret"] as? String)
+                let webhookID = try #require(created.json["id"] as? String)
+                #expect(try await world.send(.get, "/v1/webhooks", as: "cus-a").text.contains(webhookID))
+                #expect(!(try await world.send(.get, "/v1/webhooks", as: "cus-b").text.contains(webhookID)))
+                #expect(!(try await world.send(.get, "/v1/webhooks", as: "cus-a").text.contains(secret)), "the secret is shown once")
+                #expect(try await world.send(.post, "/v1/webhooks", as: "cus-a", json: ["org": "vendor-b", "url": "http://x.example/"]).status == 422)
+
+                let (id, items) = try await world.file()           // one item for dept-a, one for vendor-b
+                #expect(try await world.fire("acknowledge", on: id, item: items["vendor-b"]!, as: "cus-b").status == 200)
+                #expect(try await world.fire("acknowledge", on: id, item: items["dept-a"]!, as: "cus-a").status == 200)
+
+                let store = NotificationStore(database: world.database)
+                let now = Date()
+                let sender = WebhookSender(clock: { now })
+                let retry = RetryPolicy(baseDelay: 30, maxDelay: 600, maxAttempts: 5)
+                // First pass: two messages (dept-a's item.requested and item.acknowledge); the receiver fails the first.
+                #expect(try await store.deliverDue(now: now, retry: retry) { await sender.send($0) } == 2)
+                #expect(try await store.deliverDue(now: now.addingTimeInterval(10), retry: retry) { await sender.send($0) } == 0, "not due before the back-off")
+                #expect(try await store.deliverDue(now: now.addingTimeInterval(31), retry: retry) { await sender.send($0) } == 1)
+                #expect(try await store.deliverDue(now: now.addingTimeInterval(3600), retry: retry) { await sender.send($0) } == 0)
+
+                let received = await receiver.received
+                #expect(received.count == 3)
+                let events = received.map { $0.headers[HTTPField.Name("LogAtlas-Event")!] ?? "" }
+                #expect(Set(events) == ["item.requested", "item.acknowledge"])
+                for message in received {
+                    #expect(!message.body.contains("vendor-b"), "dept-a's endpoint heard of another org's item: \(message.body)")
+                    let signature = message.headers[HTTPField.Name("LogAtlas-Signature")!] ?? ""
+                    let timestamp = String(Int(now.timeIntervalSince1970))
+                    let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(message.body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+                    #expect(signature == "t=\(timestamp),v1=\(mac.map { String(format: "%02x", $0) }.joined())")
+                }
+                // The retried message is the same delivery (same id), so the receiver can deduplicate.
+                let ids = received.map { $0.headers[HTTPField.Name("LogAtlas-Delivery")!] ?? "" }
+                #expect(Set(ids).count == 2)
+
+                let log = try await world.send(.get, "/v1/webhooks/\(webhookID)/deliveries", as: "cus-a")
+                let attempts = (log.json(array: true) ?? []).map { ($0["status_code"] as? Int ?? 0, $0["delivered"] as? Bool ?? false) }
+                #expect(attempts.count == 3)
+                #expect(attempts.filter { $0.0 == 500 }.count == 1)
+                #expect(attempts.filter { $0.0 == 204 }.count == 2)
+                #expect(attempts.allSatisfy { $0.1 })
+                #expect(try await world.send(.get, "/v1/webhooks/\(webhookID)/deliveries", as: "cus-b").status == 404)
+                #expect(try await world.send(.delete, "/v1/webhooks/\(webhookID)", as: "cus-b").status == 404)
+                #expect(try await world.send(.delete, "/v1/webhooks/\(webhookID)", as: "cus-a").status == 204)
+            }
+        }
+    }
+
+    @Test("a receiver that never answers is given up after the last retry")
+    func webhookGivesUp() async throws {
+        try await withTestApp { world in
+            // Nothing listens on port 9 (discard) here: every attempt fails to connect.
+            _ = try await world.send(.post, "/v1/webhooks", as: "cyd", json: ["url": "http://127.0.0.1:9/hook", "events": ["item.requested"]])
+            _ = try await world.file(["firewall"])
+            let store = NotificationStore(database: world.database)
+            let retry = RetryPolicy(baseDelay: 1, maxDelay: 1, maxAttempts: 3)
+            var now = Date()
+            var handled = 0
+            for _ in 0..<5 {
+                handled += try await store.deliverDue(now: now, retry: retry) { await WebhookSender(timeout: .seconds(2)).send($0) }
+                now = now.addingTimeInterval(2)
+            }
+            #expect(handled == 3)
+            let rows = try await world.database.client.query("SELECT attempts, failed_at IS NOT NULL, delivered_at IS NULL FROM webhook_outbox")
+            for try await (attempts, failed, undelivered) in rows.decode((Int, Bool, Bool).self) {
+                #expect(attempts == 3 && failed && undelivered)
+            }
+        }
+    }
+}
