@@ -91,7 +91,7 @@ public struct S3ArtifactStore: ArtifactStore {
     }
 
     /// Sends a request and returns the answer's body, throwing unless the status is `expect` (or 2xx for 200).
-    func send(_ method: String, _ url: URL, body: [UInt8] = [], expect: Int) async throws -> String {
+    public func send(_ method: String, _ url: URL, body: [UInt8] = [], expect: Int) async throws -> String {
         let response = try await execute(method, url, body: body)
         let text = String(buffer: try await response.body.collect(upTo: 4 << 20))
         let code = Int(response.status.code)
@@ -150,5 +150,15 @@ final class ResponseChunkSource: ArtifactChunkSource, @unchecked Sendable {
 
     func nextChunk() async throws -> ArraySlice<UInt8>? {
         try await iterator.next().map { ArraySlice($0.readableBytesView) }
+    }
+}
+
+extension S3ArtifactStore {
+    /// Creates the bucket (for set-up and tests); an existing bucket owned by the caller is fine.
+    public func createBucket() async throws {
+        let response = try await execute("PUT", bucketURL, body: [])
+        let code = Int(response.status.code)
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        guard (200..<300).contains(code) || text.contains("BucketAlreadyOwnedByYou") else { throw S3Error(status: code, message: text) }
     }
 }

@@ -73,5 +73,28 @@ extension AuthorizationMatrixTests {
         Operation(name: "GET /v1/requests/{id}/custody", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { world, user, target, _ in
             try await world.send(.get, "/v1/requests/\(try await delivered(world, target).id)/custody", as: user)
         },
+            Operation(name: "GET /v1/webhooks", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
+            _ = try await orgWebhook(world, objects.org[target]!)
+            let reply = try await world.send(.get, "/v1/webhooks", as: user)
+            if user == "cus-a", target == .other { #expect(reply.text == "[]") }
+            return reply
+        },
+        Operation(name: "POST /v1/webhooks (organisation)", expected: expect(admin: (201, 201), csirt: (422, 422), auditor: (422, 422), custodian: (201, 422))) { world, user, target, objects in
+            try await world.send(.post, "/v1/webhooks", as: user, json: ["org": objects.org[target]!, "url": "https://hooks.example/\(user)"])
+        },
+        Operation(name: "POST /v1/webhooks (self)", expected: expect(admin: (201, 201), csirt: (201, 201), auditor: (201, 201), custodian: (201, 201))) { world, user, _, _ in
+            try await world.send(.post, "/v1/webhooks", as: user, json: ["url": "https://hooks.example/\(user)"])
+        },
+        Operation(name: "DELETE /v1/webhooks/{id}", expected: expect(admin: (204, 204), csirt: (404, 404), auditor: (404, 404), custodian: (204, 404))) { world, user, target, objects in
+            try await world.send(.delete, "/v1/webhooks/\(try await orgWebhook(world, objects.org[target]!))", as: user)
+        },
+        Operation(name: "GET /v1/webhooks/{id}/deliveries", expected: expect(admin: (200, 200), csirt: (404, 404), auditor: (404, 404), custodian: (200, 404))) { world, user, target, objects in
+            try await world.send(.get, "/v1/webhooks/\(try await orgWebhook(world, objects.org[target]!))/deliveries", as: user)
+        },
     ]
+
+    /// A subscription of `org`, made by the admin; returns its id.
+    static func orgWebhook(_ world: TestWorld, _ org: String) async throws -> String {
+        try await world.send(.post, "/v1/webhooks", as: "ada", json: ["org": org, "url": "https://hooks.example/\(org)"]).json["id"] as? String ?? ""
+    }
 }
