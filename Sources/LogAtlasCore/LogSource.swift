@@ -83,6 +83,24 @@ public struct Attestation: Hashable, Sendable {
     public var attestedDays: Int { max(0, Int((checkedAt.timeIntervalSince(oldestRecordAt) / 86_400).rounded(.down))) }
 }
 
+/// How long retrieval requests for a source actually took, filing to delivery (the broker measures it).
+public struct MeasuredLeadTime: Hashable, Sendable {
+    /// Delivered requests measured.
+    public var samples: Int
+    public var medianHours: Double
+    public var p90Hours: Double
+
+    public init(samples: Int, medianHours: Double, p90Hours: Double) {
+        self.samples = samples
+        self.medianHours = medianHours
+        self.p90Hours = p90Hours
+    }
+
+    /// Samples needed before the gap analysis trusts the measurement over the declaration.
+    public static let minimumSamples = 3
+    public var isConclusive: Bool { samples >= Self.minimumSamples }
+}
+
 /// One stream of logs of one system.
 public struct LogSource: Hashable, Sendable {
     public var id: LogSourceID
@@ -102,13 +120,15 @@ public struct LogSource: Hashable, Sendable {
     public var notes: String?
     /// The most recent attestation, if any.
     public var latestAttestation: Attestation?
+    /// Measured by the retrieval broker; nil until a request for the source was delivered.
+    public var measuredLeadTime: MeasuredLeadTime?
     public var version: Int
 
     public init(id: LogSourceID = LogSourceID(), systemID: SystemID, name: String, logType: String,
                 product: String? = nil, format: String? = nil, custodianOrgID: OrgID,
                 retentionTiers: [RetentionTier] = [], accessProcedure: AccessProcedure? = nil,
                 fields: [String] = [], clock: Clock = Clock(), volumeGBPerDay: Double? = nil,
-                notes: String? = nil, latestAttestation: Attestation? = nil, version: Int = 1) {
+                notes: String? = nil, latestAttestation: Attestation? = nil, measuredLeadTime: MeasuredLeadTime? = nil, version: Int = 1) {
         self.id = id
         self.systemID = systemID
         self.name = name
@@ -123,6 +143,7 @@ public struct LogSource: Hashable, Sendable {
         self.volumeGBPerDay = volumeGBPerDay
         self.notes = notes
         self.latestAttestation = latestAttestation
+        self.measuredLeadTime = measuredLeadTime
         self.version = version
     }
 }

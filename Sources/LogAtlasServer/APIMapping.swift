@@ -78,7 +78,9 @@ enum APIMapping {
                 .init(fromDays: $0.fromDays, toDays: $0.toDays, hours: $0.hours, medium: $0.medium.rawValue)
             },
             attestationStatus: .init(rawValue: coverage.attestationStatus.rawValue)!, attestedDays: coverage.attestedDays,
-            latestAttestation: source.latestAttestation.map(attestation))
+            latestAttestation: source.latestAttestation.map(attestation),
+            measuredLeadTimeHours: source.measuredLeadTime?.medianHours, measuredLeadTimeP90Hours: source.measuredLeadTime?.p90Hours,
+            measuredLeadTimeSamples: source.measuredLeadTime?.samples)
     }
 
     static func tier(_ tier: RetentionTier) -> Components.Schemas.RetentionTier {

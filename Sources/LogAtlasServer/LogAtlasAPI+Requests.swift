@@ -65,3 +65,21 @@ extension LogAtlasAPI {
         return .created(.init(body: .json(APIMapping.comment(comment))))
     }
 }
+
+extension LogAtlasAPI {
+    func friction(_ input: Operations.Friction.Input) async throws -> Operations.Friction.Output {
+        let report = try await requests.friction(org: input.query.org.map { OrgID($0) }, now: clock(), as: try RequestPrincipal.required())
+        func distribution(_ value: Distribution?) -> Components.Schemas.Distribution? {
+            value.map { .init(count: $0.count, medianHours: $0.medianHours, p90Hours: $0.p90Hours) }
+        }
+        return .ok(.init(body: .json(.init(
+            orgs: report.orgs.map {
+                .init(org: $0.orgID.rawValue, items: $0.items, acknowledge: distribution($0.acknowledge), deliver: distribution($0.deliver),
+                      judged: $0.judged, breached: $0.breached, breachRate: $0.breachRate)
+            },
+            sources: report.sources.map {
+                .init(source: $0.sourceID.description, name: $0.name, custodianOrg: $0.custodianOrgID.rawValue,
+                      declaredLeadTimeHours: $0.declaredLeadHours, measured: distribution($0.measured))
+            }))))
+    }
+}

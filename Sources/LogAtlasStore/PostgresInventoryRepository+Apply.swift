@@ -42,7 +42,7 @@ extension PostgresInventoryRepository {
             inventory.systems.append(try Rows.system(row.makeRandomAccess()))
         }
         let sources = try await connection.query("""
-            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.latestAttestation) ORDER BY s.system_id, s.name
+            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins) ORDER BY s.system_id, s.name
             """, logger: database.logger)
         for try await row in sources { inventory.sources.append(try Rows.source(row.makeRandomAccess()).source) }
         // Parents first, so that a re-applied export never names an organisation before it exists.

@@ -23,7 +23,7 @@ extension PostgresInventoryRepository {
                       AND (\(text)::text IS NULL OR s.name ILIKE \(text) OR s.product ILIKE \(text) OR s.notes ILIKE \(text))),
                      page AS (SELECT id FROM filtered WHERE (\(after)::uuid IS NULL OR id > \(after)) ORDER BY id LIMIT \(page.limit + 1))
                 SELECT t.total, x.* FROM (SELECT count(*) AS total FROM filtered) t
-                LEFT JOIN (SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.latestAttestation)
+                LEFT JOIN (SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins)
                            WHERE s.id IN (SELECT id FROM page)) x ON true
                 ORDER BY x.id
                 """, logger: database.logger)
@@ -95,7 +95,7 @@ extension PostgresInventoryRepository {
 
     func fetchSource(_ id: LogSourceID, on connection: PostgresConnection, lock: Bool) async throws -> (source: LogSource, systemOwner: OrgID) {
         let rows = try await connection.query("""
-            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.latestAttestation)
+            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins)
             WHERE s.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE OF s" : "")
             """, logger: database.logger)
         for try await row in rows { return try Rows.source(row.makeRandomAccess()) }

@@ -42,7 +42,7 @@ public struct PostgresRequestRepository: RequestRepository {
     func plan(_ draft: RequestDraft, sla: SLAPolicy, now: Date, caller: Principal, on connection: PostgresConnection) async throws -> RequestPlanner.Plan {
         let ids = draft.sourceIDs.map(\.rawValue)
         let rows = try await connection.query("""
-            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.latestAttestation) WHERE s.id = ANY(\(ids))
+            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins) WHERE s.id = ANY(\(ids))
             """, logger: database.logger)
         var sources: [LogSourceID: LogSource] = [:]
         for try await row in rows {
@@ -199,5 +199,37 @@ public struct PostgresRequestRepository: RequestRepository {
 
     func requireFiler(_ caller: Principal) throws {
         guard caller.mayFileRequests else { throw InventoryError.forbidden("only CSIRT members and admins file retrieval requests") }
+    }
+}
+
+extension PostgresRequestRepository {
+    public func friction(org: OrgID?, now: Date, as caller: Principal) async throws -> FrictionReport {
+        try await database.withCaller(caller) { connection in
+            let rows = try await connection.query("""
+                SELECT i.custodian_org_id, i.source_ids, i.state, r.filed_at, i.acknowledge_due, i.deliver_due, i.acknowledged_at,
+                       i.delivered_at, i.closed_at
+                FROM request_items i JOIN requests r ON r.id = i.request_id
+                WHERE \(org?.rawValue)::text IS NULL OR i.custodian_org_id = \(org?.rawValue)
+                """, logger: database.logger)
+            var samples: [FrictionSample] = []
+            for try await row in rows {
+                let r = row.makeRandomAccess()
+                samples.append(FrictionSample(
+                    custodianOrgID: OrgID(try r.value("custodian_org_id")), sourceIDs: try r.value("source_ids", as: [UUID].self).map { LogSourceID($0) },
+                    state: ItemState(rawValue: try r.value("state")) ?? .requested, filedAt: try r.value("filed_at"),
+                    acknowledgeDue: try r.value("acknowledge_due"), deliverDue: try r.value("deliver_due"),
+                    acknowledgedAt: try r.value("acknowledged_at"), deliveredAt: try r.value("delivered_at"), closedAt: try r.value("closed_at")))
+            }
+            let ids = Array(Set(samples.flatMap(\.sourceIDs))).map(\.rawValue)
+            let sourceRows = try await connection.query("""
+                SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins) WHERE s.id = ANY(\(ids))
+                """, logger: database.logger)
+            var sources: [LogSourceID: LogSource] = [:]
+            for try await row in sourceRows {
+                let source = try Rows.source(row.makeRandomAccess()).source
+                sources[source.id] = source
+            }
+            return FrictionReport.compute(samples, sources: sources, now: now)
+        }
     }
 }

@@ -58,11 +58,13 @@ enum Rows {
         s.id, s.system_id, s.system_owner_org_id, s.name, s.log_type, s.product, s.format, s.custodian_org_id,
         s.retention_tiers::text AS tiers, s.access_procedure::text AS access, s.fields, s.clock_ntp_synced,
         s.clock_timezone, s.volume_gb_per_day, s.notes, s.version,
-        a.oldest_record_at, a.checked_at, a.checked_by, a.method
+        a.oldest_record_at, a.checked_at, a.checked_by, a.method,
+        lt.samples AS lead_samples, lt.median_hours AS lead_median, lt.p90_hours AS lead_p90
         """
-    static let latestAttestation = """
+    static let sourceJoins = """
         LEFT JOIN LATERAL (SELECT oldest_record_at, checked_at, checked_by, method FROM attestations
                            WHERE source_id = s.id ORDER BY checked_at DESC LIMIT 1) a ON true
+        LEFT JOIN source_lead_times lt ON lt.source_id = s.id
         """
 
     static func org(_ row: PostgresRandomAccessRow) throws -> Organisation {
@@ -79,6 +81,11 @@ enum Rows {
                         criticality: Criticality(rawValue: try row.value("criticality")) ?? .medium,
                         isInternetFacing: try row.value("internet_facing"), tags: try row.value("tags"),
                         description: try row.value("description"), version: try row.value("version"))
+    }
+
+    static func measuredLeadTime(_ row: PostgresRandomAccessRow) throws -> MeasuredLeadTime? {
+        guard let samples = try row.value("lead_samples", as: Int?.self) else { return nil }
+        return MeasuredLeadTime(samples: samples, medianHours: try row.value("lead_median"), p90Hours: try row.value("lead_p90"))
     }
 
     /// A source plus the owner of its system (which authorisation needs).
@@ -98,7 +105,7 @@ enum Rows {
             retentionTiers: tiers, accessProcedure: access, fields: try row.value("fields"),
             clock: Clock(isNTPSynced: try row.value("clock_ntp_synced"), timezone: try row.value("clock_timezone")),
             volumeGBPerDay: try row.value("volume_gb_per_day"), notes: try row.value("notes"),
-            latestAttestation: attestation, version: try row.value("version"))
+            latestAttestation: attestation, measuredLeadTime: try measuredLeadTime(row), version: try row.value("version"))
         return (source, OrgID(try row.value("system_owner_org_id")))
     }
 }

@@ -203,3 +203,57 @@ struct FeasibilityTests {
         #expect(throws: ValidationIssue.self) { try SLAPolicy.parse("critical=5h/2h") }
     }
 }
+
+@Suite("Friction and measured lead times")
+struct FrictionTests {
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    static func at(_ hours: Double) -> Date { t0.addingTimeInterval(hours * 3600) }
+
+    @Test func percentilesInterpolateLikePostgreSQL() throws {
+        let distribution = try #require(Distribution.of([10, 2, 4, 8, 6]))
+        #expect(distribution.count == 5)
+        #expect(distribution.medianHours == 6)
+        #expect(abs(distribution.p90Hours - 9.2) < 1e-9)
+        #expect(Distribution.of([]) == nil)
+    }
+
+    @Test func breachesAndRowsPerOrganisationAndSource() {
+        let source = LogSource(systemID: SystemID("net"), name: "fw", logType: "network.firewall", custodianOrgID: OrgID("dept"),
+                               accessProcedure: AccessProcedure(leadTimeHours: 24))
+        func sample(ack: Double?, delivered: Double?, state: ItemState) -> FrictionSample {
+            FrictionSample(custodianOrgID: OrgID("dept"), sourceIDs: [source.id], state: state, filedAt: Self.t0,
+                           acknowledgeDue: Self.at(4), deliverDue: Self.at(24), acknowledgedAt: ack.map(Self.at),
+                           deliveredAt: delivered.map(Self.at), closedAt: nil)
+        }
+        let samples = [sample(ack: 1, delivered: 20, state: .received),      // on time
+                       sample(ack: 6, delivered: 22, state: .delivered),      // late acknowledgement
+                       sample(ack: 2, delivered: 40, state: .received),      // late delivery
+                       sample(ack: 1, delivered: nil, state: .inProgress)]    // still within its SLA at hour 10
+        let report = FrictionReport.compute(samples, sources: [source.id: source], now: Self.at(10))
+        #expect(report.orgs.count == 1)
+        #expect(report.orgs[0].items == 4)
+        #expect(report.orgs[0].judged == 3)
+        #expect(report.orgs[0].breached == 2)
+        #expect(report.orgs[0].acknowledge?.medianHours == 1.5)
+        #expect(report.orgs[0].deliver?.medianHours == 22)
+        #expect(report.sources.first?.declaredLeadHours == 24)
+        #expect(report.sources.first?.measured?.count == 3)
+        // The open item breaches once its delivery is overdue.
+        #expect(FrictionReport.compute(samples, sources: [:], now: Self.at(30)).orgs[0].breached == 3)
+    }
+
+    @Test func gapAnalysisJudgesRetrievalOnTheMeasurementOnceConclusive() {
+        let requirement = Requirement(id: "r", title: "fast", clause: "x", appliesTo: TargetSelector(), logTypes: .anyOf(["network.firewall"]),
+                                      maxRetrievalHours: 24, retrievalWindowDays: 30, incidentTypes: [], weight: 1)
+        var source = LogSource(systemID: SystemID("net"), name: "fw", logType: "network.firewall", custodianOrgID: OrgID("dept"),
+                               retentionTiers: [RetentionTier(medium: .siem, days: 90, isSearchable: true, retrievalHours: 1)])
+        #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0).isEmpty)
+        source.measuredLeadTime = MeasuredLeadTime(samples: 2, medianHours: 70, p90Hours: 90)
+        #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0).isEmpty, "two samples are not conclusive")
+        source.measuredLeadTime = MeasuredLeadTime(samples: 3, medianHours: 70, p90Hours: 90)
+        #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0) == [.measuredRetrieval(hours: 70, limit: 24, samples: 3)])
+        source.measuredLeadTime = MeasuredLeadTime(samples: 5, medianHours: 6, p90Hours: 30)
+        source.retentionTiers = [RetentionTier(medium: .tape, days: 90, isSearchable: false)]
+        #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0).isEmpty, "measured delivery beats a slow declaration")
+    }
+}

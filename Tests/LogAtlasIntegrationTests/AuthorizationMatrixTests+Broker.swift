@@ -73,7 +73,14 @@ extension AuthorizationMatrixTests {
         Operation(name: "GET /v1/requests/{id}/custody", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { world, user, target, _ in
             try await world.send(.get, "/v1/requests/\(try await delivered(world, target).id)/custody", as: user)
         },
-            Operation(name: "GET /v1/webhooks", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
+            Operation(name: "GET /v1/metrics/friction", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
+            _ = try await filed(world, target)
+            let reply = try await world.send(.get, "/v1/metrics/friction", as: user)
+            if user == "cus-a", target == .other { #expect(!reply.text.contains("vendor-b")) }
+            if reply.status == 200, user != "cus-a" || target == .own { #expect(reply.text.contains(objects.org[target]!)) }
+            return reply
+        },
+        Operation(name: "GET /v1/webhooks", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
             _ = try await orgWebhook(world, objects.org[target]!)
             let reply = try await world.send(.get, "/v1/webhooks", as: user)
             if user == "cus-a", target == .other { #expect(reply.text == "[]") }

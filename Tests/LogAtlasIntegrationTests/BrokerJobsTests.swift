@@ -186,3 +186,50 @@ struct BrokerJobsTests {
         }
     }
 }
+
+@Suite("Measured friction")
+struct MeasuredFrictionTests {
+    @Test("delivered requests give the source a measured lead time and the friction report its figures")
+    func measuredLeadTimes() async throws {
+        try await withTestApp { world in
+            let repository = PostgresRequestRepository(database: world.database)
+            let firewall = try await PostgresInventoryRepository(database: world.database).export(as: Fixtures.admin).sources.first { $0.name == "firewall" }!
+            let base = Date().addingTimeInterval(-30 * 86_400)
+            // Three requests, delivered 10 h, 30 h and 50 h after filing; acknowledged after 1, 2 and 6 hours.
+            for (index, (ack, deliver)) in [(1.0, 10.0), (2.0, 30.0), (6.0, 50.0)].enumerated() {
+                let filed = base.addingTimeInterval(Double(index) * 86_400)
+                let draft = RequestDraft(incidentReference: "INC-\(index)", purpose: "drill", priority: .serious,
+                                         window: TimeWindow(from: filed.addingTimeInterval(-86_400), to: filed), sourceIDs: [firewall.id])
+                let request = try await repository.file(draft, sla: SLAPolicy(), now: filed, as: Fixtures.csirt).request
+                let item = request.items[0].id
+                let hour = { (h: Double) in filed.addingTimeInterval(h * 3600) }
+                _ = try await repository.transition(.acknowledge, item: item, of: request.id, note: nil, as: Fixtures.custodianA, now: hour(ack))
+                _ = try await repository.transition(.approve, item: item, of: request.id, note: nil, as: Fixtures.custodianA, now: hour(ack))
+                _ = try await repository.record(Artifact(requestID: request.id, itemID: item, kind: .handover, sha256: String(repeating: "b", count: 64),
+                                                         location: "share", method: "smb", createdBy: "cus-a", createdAt: hour(deliver)), as: Fixtures.custodianA)
+                _ = try await repository.transition(.deliver, item: item, of: request.id, note: nil, as: Fixtures.custodianA, now: hour(deliver))
+            }
+            let source = try await world.send(.get, "/v1/sources/\(firewall.id)", as: "cyd")
+            #expect(source.json["measured_lead_time_samples"] as? Int == 3)
+            #expect(source.json["measured_lead_time_hours"] as? Double == 30)
+            #expect(abs((source.json["measured_lead_time_p90_hours"] as? Double ?? 0) - 46) < 1e-6)
+
+            let friction = try await world.send(.get, "/v1/metrics/friction", as: "cyd")
+            #expect(friction.status == 200)
+            let org = (friction.json["orgs"] as? [[String: Any]])?.first
+            #expect(org?["org"] as? String == "dept-a")
+            #expect((org?["acknowledge"] as? [String: Any])?["median_hours"] as? Double == 2)
+            #expect((org?["deliver"] as? [String: Any])?["median_hours"] as? Double == 30)
+            // Serious: 1 d to acknowledge, 3 d to deliver — all three were on time.
+            #expect(org?["breached"] as? Int == 0 && org?["judged"] as? Int == 3)
+            let row = (friction.json["sources"] as? [[String: Any]])?.first
+            #expect(row?["declared_lead_time_hours"] as? Double == 24)
+            #expect((row?["measured"] as? [String: Any])?["median_hours"] as? Double == 30)
+            // A custodian of another organisation sees none of it.
+            #expect((try await world.send(.get, "/v1/metrics/friction", as: "cus-b").json["orgs"] as? [Any])?.isEmpty == true)
+            // The gap analysis sees the measurement through the inventory it evaluates.
+            let inventory = try await PostgresInventoryRepository(database: world.database).export(as: Fixtures.admin)
+            #expect(inventory.sources.first { $0.id == firewall.id }?.measuredLeadTime?.medianHours == 30)
+        }
+    }
+}

@@ -84,7 +84,12 @@ public enum GapAnalysis {
         if let need = requirement.minSearchableDays, min(coverage.searchableDays, covered) < need {
             shortfalls.append(.searchable(have: min(coverage.searchableDays, covered), need: need))
         }
-        if let limit = requirement.maxRetrievalHours {
+        if let limit = requirement.maxRetrievalHours, let measured = source.measuredLeadTime, measured.isConclusive {
+            // Enough delivered requests: judge on what retrieval really took, not on the declaration.
+            if measured.medianHours > limit {
+                shortfalls.append(.measuredRetrieval(hours: measured.medianHours, limit: limit, samples: measured.samples))
+            }
+        } else if let limit = requirement.maxRetrievalHours {
             // The slowest tier that must be reached to get everything held up to `window` days old.
             let reach = min(window, covered)
             if let slowest = coverage.retrievalWindows.filter({ $0.fromDays < reach }).max(by: { $0.hours < $1.hours }), slowest.hours > limit {

@@ -125,6 +125,8 @@ public struct GapReport: Sendable {
         case .searchable(let have, let need): "keep \(need) d of \(logType) of \(target) searchable instead of \(have) d"
         case .retrieval(let hours, let limit, let medium, let window):
             "make the last \(window) d of \(logType) of \(target) retrievable within \(Shortfall.number(limit)) h (now \(Shortfall.number(hours)) h from \(medium.rawValue))"
+        case .measuredRetrieval(let hours, let limit, _):
+            "make requests for \(logType) of \(target) deliver within \(Shortfall.number(limit)) h (measured \(Shortfall.number(hours)) h)"
         case .fieldsMissing(let fields): "log \(fields.joined(separator: ", ")) in \(logType) of \(target)"
         case .clockNotSynchronised: "synchronise the clock of \(logType) of \(target) (NTP)"
         case .attestationMissing, .attestationStale: "attest the retention of \(logType) of \(target)"

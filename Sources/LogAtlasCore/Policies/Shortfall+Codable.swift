@@ -1,6 +1,6 @@
 /// Shortfalls are stored with reports as `{"kind": …, …numbers}`.
 extension Shortfall: Codable {
-    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types }
+    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -13,6 +13,9 @@ extension Shortfall: Codable {
         case .retrieval(let hours, let limit, let medium, let window):
             try container.encode("retrieval", forKey: .kind); try container.encode(hours, forKey: .hours); try container.encode(limit, forKey: .limit)
             try container.encode(medium, forKey: .medium); try container.encode(window, forKey: .windowDays)
+        case .measuredRetrieval(let hours, let limit, let samples):
+            try container.encode("measured_retrieval", forKey: .kind); try container.encode(hours, forKey: .hours)
+            try container.encode(limit, forKey: .limit); try container.encode(samples, forKey: .samples)
         case .fieldsMissing(let fields): try container.encode("fields_missing", forKey: .kind); try container.encode(fields, forKey: .fields)
         case .clockNotSynchronised: try container.encode("clock", forKey: .kind)
         case .attestationMissing: try container.encode("attestation_missing", forKey: .kind)
@@ -33,6 +36,9 @@ extension Shortfall: Codable {
         case "retrieval": self = .retrieval(hours: try container.decode(Double.self, forKey: .hours), limit: try container.decode(Double.self, forKey: .limit),
                                             medium: try container.decode(StorageMedium.self, forKey: .medium),
                                             windowDays: try container.decode(Int.self, forKey: .windowDays))
+        case "measured_retrieval": self = .measuredRetrieval(hours: try container.decode(Double.self, forKey: .hours),
+                                                             limit: try container.decode(Double.self, forKey: .limit),
+                                                             samples: try container.decode(Int.self, forKey: .samples))
         case "fields_missing": self = .fieldsMissing(try container.decode([String].self, forKey: .fields))
         case "clock": self = .clockNotSynchronised
         case "attestation_missing": self = .attestationMissing

@@ -24,4 +24,6 @@ public protocol RequestRepository: Sendable {
     /// The artifact for download by the requester's team, recording the download in the audit trail.
     func artifactForDownload(_ id: ArtifactID, of request: RequestID, as caller: Principal) async throws -> Artifact
     func custody(of request: RequestID, as caller: Principal, now: Date) async throws -> CustodyManifest
+    /// Friction per custodian organisation and source, over the items the caller may see.
+    func friction(org: OrgID?, now: Date, as caller: Principal) async throws -> FrictionReport
 }
