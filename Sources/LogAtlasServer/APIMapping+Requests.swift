@@ -86,8 +86,9 @@ extension APIMapping {
                   })
               },
               events: manifest.events.map {
-                  .init(seq: $0.seq, occurredAt: $0.occurredAt, actor: $0.actor, action: $0.action, objectType: $0.objectType,
-                        objectId: $0.objectID, hash: $0.hash, prevHash: $0.prevHash)
+                  .init(seq: $0.seq, occurredAt: $0.occurredAt, occurredAtUs: $0.occurredAtMicros, beforeDigest: $0.beforeDigest,
+                      afterDigest: $0.afterDigest, actor: $0.actor, action: $0.action, objectType: $0.objectType, objectId: $0.objectID,
+                      hash: $0.hash, prevHash: $0.prevHash)
               },
               chainIntact: manifest.chainIntact, chainHead: manifest.chainHead, generatedAt: manifest.generatedAt)
     }

@@ -54,6 +54,12 @@ public struct AuditTrail: Sendable {
         return 0
     }
 
+    /// Recomputes an event's hash from its fields, as the chain defines it (for verifying a quoted event offline).
+    public static func hash(of event: AuditEntry) -> String {
+        hash([event.prevHash, String(event.seq), String(event.occurredAtMicros), event.actor, event.action, event.objectType,
+              event.objectID, event.beforeDigest ?? "", event.afterDigest ?? ""])
+    }
+
     static func hash(_ fields: [String]) -> String {
         SHA256.hash(data: Data(fields.joined(separator: "|").utf8)).map { String(format: "%02x", $0) }.joined()
     }
@@ -63,7 +69,8 @@ extension AuditTrail {
     /// The events about the given objects, in chain order.
     public func events(objectIDs: [String], types: [String]) async throws -> [AuditEntry] {
         let rows = try await database.client.query("""
-            SELECT seq, occurred_at, actor, action, object_type, object_id, hash, prev_hash FROM audit_events
+            SELECT seq, occurred_at, actor, action, object_type, object_id, hash, prev_hash,
+                   (extract(epoch FROM occurred_at) * 1000000)::bigint AS at_us, before_digest, after_digest FROM audit_events
             WHERE object_id = ANY(\(objectIDs)) AND object_type = ANY(\(types)) ORDER BY seq
             """, logger: database.logger)
         var events: [AuditEntry] = []
@@ -71,7 +78,8 @@ extension AuditTrail {
             let r = row.makeRandomAccess()
             events.append(AuditEntry(seq: try r.value("seq"), occurredAt: try r.value("occurred_at"), actor: try r.value("actor"),
                                      action: try r.value("action"), objectType: try r.value("object_type"), objectID: try r.value("object_id"),
-                                     hash: try r.value("hash"), prevHash: try r.value("prev_hash")))
+                                     hash: try r.value("hash"), prevHash: try r.value("prev_hash"), occurredAtMicros: try r.value("at_us"),
+                                     beforeDigest: try r.value("before_digest"), afterDigest: try r.value("after_digest")))
         }
         return events
     }

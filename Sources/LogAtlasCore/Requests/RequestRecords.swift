@@ -91,8 +91,16 @@ public struct AuditEntry: Hashable, Sendable {
     public var objectID: String
     public var hash: String
     public var prevHash: String
+    /// The exact time the hash covers (microseconds since 1970) and the digests of the states before and after.
+    public var occurredAtMicros: Int64
+    public var beforeDigest: String?
+    public var afterDigest: String?
 
-    public init(seq: Int64, occurredAt: Date, actor: String, action: String, objectType: String, objectID: String, hash: String, prevHash: String) {
+    public init(seq: Int64, occurredAt: Date, actor: String, action: String, objectType: String, objectID: String, hash: String, prevHash: String,
+                occurredAtMicros: Int64 = 0, beforeDigest: String? = nil, afterDigest: String? = nil) {
+        self.occurredAtMicros = occurredAtMicros
+        self.beforeDigest = beforeDigest
+        self.afterDigest = afterDigest
         self.seq = seq
         self.occurredAt = occurredAt
         self.actor = actor
