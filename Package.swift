@@ -72,6 +72,8 @@ let package = Package(
                 "LogAtlasServer", "LogAtlasStore", "LogAtlasFormats", "LogAtlasCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(

@@ -189,4 +189,83 @@ struct CommandLineTests {
         #expect(process.terminationStatus == 0)
         #expect(kill(postmaster, 0) != 0, "the embedded PostgreSQL must stop with the service")
     }
+
+    @Test func requestCommandsDriveTheBrokerThroughTheAPI() async throws {
+        let url = try await TestCluster.shared.freshDatabaseURL()
+        let (tokens, firewallID) = try await withRunningClient(try PostgresURL.configuration(url)) { client in
+            var tokens: [String: String] = [:]
+            let database = Database(client: client)
+            let inventory = PostgresInventoryRepository(database: database)
+            try await inventory.apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
+            let identity = IdentityStore(database: database)
+            for principal in [Fixtures.csirt, Fixtures.custodianA] {
+                try await identity.addUser(named: principal.name, role: principal.role, orgs: principal.orgIDs.sorted(), actor: "test")
+                tokens[principal.name] = try await identity.createToken(for: principal.name, lifetime: .seconds(3600), actor: "test").secret
+            }
+            return (tokens, try await inventory.export(as: Fixtures.admin).sources.first { $0.name == "firewall" }!.id.description)
+        }
+        let folder = URL(fileURLWithPath: "/tmp/la-cli-\(getpid())")
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let port = 30_000 + Int(getpid() % 10_000)
+        let server = Process()
+        server.executableURL = Self.binary
+        server.arguments = ["serve", "--port", String(port), "--artifact-dir", folder.appendingPathComponent("artifacts").path]
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = url
+        server.environment = env
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }
+        var ready = false
+        for _ in 0..<150 where !ready {
+            try await Task.sleep(for: .milliseconds(200))
+            ready = Self.get(port: port, path: "/readyz")?.contains("\"ready\"") == true
+        }
+        try #require(ready)
+
+        func cli(_ user: String, _ arguments: [String]) throws -> Run {
+            try Self.run(["request"] + arguments, environment: ["LOGATLAS_URL": "http://127.0.0.1:\(port)", "LOGATLAS_TOKEN": tokens[user]!])
+        }
+        let iso = ISO8601DateFormatter()
+        let window = ["--from", iso.string(from: Date().addingTimeInterval(-2 * 86_400)), "--to", iso.string(from: Date().addingTimeInterval(-86_400))]
+        let filed = try cli("cyd", ["file", "--incident", "INC-77", "--purpose", "beaconing to 198.51.100.9", "--priority", "critical",
+                                    "--source", firewallID, "--ip", "198.51.100.9", "--json"] + window)
+        #expect(filed.status == 0, "out: \(filed.output) err: \(filed.errors)")
+        let request = try #require(try JSONSerialization.jsonObject(with: Data(filed.output.utf8)) as? [String: Any])
+        let id = try #require(request["id"] as? String)
+        let item = try #require((request["items"] as? [[String: Any]])?.first?["id"] as? String)
+
+        let listed = try cli("cus-a", ["list"])
+        #expect(listed.output.contains("INC-77") && listed.output.contains("dept-a=requested"), "\(listed.output)")
+        #expect(try cli("cus-a", ["transition", id, item, "acknowledge"]).output.contains("acknowledged"))
+        let refused = try cli("cus-a", ["transition", id, item, "reject"])
+        #expect(refused.status != 0 && refused.errors.contains("422"), "\(refused.errors)")
+        #expect(try cli("cus-a", ["transition", id, item, "approve"]).status == 0)
+        let evidence = folder.appendingPathComponent("fw-export.log")
+        try Data(String(repeating: "2026-11-26T10:00:00Z deny 198.51.100.9\n", count: 50_000).utf8).write(to: evidence)
+        let uploaded = try cli("cus-a", ["upload", id, item, evidence.path, "--media-type", "text/plain"])
+        #expect(uploaded.status == 0, "\(uploaded.errors)")
+        let artifact = try #require(uploaded.output.split(separator: " ").dropFirst().first.map(String.init))
+        #expect(try cli("cus-a", ["transition", id, item, "deliver"]).status == 0)
+        let copy = folder.appendingPathComponent("copy.log")
+        let downloaded = try cli("cyd", ["download", id, artifact, "-o", copy.path])
+        #expect(downloaded.output.contains("sha-256 verified"), "\(downloaded.errors)")
+        #expect(try Data(contentsOf: copy) == Data(contentsOf: evidence))
+        #expect(try cli("cyd", ["transition", id, item, "receive", "--note", "C2 confirmed; host reimaged"]).status == 0)
+        let shown = try cli("cus-a", ["show", id])
+        #expect(shown.output.contains("C2 confirmed") || shown.output.contains("receive"), "\(shown.output)")
+
+        let manifestFile = folder.appendingPathComponent("custody.json")
+        let custody = try cli("cyd", ["custody", id, "-o", manifestFile.path])
+        #expect(custody.status == 0, "\(custody.errors)")
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestFile)) as? [String: Any])
+        let signOff = try #require(manifest["sign_off"] as? [String: Any])
+        #expect(signOff["by"] as? String == "cyd")
+        #expect((signOff["events_verified"] as? Int ?? 0) >= 6)
+        let accesses = ((manifest["artifacts"] as? [[String: Any]])?.first?["accesses"] as? [[String: Any]] ?? []).map { $0["action"] as? String }
+        #expect(accesses == ["upload", "download"])
+    }
 }
