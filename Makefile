@@ -2,7 +2,7 @@
 DATA_DIR ?= ./.logatlas
 PORT ?= 8080
 
-.PHONY: run test build release deps bench clean
+.PHONY: run test build release deps bench bench-broker clean
 
 deps:
 	@scripts/install-deps.sh
@@ -25,6 +25,11 @@ test: deps
 ## Benchmarks on a release build (figures go to the README's performance section).
 bench: release
 	Benchmarks/run.sh
+	Benchmarks/broker.sh
+
+## Only the retrieval-broker benchmarks (evidence transfer against cp, filing latency).
+bench-broker: release
+	Benchmarks/broker.sh
 
 clean:
 	rm -rf .build $(DATA_DIR)
