@@ -65,11 +65,12 @@ for action in acknowledge approve; do
   curl -sf -o /dev/null -X POST -H "$auth" -H 'Content-Type: application/json' "$api/v1/requests/$request_id/items/$item_id/transitions" -d "{\"action\":\"$action\"}"
 done
 upload() {
-  curl -sf -o "$work/artifact.json" -w "%{time_total}" -X POST -T "$work/evidence.bin" -H "$auth" \
+  curl -s -o "$work/artifact.json" -w "%{time_total}" -X POST -T "$work/evidence.bin" -H "$auth" \
     -H 'Content-Type: application/octet-stream' -H "Content-Digest: sha-256=:$digest:" \
     "$api/v1/requests/$request_id/items/$item_id/artifacts?file_name=evidence.bin" > "$work/upload.time"
 }
 with_rss upload > "$work/upload.rss"
+grep -q sha256 "$work/artifact.json" || { echo "upload failed: $(cat "$work/artifact.json")"; exit 1; }
 up_s=$(cat "$work/upload.time")
 echo "upload (API):        ${up_s} s, $(mbps "$bytes" "$up_s") = $(awk -v c="$cp_s" -v u="$up_s" 'BEGIN{printf "%.0f%%", 100 * c / u}') of cp; $(cat "$work/upload.rss")"
 artifact_id=$(json "['id']" < "$work/artifact.json")

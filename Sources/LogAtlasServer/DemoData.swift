@@ -32,8 +32,10 @@ public enum DemoData {
     public static func loadIfEmpty(into database: Database) async throws -> [Login] {
         let repository = PostgresInventoryRepository(database: database)
         let actor = Principal.system(named: "demo")
+        var fresh = false
         if try await repository.orgs(as: actor, page: PageRequest(limit: 1)).total == 0 {
             try await repository.apply(try inventory(), scope: .everything, prune: false, dryRun: false, as: actor)
+            fresh = true
         }
         let identity = IdentityStore(database: database)
         var logins: [Login] = []
@@ -46,7 +48,30 @@ public enum DemoData {
             let token = try await identity.createToken(for: name, lifetime: .seconds(30 * 86_400), actor: "demo")
             logins.append(Login(user: name, role: role, orgs: orgs, token: token.secret))
         }
+        if fresh { try await fileDemoRequest(database: database, inventory: repository) }
         return logins
+    }
+
+    /// One open retrieval request, so that the broker has something to show: the CSIRT asks corporate IT and
+    /// the maintenance vendor for three days of firewall, VPN and core-switch logs; IT has acknowledged.
+    static func fileDemoRequest(database: Database, inventory: PostgresInventoryRepository) async throws {
+        let csirt = Principal(userID: UserID(), name: "csirt-lead", role: .csirt, orgIDs: [OrgID("csirt")])
+        let sources = try await inventory.export(as: Principal.system(named: "demo")).sources
+        let now = Date()
+        let window = TimeWindow(from: now.addingTimeInterval(-4 * 86_400), to: now.addingTimeInterval(-86_400))
+        let obtainable = sources.filter { !Feasibility.of($0, window: window, now: now, deliverDue: now).isEntirelyExpired }
+        let wanted = obtainable.filter { ["perimeter-firewall", "vpn-gateway"].contains($0.name) }
+            + obtainable.filter { $0.custodianOrgID == OrgID("netcare") }.prefix(1)
+        guard !wanted.isEmpty else { return }
+        let draft = RequestDraft(incidentReference: "INC-DEMO-0001", purpose: "Suspected lateral movement after a phishing click on 3 laptops",
+                                 priority: .serious, window: window, hints: FilterHints(hosts: ["lt-0231", "lt-0417"], ips: ["203.0.113.7"]),
+                                 sourceIDs: wanted.map(\.id))
+        let requests = PostgresRequestRepository(database: database)
+        let request = try await requests.file(draft, sla: SLAPolicy(), now: now, as: csirt).request
+        if let item = request.items.first(where: { $0.custodianOrgID == OrgID("corp-it") }) {
+            let itOps = Principal(userID: UserID(), name: "it-ops", role: .custodian, orgIDs: [OrgID("corp-it")])
+            _ = try await requests.transition(.acknowledge, item: item.id, of: request.id, note: nil, as: itOps, now: now)
+        }
     }
 
     /// What `make run` prints: where the service is and how to call it as each role.

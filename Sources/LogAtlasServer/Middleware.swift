@@ -60,14 +60,14 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let limit: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Evidence uploads stream to the artifact store, which enforces its own (much larger) limit.
+        if request.headers[.contentType] == "application/octet-stream" {
+            return try await next(request, context)
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw HTTPError(.contentTooLarge)
         }
         guard request.method == .post || request.method == .patch || request.method == .put else {
-            return try await next(request, context)
-        }
-        // Evidence uploads stream to the artifact store, which enforces its own (much larger) limit.
-        if request.headers[.contentType] == "application/octet-stream" {
             return try await next(request, context)
         }
         // Chunked or lying bodies: collect up to the limit (Hummingbird throws 413 past it).

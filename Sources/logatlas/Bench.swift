@@ -7,7 +7,7 @@ import PostgresNIO
 
 /// `logatlas bench …`: helpers for `Benchmarks/run.sh` (the timing itself is done there, on a release build).
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [Generate.self, Parse.self, Gaps.self, Reads.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [Generate.self, Parse.self, Gaps.self, Reads.self, Hash.self])
 
     /// `logatlas bench generate --sources N --out FILE`
     struct Generate: AsyncParsableCommand {

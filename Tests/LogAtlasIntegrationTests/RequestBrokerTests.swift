@@ -4,6 +4,7 @@ import HTTPTypes
 import LogAtlasCore
 import LogAtlasServer
 import LogAtlasStore
+import PostgresNIO
 import Testing
 import TestSupport
 
@@ -198,6 +199,22 @@ struct RequestBrokerTests {
         }
     }
 
+    @Test("evidence is limited by the artifact limit, not by the JSON body limit")
+    func uploadsAreNotBoundByTheBodyLimit() async throws {
+        try await withTestApp(bodyLimit: 1_000, broker: BrokerSettings(maxArtifactBytes: 100_000)) { world in
+            let (id, items) = try await world.file(["firewall"])
+            try await world.approve(id, item: items["dept-a"]!, as: "cus-a")
+            let bytes = Array(repeating: UInt8(ascii: "y"), count: 50_000)
+            let upload = try await world.send(.post, "/v1/requests/\(id)/items/\(items["dept-a"]!)/artifacts", as: "cus-a", bytes: bytes,
+                                              headers: [.contentLength: String(bytes.count)])
+            #expect(upload.status == 201, "\(upload.text)")
+            #expect(upload.json["size"] as? Int == 50_000)
+            // JSON bodies still are.
+            let big = try await world.send(.post, "/v1/requests/\(id)/comments", as: "cyd", json: ["body": String(repeating: "z", count: 2_000)])
+            #expect(big.status == 413)
+        }
+    }
+
     @Test("comments: a custodian reads what is addressed to all or to its own organisation and writes only to its own")
     func commentScoping() async throws {
         try await withTestApp { world in
@@ -239,6 +256,45 @@ struct RequestBrokerTests {
             #expect((second.json["items"] as? [[String: Any]])?.first?["id"] as? String == id)
             #expect(try await world.send(.get, "/v1/requests/\(UUID())", as: "cyd").status == 404)
             #expect(try await world.send(.get, "/v1/requests/\(id)", as: "cus-b").json["items"].map { ($0 as! [Any]).count } == 1)
+        }
+    }
+}
+
+@Suite("Retrieval broker: row-level security")
+struct RequestRowLevelSecurityTests {
+    @Test("the database itself hides other teams' requests and other organisations' items, comments and evidence")
+    func rawSQLIsScoped() async throws {
+        try await withTestApp { world in
+            let (id, items) = try await world.file()
+            _ = try await world.send(.post, "/v1/requests/\(id)/comments", as: "cyd", json: ["body": "for vendor-b only", "to": "vendor-b"])
+            try await world.approve(id, item: items["vendor-b"]!, as: "cus-b")
+            _ = try await world.send(.post, "/v1/requests/\(id)/items/\(items["vendor-b"]!)/artifacts", as: "cus-b", bytes: Array("x".utf8))
+            let outsider = Principal(userID: UserID(), name: "other-csirt", role: .csirt, orgIDs: [OrgID("other-team")])
+            func counts(as caller: Principal) async throws -> [Int] {
+                try await world.database.withCaller(caller) { connection in
+                    var counts: [Int] = []
+                    for table in ["requests", "request_items", "request_comments", "artifacts", "item_events"] {
+                        let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::integer FROM \(table)"), logger: .init(label: "rls"))
+                        for try await count in rows.decode(Int.self) { counts.append(count) }
+                    }
+                    return counts
+                }
+            }
+            #expect(try await counts(as: Fixtures.csirt) == [1, 2, 1, 1, 2])
+            #expect(try await counts(as: Fixtures.auditor) == [1, 2, 1, 1, 2])
+            #expect(try await counts(as: Fixtures.custodianA) == [1, 1, 0, 0, 0])
+            #expect(try await counts(as: Fixtures.custodianB) == [1, 1, 1, 1, 2])
+            #expect(try await counts(as: outsider) == [0, 0, 0, 0, 0])
+            await #expect(throws: InventoryError.notFound(kind: "request", id: id)) {
+                try await PostgresRequestRepository(database: world.database).request(RequestID(UUID(uuidString: id)!), as: outsider)
+            }
+            // A custodian cannot move another organisation's item even with hand-written SQL.
+            let moved = try await world.database.withCaller(Fixtures.custodianA) { connection in
+                var count = 0
+                for try await _ in try await connection.query("UPDATE request_items SET state = 'cancelled' RETURNING id", logger: .init(label: "rls")) { count += 1 }
+                return count
+            }
+            #expect(moved == 1, "only its own item")
         }
     }
 }
