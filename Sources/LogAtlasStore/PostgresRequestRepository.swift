@@ -19,34 +19,18 @@ public struct PostgresRequestRepository: RequestRepository {
         return try await database.withCaller(caller) { connection in
             let plan = try await plan(draft, sla: sla, now: now, caller: caller, on: connection)
             let request = plan.request
-            try await connection.query("""
-                INSERT INTO requests (id, incident_reference, purpose, priority, window_from, window_to, hints, requester_org_id,
-                                      requested_by, filed_at, warnings)
-                VALUES (\(request.id.rawValue), \(draft.incidentReference), \(draft.purpose), \(draft.priority.rawValue), \(draft.window.from),
-                        \(draft.window.to), \(try RequestRows.json(draft.hints))::jsonb, \(request.requesterOrgID?.rawValue), \(request.requestedBy),
-                        \(request.filedAt), \(request.warnings))
-                """, logger: database.logger)
             let items = try RequestRows.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
-            try await connection.query("""
-                INSERT INTO request_items (id, request_id, requester_org_id, custodian_org_id, source_ids, feasibility,
-                                           acknowledge_due, deliver_due, preserve_before)
-                SELECT x.id, \(request.id.rawValue), x.requester_org_id, x.custodian_org_id, x.source_ids, x.feasibility,
-                       x.acknowledge_due, x.deliver_due, x.preserve_before
-                FROM jsonb_to_recordset(\(items)::jsonb) AS x(\(unescaped: RequestRows.ItemRecord.columns))
-                """, logger: database.logger)
+            for try await _ in try await connection.execute(InsertRequest(request: request, hints: try RequestRows.json(draft.hints), items: items),
+                                                            logger: database.logger) {}
             return plan
         }
     }
 
     /// Reads the drafted sources as the caller and plans the request.
     func plan(_ draft: RequestDraft, sla: SLAPolicy, now: Date, caller: Principal, on connection: PostgresConnection) async throws -> RequestPlanner.Plan {
-        let ids = draft.sourceIDs.map(\.rawValue)
-        let rows = try await connection.query("""
-            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins) WHERE s.id = ANY(\(ids))
-            """, logger: database.logger)
         var sources: [LogSourceID: LogSource] = [:]
-        for try await row in rows {
-            let source = try Rows.source(row.makeRandomAccess()).source
+        for try await row in try await connection.execute(SourcesByID(ids: draft.sourceIDs.map(\.rawValue)), logger: database.logger) {
+            let source = try Rows.source(row).source
             sources[source.id] = source
         }
         return try RequestPlanner.plan(draft, sources: sources, requester: caller, requesterOrg: caller.requesterTeam, now: now, sla: sla)

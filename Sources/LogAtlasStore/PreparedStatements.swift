@@ -67,3 +67,61 @@ struct CallerSettings: Sendable {
         actor = principal.name
     }
 }
+
+/// Sources by ID with their latest attestation and measured lead time (filing a request reads up to 200).
+/// Prepared: with row-level security on three tables, planning this query costs ~2.5 ms, running it ~0.5 ms.
+struct SourcesByID: PostgresPreparedStatement {
+    static let sql = "SELECT \(Rows.sourceColumns) FROM log_sources s \(Rows.sourceJoins) WHERE s.id = ANY($1)"
+    typealias Row = PostgresRandomAccessRow
+
+    let ids: [UUID]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(ids)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRandomAccessRow { row.makeRandomAccess() }
+}
+
+/// A request and its items in one statement (one round trip while the audit chain's lock is held).
+struct InsertRequest: PostgresPreparedStatement {
+    static let sql = """
+        WITH request AS (
+            INSERT INTO requests (id, incident_reference, purpose, priority, window_from, window_to, hints, requester_org_id,
+                                  requested_by, filed_at, warnings)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11)
+            RETURNING id)
+        INSERT INTO request_items (id, request_id, requester_org_id, custodian_org_id, source_ids, feasibility,
+                                   acknowledge_due, deliver_due, preserve_before)
+        SELECT x.id, (SELECT id FROM request), x.requester_org_id, x.custodian_org_id, x.source_ids, x.feasibility,
+               x.acknowledge_due, x.deliver_due, x.preserve_before
+        FROM jsonb_to_recordset($12::jsonb) AS x(\(RequestRows.ItemRecord.columns))
+        """
+    typealias Row = PostgresRow
+
+    let request: RetrievalRequest
+    let hints: String
+    let items: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 12)
+        let draft = request.draft
+        bindings.append(request.id.rawValue)
+        bindings.append(draft.incidentReference)
+        bindings.append(draft.purpose)
+        bindings.append(draft.priority.rawValue)
+        bindings.append(draft.window.from)
+        bindings.append(draft.window.to)
+        bindings.append(hints)
+        bindings.append(request.requesterOrgID?.rawValue)
+        bindings.append(request.requestedBy)
+        bindings.append(request.filedAt)
+        bindings.append(request.warnings)
+        bindings.append(items)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}

@@ -44,6 +44,9 @@ struct SourceRecord: Codable {
 }
 
 enum RecordJSON {
+    /// One decoder for every row (creating one per row showed up in profiles; decoding is thread-safe).
+    static let decoder = JSONDecoder()
+
     /// One JSON array of records, to bind as a single `jsonb` parameter.
     static func array<T: Encodable>(_ records: [T]) throws -> String {
         String(decoding: try JSONEncoder().encode(records), as: UTF8.self)
@@ -90,7 +93,7 @@ enum Rows {
 
     /// A source plus the owner of its system (which authorisation needs).
     static func source(_ row: PostgresRandomAccessRow) throws -> (source: LogSource, systemOwner: OrgID) {
-        let decoder = JSONDecoder()
+        let decoder = RecordJSON.decoder
         let tiers = try decoder.decode([RetentionTier].self, from: Data((try row.value("tiers", as: String.self)).utf8))
         let access = try row.value("access", as: String?.self).map { try decoder.decode(AccessProcedure.self, from: Data($0.utf8)) }
         var attestation: Attestation?

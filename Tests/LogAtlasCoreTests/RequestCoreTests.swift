@@ -257,3 +257,15 @@ struct FrictionTests {
         #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0).isEmpty, "measured delivery beats a slow declaration")
     }
 }
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test(arguments: [0.0, 951_782_400, 1_800_000_000.25, 4_102_444_799, -86_401, 1_709_164_800.000_001])
+    func formatsLikeFoundationAndParsesBack(_ seconds: Double) throws {
+        let date = Date(timeIntervalSince1970: seconds)
+        let expected = date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!))
+        #expect(Timestamp.format(date) == expected)
+        let parsed = try #require(Timestamp.parse(Timestamp.format(date, fractional: true)))
+        #expect(abs(parsed.timeIntervalSince1970 - seconds) < 0.001)
+    }
+}

@@ -108,6 +108,8 @@ END $$;
 
 CREATE FUNCTION webhook_on_item_filed() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    -- Nobody subscribed: nothing to queue (keeps filing and transitions cheap).
+    IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN RETURN NULL; END IF;
     PERFORM webhook_enqueue('item.requested', n.id, NULL) FROM new_rows n;
     RETURN NULL;
 END $$;
@@ -116,6 +118,8 @@ CREATE TRIGGER request_items_webhook AFTER INSERT ON request_items REFERENCING N
 
 CREATE FUNCTION webhook_on_transition() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    -- Nobody subscribed: nothing to queue (keeps filing and transitions cheap).
+    IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN RETURN NULL; END IF;
     PERFORM webhook_enqueue('item.' || n.action, n.item_id,
                             jsonb_build_object('actor', n.actor, 'from', n.from_state, 'to', n.to_state, 'note', n.note))
     FROM new_rows n;
@@ -126,6 +130,8 @@ CREATE TRIGGER item_events_webhook AFTER INSERT ON item_events REFERENCING NEW T
 
 CREATE FUNCTION webhook_on_sla() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    -- Nobody subscribed: nothing to queue (keeps filing and transitions cheap).
+    IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN RETURN NULL; END IF;
     PERFORM webhook_enqueue('sla.' || n.event, n.item_id,
                             CASE WHEN n.event IN ('acknowledge.overdue', 'deliver.overdue')
                                  THEN jsonb_build_object('escalate_to', (SELECT o.escalation_contact FROM request_items i
@@ -139,6 +145,8 @@ CREATE TRIGGER sla_events_webhook AFTER INSERT ON sla_events REFERENCING NEW TAB
 
 CREATE FUNCTION webhook_on_comment() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    -- Nobody subscribed: nothing to queue (keeps filing and transitions cheap).
+    IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN RETURN NULL; END IF;
     PERFORM webhook_enqueue('comment.created', i.id, jsonb_build_object('author', n.author, 'body', n.body), n.addressed_to)
     FROM new_rows n JOIN request_items i ON i.request_id = n.request_id;
     RETURN NULL;
@@ -148,6 +156,8 @@ CREATE TRIGGER request_comments_webhook AFTER INSERT ON request_comments REFEREN
 
 CREATE FUNCTION webhook_on_artifact() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    -- Nobody subscribed: nothing to queue (keeps filing and transitions cheap).
+    IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN RETURN NULL; END IF;
     PERFORM webhook_enqueue('artifact.' || CASE WHEN n.kind = 'upload' THEN 'uploaded' ELSE 'handed_over' END, n.item_id,
                             jsonb_build_object('artifact', jsonb_build_object('id', n.id, 'sha256', n.sha256, 'size', n.size,
                                                                               'file_name', n.file_name, 'by', n.created_by)))
