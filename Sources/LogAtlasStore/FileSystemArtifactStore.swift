@@ -67,9 +67,22 @@ final class FileChunkSource: ArtifactChunkSource, @unchecked Sendable {
 
     init(url: URL) throws { handle = try Foundation.FileHandle(forReadingFrom: url) }
 
+    /// Reads straight into the array the consumer receives (no intermediate Data).
     func nextChunk() async throws -> ArraySlice<UInt8>? {
-        let data = try lock.withLock { try handle.read(upToCount: FileSystemArtifactStore.writeChunk) }
-        guard let data, !data.isEmpty else { return nil }
-        return ArraySlice(data)
+        let descriptor = handle.fileDescriptor
+        let bytes = try lock.withLock {
+            try [UInt8](unsafeUninitializedCapacity: FileSystemArtifactStore.writeChunk) { buffer, count in
+                var filled = 0
+                while filled < buffer.count {
+                    let got = read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+                    if got < 0, errno == EINTR { continue }
+                    if got < 0 { throw CocoaError(.fileReadUnknown) }
+                    if got == 0 { break }
+                    filled += got
+                }
+                count = filled
+            }
+        }
+        return bytes.isEmpty ? nil : ArraySlice(bytes)
     }
 }
