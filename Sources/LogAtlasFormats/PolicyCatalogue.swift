@@ -32,10 +32,11 @@ public enum PolicyCatalogue {
         try PolicyYAML.decode(try String(contentsOf: file, encoding: .utf8), file: file.lastPathComponent)
     }
 
-    /// Resolves each reference — a shipped or folder policy ID, or a file path — to a policy.
-    public static func resolve(_ references: [String], extraFolder: URL?) throws -> [Policy] {
+    /// Resolves each reference — a shipped, folder or `also` policy ID, or a file path — to a policy.
+    public static func resolve(_ references: [String], extraFolder: URL?, also: [Policy] = []) throws -> [Policy] {
         var known = try shipped()
         if let extraFolder { known += try load(folder: extraFolder) }
+        known += also
         return try references.map { reference in
             if let policy = known.first(where: { $0.id == reference }) { return policy }
             if FileManager.default.fileExists(atPath: reference) { return try load(file: URL(fileURLWithPath: reference)) }

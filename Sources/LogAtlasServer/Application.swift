@@ -81,8 +81,10 @@ public func buildRouter(
     router.add(middleware: ETagHeaderMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))
     router.add(middleware: AuthenticationMiddleware(authenticator: CachingAuthenticator(IdentityStore(database: database), lifetime: configuration.tokenCacheLifetime)))
-    let policies = try PolicyCatalogue.shipped() + (configuration.policyDirectory.map { try PolicyCatalogue.load(folder: $0) } ?? [])
-    let api = LogAtlasAPI(inventory: PostgresInventoryRepository(database: database), policies: policies,
+    let builtIn = try PolicyCatalogue.shipped().map { ($0, "shipped") }
+        + (configuration.policyDirectory.map { try PolicyCatalogue.load(folder: $0) } ?? []).map { ($0, "folder") }
+    let api = LogAtlasAPI(inventory: PostgresInventoryRepository(database: database), builtInPolicies: builtIn,
+                          policyStore: PostgresPolicyRepository(database: database),
                           gapReports: PostgresGapReportRepository(database: database),
                           requests: PostgresRequestRepository(database: database), artifactStore: configuration.artifactStore,
                           broker: configuration.broker, webhooks: NotificationStore(database: database),

@@ -7,15 +7,53 @@ import OpenAPIRuntime
 /// report holds findings for its own organisations' systems only.
 extension LogAtlasAPI {
     func listPolicies(_ input: Operations.ListPolicies.Input) async throws -> Operations.ListPolicies.Output {
-        _ = try RequestPrincipal.required()
-        return .ok(.init(body: .json(policies.map { policy in
-            .init(id: policy.id, title: policy.title, version: policy.version, citation: policy.citation,
-                  status: .init(rawValue: policy.status.rawValue)!, requirements: policy.requirements.count)
-        })))
+        let all = try await catalogue(as: try RequestPrincipal.required())
+        return .ok(.init(body: .json(all.map { Self.summary($0.policy, origin: $0.origin) })))
+    }
+
+    static func summary(_ policy: Policy, origin: String) -> Components.Schemas.PolicySummary {
+        .init(id: policy.id, title: policy.title, version: policy.version, citation: policy.citation,
+              status: .init(rawValue: policy.status.rawValue)!, requirements: policy.requirements.count, origin: .init(rawValue: origin))
+    }
+
+    /// Built-in policies plus the uploaded ones, each with where it came from.
+    func catalogue(as caller: Principal) async throws -> [(policy: Policy, origin: String)] {
+        let uploaded = try await policyStore.uploaded(as: caller).compactMap { stored -> (Policy, String)? in
+            // Validated on upload; a file that no longer loads (after a format change) is left out rather than failing every report.
+            (try? PolicyYAML.decode(stored.yaml, file: "\(stored.id).yaml")).map { ($0, "uploaded") }
+        }
+        return builtInPolicies + uploaded
+    }
+
+    func uploadPolicy(_ input: Operations.UploadPolicy.Input) async throws -> Operations.UploadPolicy.Output {
+        guard case .yaml(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let caller = try RequestPrincipal.required()
+        guard caller.role == .admin else { throw InventoryError.forbidden("only admins upload policies") }
+        let id = input.path.policyId
+        let yaml = try await String(collecting: body, upTo: 1_000_000)
+        let policy = try PolicyYAML.decode(yaml, file: "\(id).yaml")
+        guard policy.id == id else {
+            throw InventoryError.invalid([ValidationIssue(path: "id", message: "the file's id is '\(policy.id)', the path says '\(id)'")])
+        }
+        if builtInPolicies.contains(where: { $0.policy.id == id }) {
+            throw InventoryError.duplicate(kind: "built-in policy", key: id)
+        }
+        _ = try await policyStore.save(id: id, yaml: yaml, as: caller)
+        return .ok(.init(body: .json(Self.summary(policy, origin: "uploaded"))))
+    }
+
+    func deletePolicy(_ input: Operations.DeletePolicy.Input) async throws -> Operations.DeletePolicy.Output {
+        let caller = try RequestPrincipal.required()
+        guard caller.role == .admin else { throw InventoryError.forbidden("only admins delete policies") }
+        if builtInPolicies.contains(where: { $0.policy.id == input.path.policyId }) {
+            throw InventoryError.inUse(kind: "policy", id: input.path.policyId, detail: "shipped and folder policies cannot be deleted through the API")
+        }
+        try await policyStore.delete(id: input.path.policyId, as: caller)
+        return .noContent(.init())
     }
 
     func getPolicy(_ input: Operations.GetPolicy.Input) async throws -> Operations.GetPolicy.Output {
-        _ = try RequestPrincipal.required()
+        let policies = try await catalogue(as: try RequestPrincipal.required()).map(\.policy)
         guard let policy = policies.first(where: { $0.id == input.path.policyId }) else {
             throw InventoryError.notFound(kind: "policy", id: input.path.policyId)
         }
@@ -42,7 +80,7 @@ extension LogAtlasAPI {
     func createGapReport(_ input: Operations.CreateGapReport.Input) async throws -> Operations.CreateGapReport.Output {
         let caller = try RequestPrincipal.required()
         let query = input.query
-        let selected = try selectPolicies(query.policy)
+        let selected = try await selectPolicies(query.policy, as: caller)
         let inventory = try await self.inventory.export(as: caller)
         var findings = GapAnalysis.findings(for: selected, in: inventory, now: clock())
         if let org = query.org { findings.removeAll { $0.target.orgID != OrgID(org) } }
@@ -61,7 +99,7 @@ extension LogAtlasAPI {
 
     func readiness(_ input: Operations.Readiness.Input) async throws -> Operations.Readiness.Output {
         let caller = try RequestPrincipal.required()
-        let selected = try selectPolicies(input.query.policy)
+        let selected = try await selectPolicies(input.query.policy, as: caller)
         let inventory = try await self.inventory.export(as: caller)
         var findings = GapAnalysis.findings(for: selected, in: inventory, now: clock())
         if let org = input.query.org { findings.removeAll { $0.target.orgID != OrgID(org) } }
@@ -101,7 +139,8 @@ extension LogAtlasAPI {
 
 
     /// The named policies, or every current one; an unknown ID is a 422 naming the closest.
-    private func selectPolicies(_ ids: [String]?) throws -> [Policy] {
+    private func selectPolicies(_ ids: [String]?, as caller: Principal) async throws -> [Policy] {
+        let policies = try await catalogue(as: caller).map(\.policy)
         guard let ids, !ids.isEmpty else { return policies.filter { $0.status == .current } }
         var issues: [ValidationIssue] = []
         let selected = ids.enumerated().compactMap { index, id -> Policy? in

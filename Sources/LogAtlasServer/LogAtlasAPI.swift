@@ -6,8 +6,9 @@ import OpenAPIRuntime
 /// The handlers of `openapi.yaml`: thin translations between HTTP and the repositories.
 struct LogAtlasAPI: APIProtocol {
     let inventory: any InventoryRepository
-    /// The requirement catalogues reports evaluate (shipped ones plus the configured folder).
-    let policies: [Policy]
+    /// The requirement catalogues from the binary and the configured folder; uploaded ones come from `policyStore`.
+    let builtInPolicies: [(policy: Policy, origin: String)]
+    let policyStore: any PolicyRepository
     let gapReports: any GapReportRepository
     let requests: any RequestRepository
     let artifactStore: any ArtifactStore

@@ -35,16 +35,20 @@ struct Gaps: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let selected: [Policy]
+    /// The chosen policies; `uploaded` are those admins stored in the database (database mode only).
+    func selectedPolicies(uploaded: [Policy] = []) throws -> [Policy] {
         do {
             let extra = policyDir.map { URL(fileURLWithPath: $0) }
-            selected = policies.isEmpty ? try PolicyCatalogue.shipped().filter { $0.status == .current }
-                : try PolicyCatalogue.resolve(policies, extraFolder: extra)
+            return policies.isEmpty ? try PolicyCatalogue.shipped().filter { $0.status == .current }
+                : try PolicyCatalogue.resolve(policies, extraFolder: extra, also: uploaded)
         } catch let error as FormatError {
             throw CommandFailure(description: error.description)
         }
+    }
+
+    func run() async throws {
         if let inventory {
+            let selected = try selectedPolicies()
             let parsed = try Self.readInventory(inventory)
             let findings = filter(GapAnalysis.findings(for: selected, in: parsed, now: Date()))
             var changes: GapDiff?
@@ -65,6 +69,9 @@ struct Gaps: AsyncParsableCommand {
         let orgFilter = org
         let (report, id, changes) = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
             let caller = Principal.system(named: "cli:gaps")
+            let uploaded = try await PostgresPolicyRepository(database: database).uploaded(as: caller)
+                .compactMap { try? PolicyYAML.decode($0.yaml, file: "\($0.id).yaml") }
+            let selected = try selectedPolicies(uploaded: uploaded)
             let inventory = try await PostgresInventoryRepository(database: database).export(as: caller)
             var findings = GapAnalysis.findings(for: selected, in: inventory, now: Date())
             if let orgFilter { findings.removeAll { $0.target.orgID != OrgID(orgFilter) } }

@@ -73,7 +73,15 @@ extension AuthorizationMatrixTests {
         Operation(name: "GET /v1/requests/{id}/custody", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { world, user, target, _ in
             try await world.send(.get, "/v1/requests/\(try await delivered(world, target).id)/custody", as: user)
         },
-            Operation(name: "GET /v1/metrics/friction", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
+            Operation(name: "PUT /v1/policies/{id}", expected: expect(admin: (200, 200), csirt: (403, 403), auditor: (403, 403), custodian: (403, 403))) { world, user, target, _ in
+            try await world.send(.put, "/v1/policies/house-\(target.rawValue)", as: user,
+                                 body: UploadedPolicyTests.yaml.replacingOccurrences(of: "id: house-rules", with: "id: house-\(target.rawValue)"))
+        },
+        Operation(name: "DELETE /v1/policies/{id}", expected: expect(admin: (204, 204), csirt: (403, 403), auditor: (403, 403), custodian: (403, 403))) { world, user, target, _ in
+            _ = try await world.send(.put, "/v1/policies/house-rules", as: "ada", body: UploadedPolicyTests.yaml)
+            return try await world.send(.delete, "/v1/policies/house-rules", as: user)
+        },
+        Operation(name: "GET /v1/metrics/friction", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
             _ = try await filed(world, target)
             let reply = try await world.send(.get, "/v1/metrics/friction", as: user)
             if user == "cus-a", target == .other { #expect(!reply.text.contains("vendor-b")) }

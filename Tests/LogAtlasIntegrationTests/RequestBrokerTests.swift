@@ -311,3 +311,54 @@ extension TestWorld {
         return 0
     }
 }
+
+@Suite("Uploaded policies")
+struct UploadedPolicyTests {
+    static let yaml = """
+        id: house-rules
+        title: House rules
+        version: "1"
+        citation: "internal standard IS-7"
+        status: current
+        requirements:
+          - id: fw-1y
+            title: Firewall kept a year
+            clause: "IS-7 §2"
+            applies_to: every_system
+            log_types: {any_of: [network.firewall]}
+            min_retention_days: 365
+            incident_types: [100, 500]
+            weight: 3
+        """
+
+    @Test("admins upload a policy, validated like a shipped file; reports use it; others may not")
+    func uploadListEvaluateDelete() async throws {
+        try await withTestApp { world in
+            let put = try await world.send(.put, "/v1/policies/house-rules", as: "ada", body: Self.yaml)
+            #expect(put.status == 200, "\(put.text)")
+            #expect(put.json["origin"] as? String == "uploaded")
+            let listed = try await world.send(.get, "/v1/policies", as: "cus-a")
+            #expect(listed.text.contains("house-rules"))
+            let report = try await world.send(.post, "/v1/gap-reports?policy=house-rules&format=csv", as: "cyd")
+            #expect(report.status == 200)
+            #expect(report.text.contains("fw-1y") && report.text.contains("corp-net"), "\(report.text)")
+
+            let broken = Self.yaml.replacingOccurrences(of: "network.firewall", with: "network.firewal")
+                .replacingOccurrences(of: "min_retention_days: 365", with: "min_retention_days: -5")
+            let refused = try await world.send(.put, "/v1/policies/house-rules", as: "ada", body: broken)
+            #expect(refused.status == 422)
+            let lines = ((refused.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["line"] as? Int }
+            #expect(lines.count >= 2 && lines.allSatisfy { $0 > 0 }, "\(refused.text)")
+            #expect(try await world.send(.get, "/v1/policies/house-rules", as: "cyd").text.contains("network.firewall"), "nothing was replaced")
+
+            #expect(try await world.send(.put, "/v1/policies/other-id", as: "ada", body: Self.yaml).status == 422)
+            #expect(try await world.send(.put, "/v1/policies/house-rules", as: "cyd", body: Self.yaml).status == 403)
+            let shipped = Self.yaml.replacingOccurrences(of: "id: house-rules", with: "id: pci-dss-4")
+            #expect(try await world.send(.put, "/v1/policies/pci-dss-4", as: "ada", body: shipped).status == 409)
+            #expect(try await world.send(.delete, "/v1/policies/pci-dss-4", as: "ada").status == 409)
+            #expect(try await world.send(.delete, "/v1/policies/house-rules", as: "cus-a").status == 403)
+            #expect(try await world.send(.delete, "/v1/policies/house-rules", as: "ada").status == 204)
+            #expect(try await world.send(.get, "/v1/policies/house-rules", as: "ada").status == 404)
+        }
+    }
+}
