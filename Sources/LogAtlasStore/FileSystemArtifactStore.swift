@@ -17,25 +17,20 @@ public struct FileSystemArtifactStore: ArtifactStore {
         try await FileSystem.shared.createDirectory(at: FilePath(folder.path), withIntermediateDirectories: true)
         let key = UUID().uuidString.lowercased()
         let (size, digest) = try await FileSystem.shared.withFileHandle(forWritingAt: path(of: key), options: .newFile(replaceExisting: false)) { handle in
-            var hasher = SHA256()
-            var size: Int64 = 0
+            var meter = UploadMeter(limit: limit)
             var pending: [UInt8] = []
             pending.reserveCapacity(Self.writeChunk)
             for try await chunk in chunks {
-                size += Int64(chunk.count)
-                if size > limit { throw RequestError.tooLarge(limit: limit) }
-                chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                try meter.add(chunk)
                 pending.append(contentsOf: chunk)
                 if pending.count >= Self.writeChunk {
-                    try await handle.write(contentsOf: pending, toAbsoluteOffset: size - Int64(pending.count))
+                    try await handle.write(contentsOf: pending, toAbsoluteOffset: meter.size - Int64(pending.count))
                     pending.removeAll(keepingCapacity: true)
                 }
             }
-            if !pending.isEmpty { try await handle.write(contentsOf: pending, toAbsoluteOffset: size - Int64(pending.count)) }
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-            // Throwing here discards the file: a mismatch leaves nothing visible.
-            if let expectedSHA256, expectedSHA256 != digest { throw RequestError.digestMismatch(expected: expectedSHA256, actual: digest) }
-            return (size, digest)
+            if !pending.isEmpty { try await handle.write(contentsOf: pending, toAbsoluteOffset: meter.size - Int64(pending.count)) }
+            // Throwing here (a digest mismatch) discards the file: nothing becomes visible.
+            return (meter.size, try meter.digest(expected: expectedSHA256))
         }
         return StoredBlob(key: key, size: size, sha256: digest)
     }

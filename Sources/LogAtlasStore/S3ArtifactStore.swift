@@ -22,16 +22,13 @@ public struct S3ArtifactStore: ArtifactStore {
     public func write<Chunks: AsyncSequence & Sendable>(_ chunks: Chunks, limit: Int64, expectedSHA256: String?) async throws -> StoredBlob
         where Chunks.Element == ArraySlice<UInt8> {
         let key = UUID().uuidString.lowercased()
-        var hasher = SHA256()
-        var size: Int64 = 0
+        var meter = UploadMeter(limit: limit)
         var pending: [UInt8] = []
         var uploadID: String?
         var parts: [String] = []
         do {
             for try await chunk in chunks {
-                size += Int64(chunk.count)
-                if size > limit { throw RequestError.tooLarge(limit: limit) }
-                chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                try meter.add(chunk)
                 pending.append(contentsOf: chunk)
                 if pending.count >= Self.partSize {
                     if uploadID == nil { uploadID = try await startMultipart(key) }
@@ -39,15 +36,15 @@ public struct S3ArtifactStore: ArtifactStore {
                     pending.removeAll(keepingCapacity: true)
                 }
             }
-            let digest = SigV4.hex(hasher.finalize())
-            if let expectedSHA256, expectedSHA256 != digest { throw RequestError.digestMismatch(expected: expectedSHA256, actual: digest) }
+            // Checked before the upload is completed: a mismatch aborts it and leaves no object.
+            let digest = try meter.digest(expected: expectedSHA256)
             if let uploadID {
                 if !pending.isEmpty { parts.append(try await uploadPart(key, uploadID: uploadID, number: parts.count + 1, bytes: pending)) }
                 try await completeMultipart(key, uploadID: uploadID, etags: parts)
             } else {
                 _ = try await send("PUT", url(key), body: pending, expect: 200)
             }
-            return StoredBlob(key: key, size: size, sha256: digest)
+            return StoredBlob(key: key, size: meter.size, sha256: digest)
         } catch {
             if let uploadID { _ = try? await send("DELETE", url(key, query: "uploadId=\(SigV4.encode(uploadID))"), expect: 204) }
             throw error
