@@ -30,7 +30,8 @@ extension APIMapping {
             priority: .init(rawValue: draft.priority.rawValue)!, window: .init(from: draft.window.from, to: draft.window.to),
             hints: .init(hosts: draft.hints.hosts, users: draft.hints.users, ips: draft.hints.ips, text: draft.hints.text),
             requesterOrg: request.requesterOrgID?.rawValue, requestedBy: request.requestedBy, filedAt: request.filedAt,
-            warnings: request.warnings,
+            // Derived from the items the caller sees: a custodian must not read warnings about other organisations' sources.
+            warnings: request.items.flatMap { $0.feasibility.flatMap(\.warnings) },
             items: request.items.map { item(item: $0, requesterOrg: request.requesterOrgID, caller: caller, now: now) },
             events: events?.map {
                 .init(item: $0.itemID.description, action: $0.action.rawValue, from: $0.from.rawValue, to: $0.to.rawValue,

@@ -72,6 +72,10 @@ struct RequestBrokerTests {
 
             // Each custodian sees the shared fields and only its own item.
             let seenByA = try await world.send(.get, "/v1/requests/\(id)", as: "cus-a")
+            let seenByB = try await world.send(.get, "/v1/requests/\(id)", as: "cus-b")
+            // vendor-b's auth log has never been attested: only vendor-b reads that warning.
+            #expect(seenByB.text.contains("auth: retention has never been attested"))
+            #expect(!seenByA.text.contains("auth:"))
             #expect(seenByA.status == 200)
             #expect((seenByA.json["items"] as? [[String: Any]])?.map { $0["custodian_org"] as? String } == ["dept-a"])
             #expect(seenByA.json["purpose"] as? String == "Suspected lateral movement from the VPN gateway")
@@ -139,6 +143,9 @@ struct RequestBrokerTests {
             let partly = try await world.send(.post, "/v1/requests", as: "cyd", json: try await world.draft(["proxy", "firewall"], days: 40))
             #expect(partly.status == 201)
             #expect((partly.json["warnings"] as? [String] ?? []).contains { $0.contains("proxy: records before") })
+            // The custodian of the other source reads no warning about the proxy.
+            let partlyID = try #require(partly.json["id"] as? String)
+            #expect(try await world.send(.get, "/v1/requests/\(partlyID)", as: "cus-a").text.contains("proxy: records before"))
             let item = (partly.json["items"] as? [[String: Any]])?.first
             // The proxy's oldest requested records leave the SIEM now: the custodian is told to preserve at once.
             #expect((item?["preservation"] as? String)?.hasPrefix("Preserve now") == true, "\(item ?? [:])")
