@@ -83,6 +83,7 @@ public enum DemoData {
             lines.append("    export TOKEN_\(login.user.uppercased().replacingOccurrences(of: "-", with: "_"))=\(login.token)")
         }
         lines.append("Try: curl -s -H \"Authorization: Bearer $TOKEN_CSIRT_LEAD\" \(url)/v1/sources?log_type=network.firewall")
+        lines.append("     curl -s -H \"Authorization: Bearer $TOKEN_NETCARE_SOC\" \(url)/v1/requests   # the demo retrieval request, as the vendor sees it")
         return lines.joined(separator: "\n") + "\n"
     }
 }

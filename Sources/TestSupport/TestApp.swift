@@ -75,7 +75,7 @@ extension TestWorld {
 
 /// Runs `body` against a fresh database loaded with `Fixtures.inventory()` and the fixture users.
 public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, tokenCacheLifetime: Duration = .zero, clock: @escaping @Sendable () -> Date = Date.init,
-                        broker: BrokerSettings = BrokerSettings(),
+                        broker: BrokerSettings = BrokerSettings(), artifactStore: (any ArtifactStore)? = nil,
                         _ body: @escaping @Sendable (TestWorld) async throws -> Void) async throws {
     let databaseConfiguration = try await TestCluster.shared.freshDatabase()
     let artifactFolder = FileManager.default.temporaryDirectory.appendingPathComponent("la-artifacts-\(UUID().uuidString.prefix(8))")
@@ -91,7 +91,7 @@ public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, tokenCacheLifetime: Du
             tokens[principal.name] = try await identity.createToken(for: principal.name, lifetime: .seconds(3600), actor: "test").secret
         }
         let configuration = ServerConfiguration(bodyLimit: bodyLimit, tokenCacheLifetime: tokenCacheLifetime, broker: broker,
-                                                artifactStore: FileSystemArtifactStore(folder: artifactFolder))
+                                                artifactStore: artifactStore ?? FileSystemArtifactStore(folder: artifactFolder))
         let router = try buildRouter(configuration: configuration, database: database, logger: Logger(label: "test-app"), clock: clock)
         let app = Application(router: router)
         let finalTokens = tokens

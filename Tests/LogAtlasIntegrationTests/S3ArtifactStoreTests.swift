@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import HTTPTypes
 import LogAtlasCore
 import LogAtlasStore
 import NIOCore
@@ -99,5 +100,31 @@ struct S3ArtifactStoreTests {
     static func get(_ url: String, store: S3ArtifactStore?) async throws -> String {
         let signer = S3ArtifactStore(bucketURL: URL(string: url)!, accessKey: "test", secretKey: "test")
         return try await signer.send("GET", URL(string: url)!, expect: 200)
+    }
+}
+
+extension S3ArtifactStoreTests {
+    @Test("the API stores evidence in the bucket when configured so: upload, digest check, download")
+    func throughTheAPI() async throws {
+        let (store, bucket) = try await Self.store()
+        try await withTestApp(artifactStore: store) { world in
+            let (id, items) = try await world.file(["firewall"])
+            let item = items["dept-a"]!
+            try await world.approve(id, item: item, as: "cus-a")
+            let bytes = Chunks(count: 9 << 20).all   // two multipart parts
+            let mismatch = try await world.send(.post, "/v1/requests/\(id)/items/\(item)/artifacts", as: "cus-a", bytes: bytes,
+                                                headers: [HTTPField.Name("Content-Digest")!: "sha-256=:\(sha256Base64([0])):"])
+            #expect(mismatch.status == 400)
+            #expect(try await Self.objects(in: bucket).isEmpty)
+            let upload = try await world.send(.post, "/v1/requests/\(id)/items/\(item)/artifacts", as: "cus-a", bytes: bytes,
+                                              headers: [HTTPField.Name("Content-Digest")!: "sha-256=:\(sha256Base64(bytes)):"])
+            #expect(upload.status == 201, "\(upload.text)")
+            #expect(try await Self.objects(in: bucket).count == 1)
+            let artifact = try #require(upload.json["id"] as? String)
+            let download = try await world.send(.get, "/v1/requests/\(id)/artifacts/\(artifact)/content", as: "cyd")
+            #expect(download.status == 200)
+            #expect(Array(download.body) == bytes)
+            #expect(download.headers[HTTPField.Name("Content-Digest")!] == "sha-256=:\(sha256Base64(bytes)):")
+        }
     }
 }
