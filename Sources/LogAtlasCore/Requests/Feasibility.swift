@@ -142,7 +142,5 @@ public enum Feasibility {
     }
 
     /// ISO 8601 in UTC, to the second.
-    public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!))
-    }
+    public static func format(_ date: Date) -> String { Timestamp.format(date) }
 }
