@@ -75,6 +75,28 @@ struct BrokerJobsTests {
         }
     }
 
+    @Test("an overdue acknowledgement is escalated to the custodian organisation's escalation contact, with the preservation instruction")
+    func escalationReachesTheOutbox() async throws {
+        try await withTestApp { world in
+            #expect(try await world.send(.post, "/v1/webhooks", as: "cus-b", json: ["org": "vendor-b", "url": "https://hooks.example/b"]).status == 201)
+            let sources = try await PostgresInventoryRepository(database: world.database).export(as: Fixtures.admin).sources
+            let auth = sources.first { $0.name == "auth" }!
+            // vendor-b's device-local copy keeps 7 days: data of 6 days ago leaves it within the 24 h delivery period.
+            let draft = RequestDraft(incidentReference: "INC-10", purpose: "vendor jump host", priority: .critical,
+                                     window: TimeWindow(from: Self.filed.addingTimeInterval(-6.5 * 86_400), to: Self.filed.addingTimeInterval(-6 * 86_400)),
+                                     sourceIDs: [auth.id])
+            let request = try await PostgresRequestRepository(database: world.database).file(draft, sla: SLAPolicy(), now: Self.filed, as: Fixtures.csirt).request
+            #expect(request.items[0].preserveBefore != nil)
+            _ = try await SLAStore(database: world.database).runPass(now: Self.filed.addingTimeInterval(5 * Self.hour), policy: SLAPolicy())
+            let rows = try await world.database.client.query("SELECT event, payload::text FROM webhook_outbox ORDER BY id")
+            var events: [String: String] = [:]
+            for try await (event, payload) in rows.decode((String, String).self) { events[event] = payload }
+            #expect(Set(events.keys) == ["item.requested", "sla.acknowledge.reminder", "sla.acknowledge.overdue"])
+            #expect(events["sla.acknowledge.overdue"]?.contains("\"escalate_to\": \"duty@b.example\"") == true, "\(events)")
+            #expect(events["item.requested"]?.contains("Preserve before") == true)
+        }
+    }
+
     @Test("acknowledged items get no acknowledge reminders")
     func acknowledgementStopsTheAcknowledgeClock() async throws {
         try await withTestApp { world in
