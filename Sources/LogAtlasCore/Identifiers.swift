@@ -1,37 +1,49 @@
 import Foundation
 
-/// Stable slug of an organisation, e.g. `it-dept`.
-public struct OrgID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
-    public let rawValue: String
-    public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ rawValue: String) { self.rawValue = rawValue }
+/// A typed stable key: a slug such as an organisation's or a system's.
+public protocol SlugIdentifier: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible where RawValue == String {
+    init(rawValue: String)
+}
+
+extension SlugIdentifier {
+    public init(_ rawValue: String) { self.init(rawValue: rawValue) }
     public var description: String { rawValue }
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// A typed identifier that is a UUID, shown in lower case.
+public protocol UUIDIdentifier: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible where RawValue == UUID {
+    init(rawValue: UUID)
+}
+
+extension UUIDIdentifier {
+    /// A given UUID, or a new one.
+    public init(_ rawValue: UUID = UUID()) { self.init(rawValue: rawValue) }
+    public var description: String { rawValue.uuidString.lowercased() }
+}
+
+/// Stable slug of an organisation, e.g. `it-dept`.
+public struct OrgID: SlugIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
 }
 
 /// Stable slug of a protected system, e.g. `public-web`.
-public struct SystemID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct SystemID: SlugIdentifier {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-    public var description: String { rawValue }
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// Identifier of one log source.
-public struct LogSourceID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+public struct LogSourceID: UUIDIdentifier {
     public let rawValue: UUID
     public init(rawValue: UUID) { self.rawValue = rawValue }
-    public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
-    public var description: String { rawValue.uuidString.lowercased() }
 }
 
 /// Identifier of a LogAtlas user.
-public struct UserID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+public struct UserID: UUIDIdentifier {
     public let rawValue: UUID
     public init(rawValue: UUID) { self.rawValue = rawValue }
-    public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
-    public var description: String { rawValue.uuidString.lowercased() }
 }
 
 /// Rules for slugs used as stable keys (organisations, systems).

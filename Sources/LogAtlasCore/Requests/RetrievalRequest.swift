@@ -1,27 +1,21 @@
 import Foundation
 
 /// Identifier of a retrieval request.
-public struct RequestID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+public struct RequestID: UUIDIdentifier {
     public let rawValue: UUID
     public init(rawValue: UUID) { self.rawValue = rawValue }
-    public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
-    public var description: String { rawValue.uuidString.lowercased() }
 }
 
 /// Identifier of one custodian organisation's part of a request.
-public struct RequestItemID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+public struct RequestItemID: UUIDIdentifier {
     public let rawValue: UUID
     public init(rawValue: UUID) { self.rawValue = rawValue }
-    public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
-    public var description: String { rawValue.uuidString.lowercased() }
 }
 
 /// Identifier of an uploaded artifact or hand-over record.
-public struct ArtifactID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+public struct ArtifactID: UUIDIdentifier {
     public let rawValue: UUID
     public init(rawValue: UUID) { self.rawValue = rawValue }
-    public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
-    public var description: String { rawValue.uuidString.lowercased() }
 }
 
 /// Urgency of a request, after the action-card severities; it sets the SLA.
