@@ -88,10 +88,23 @@ struct BrokerJobsTests {
             let request = try await PostgresRequestRepository(database: world.database).file(draft, sla: SLAPolicy(), now: Self.filed, as: Fixtures.csirt).request
             #expect(request.items[0].preserveBefore != nil)
             _ = try await SLAStore(database: world.database).runPass(now: Self.filed.addingTimeInterval(5 * Self.hour), policy: SLAPolicy())
+            // Every kind of announcement reaches the outbox: transitions, comments and evidence too.
+            let repository = PostgresRequestRepository(database: world.database)
+            let item = request.items[0].id
+            let later = Self.filed.addingTimeInterval(6 * Self.hour)
+            _ = try await repository.addComment("Please include the jump host", addressedTo: nil, on: request.id, as: Fixtures.csirt, now: later)
+            for action in [ItemAction.acknowledge, .approve] {
+                _ = try await repository.transition(action, item: item, of: request.id, note: nil, as: Fixtures.custodianB, now: later)
+            }
+            _ = try await repository.record(Artifact(requestID: request.id, itemID: item, kind: .handover, sha256: String(repeating: "c", count: 64),
+                                                     location: "sftp", method: "pgp", createdBy: "cus-b", createdAt: later), as: Fixtures.custodianB)
             let rows = try await world.database.client.query("SELECT event, payload::text FROM webhook_outbox ORDER BY id")
             var events: [String: String] = [:]
             for try await (event, payload) in rows.decode((String, String).self) { events[event] = payload }
-            #expect(Set(events.keys) == ["item.requested", "sla.acknowledge.reminder", "sla.acknowledge.overdue"])
+            #expect(Set(events.keys) == ["item.requested", "sla.acknowledge.reminder", "sla.acknowledge.overdue", "comment.created",
+                                         "item.acknowledge", "item.approve", "artifact.handed_over"], "\(events.keys)")
+            #expect(events["sla.acknowledge.reminder"]?.contains("escalate_to") == false)
+            #expect(events["comment.created"]?.contains("jump host") == true)
             #expect(events["sla.acknowledge.overdue"]?.contains("\"escalate_to\": \"duty@b.example\"") == true, "\(events)")
             #expect(events["item.requested"]?.contains("Preserve before") == true)
         }

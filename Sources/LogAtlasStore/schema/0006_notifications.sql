@@ -106,66 +106,45 @@ BEGIN
            OR s.user_id IN (SELECT uo.user_id FROM user_orgs uo WHERE uo.org_id = ANY (v_orgs)));
 END $$;
 
-CREATE FUNCTION webhook_on_item_filed() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+-- One statement-level trigger for every table that announces something: which event, about which item, with
+-- which extra fields, follows from the table.
+CREATE FUNCTION webhook_on_insert() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     -- Nobody subscribed: nothing to queue (keeps filing and transitions cheap).
     IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN RETURN NULL; END IF;
-    PERFORM webhook_enqueue('item.requested', n.id, NULL) FROM new_rows n;
+    CASE TG_TABLE_NAME
+    WHEN 'request_items' THEN
+        PERFORM webhook_enqueue('item.requested', n.id, NULL) FROM new_rows n;
+    WHEN 'item_events' THEN
+        PERFORM webhook_enqueue('item.' || n.action, n.item_id,
+                                jsonb_build_object('actor', n.actor, 'from', n.from_state, 'to', n.to_state, 'note', n.note))
+        FROM new_rows n;
+    WHEN 'sla_events' THEN
+        PERFORM webhook_enqueue('sla.' || n.event, n.item_id,
+                                CASE WHEN n.event IN ('acknowledge.overdue', 'deliver.overdue')
+                                     THEN jsonb_build_object('escalate_to', o.escalation_contact) END)
+        FROM new_rows n JOIN request_items i ON i.id = n.item_id JOIN orgs o ON o.id = i.custodian_org_id;
+    WHEN 'request_comments' THEN
+        PERFORM webhook_enqueue('comment.created', i.id, jsonb_build_object('author', n.author, 'body', n.body), n.addressed_to)
+        FROM new_rows n JOIN request_items i ON i.request_id = n.request_id;
+    WHEN 'artifacts' THEN
+        PERFORM webhook_enqueue('artifact.' || CASE WHEN n.kind = 'upload' THEN 'uploaded' ELSE 'handed_over' END, n.item_id,
+                                jsonb_build_object('artifact', jsonb_build_object('id', n.id, 'sha256', n.sha256, 'size', n.size,
+                                                                                  'file_name', n.file_name, 'by', n.created_by)))
+        FROM new_rows n;
+    END CASE;
     RETURN NULL;
 END $$;
 CREATE TRIGGER request_items_webhook AFTER INSERT ON request_items REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION webhook_on_item_filed();
-
-CREATE FUNCTION webhook_on_transition() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-BEGIN
-    -- Nobody subscribed: nothing to queue (keeps filing and transitions cheap).
-    IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN RETURN NULL; END IF;
-    PERFORM webhook_enqueue('item.' || n.action, n.item_id,
-                            jsonb_build_object('actor', n.actor, 'from', n.from_state, 'to', n.to_state, 'note', n.note))
-    FROM new_rows n;
-    RETURN NULL;
-END $$;
+    FOR EACH STATEMENT EXECUTE FUNCTION webhook_on_insert();
 CREATE TRIGGER item_events_webhook AFTER INSERT ON item_events REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION webhook_on_transition();
-
-CREATE FUNCTION webhook_on_sla() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-BEGIN
-    -- Nobody subscribed: nothing to queue (keeps filing and transitions cheap).
-    IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN RETURN NULL; END IF;
-    PERFORM webhook_enqueue('sla.' || n.event, n.item_id,
-                            CASE WHEN n.event IN ('acknowledge.overdue', 'deliver.overdue')
-                                 THEN jsonb_build_object('escalate_to', (SELECT o.escalation_contact FROM request_items i
-                                                                         JOIN orgs o ON o.id = i.custodian_org_id WHERE i.id = n.item_id))
-                                 ELSE NULL END)
-    FROM new_rows n;
-    RETURN NULL;
-END $$;
+    FOR EACH STATEMENT EXECUTE FUNCTION webhook_on_insert();
 CREATE TRIGGER sla_events_webhook AFTER INSERT ON sla_events REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION webhook_on_sla();
-
-CREATE FUNCTION webhook_on_comment() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-BEGIN
-    -- Nobody subscribed: nothing to queue (keeps filing and transitions cheap).
-    IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN RETURN NULL; END IF;
-    PERFORM webhook_enqueue('comment.created', i.id, jsonb_build_object('author', n.author, 'body', n.body), n.addressed_to)
-    FROM new_rows n JOIN request_items i ON i.request_id = n.request_id;
-    RETURN NULL;
-END $$;
+    FOR EACH STATEMENT EXECUTE FUNCTION webhook_on_insert();
 CREATE TRIGGER request_comments_webhook AFTER INSERT ON request_comments REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION webhook_on_comment();
-
-CREATE FUNCTION webhook_on_artifact() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-BEGIN
-    -- Nobody subscribed: nothing to queue (keeps filing and transitions cheap).
-    IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions) THEN RETURN NULL; END IF;
-    PERFORM webhook_enqueue('artifact.' || CASE WHEN n.kind = 'upload' THEN 'uploaded' ELSE 'handed_over' END, n.item_id,
-                            jsonb_build_object('artifact', jsonb_build_object('id', n.id, 'sha256', n.sha256, 'size', n.size,
-                                                                              'file_name', n.file_name, 'by', n.created_by)))
-    FROM new_rows n;
-    RETURN NULL;
-END $$;
+    FOR EACH STATEMENT EXECUTE FUNCTION webhook_on_insert();
 CREATE TRIGGER artifacts_webhook AFTER INSERT ON artifacts REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION webhook_on_artifact();
+    FOR EACH STATEMENT EXECUTE FUNCTION webhook_on_insert();
 
 -- Subscriptions are audited like every other change; secrets never enter the audit digest's input in clear
 -- (the digest is a hash of the row).
