@@ -17,8 +17,8 @@ public protocol UUIDIdentifier: RawRepresentable, Hashable, Sendable, Codable, C
 }
 
 extension UUIDIdentifier {
-    /// A given UUID, or a new one.
-    public init(_ rawValue: UUID = UUID()) { self.init(rawValue: rawValue) }
+    /// A given UUID, or a new random one.
+    public init(_ rawValue: UUID = .random()) { self.init(rawValue: rawValue) }
     public var description: String { rawValue.uuidString.lowercased() }
 }
 
@@ -53,5 +53,18 @@ public enum Slug {
         let bytes = value.utf8
         guard let first = bytes.first, first != UInt8(ascii: "-"), (1...63).contains(bytes.count) else { return false }
         return bytes.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
+    }
+}
+
+extension UUID {
+    /// A random (version 4) UUID from the system's cryptographic generator (`getrandom`). Foundation's `UUID()`
+    /// opens, reads and closes /dev/urandom for every UUID on Linux: a quarter of a second for 100,000 sources.
+    public static func random() -> UUID {
+        var generator = SystemRandomNumberGenerator()
+        var high: UInt64 = generator.next(), low: UInt64 = generator.next()
+        high = (high & ~0xF000) | 0x4000                                     // version 4 (bits 48–51, big-endian)
+        low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000          // RFC 4122 variant
+        let bytes = (high.bigEndian, low.bigEndian)
+        return withUnsafeBytes(of: bytes) { UUID(uuid: $0.load(as: uuid_t.self)) }
     }
 }

@@ -7,7 +7,7 @@ public enum InventoryYAML {
     public static func decode(_ text: String, file: String = "inventory.yaml") throws -> Inventory {
         var reader = NodeReader()
         do {
-            let root = try YAMLStream.compose(text) { list, index, node in reader.read(list: list, index: index, node: node) }
+            let root = try YAMLStream.composeConcurrently(text, restart: { reader = NodeReader() }) { list, index, node in reader.read(list: list, index: index, node: node) }
             reader.top(root)
         } catch let error as YAMLSyntaxError {
             throw FormatError(file: file, problems: [FormatProblem(line: error.mark.line, column: error.mark.column, path: "",

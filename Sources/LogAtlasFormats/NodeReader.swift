@@ -26,7 +26,7 @@ struct NodeReader {
     static let accessFields: Set<String> = ["contact", "approvals", "steps", "lead_time_hours", "delivery"]
     static let clockFields: Set<String> = ["ntp_synced", "timezone"]
     /// The fields whole-document checks refer to.
-    static let keyFields: [String] = ["id", "name", "parent", "owner_org", "system", "custodian_org"]
+    static let keyFieldSet: Set<String> = ["id", "name", "parent", "owner_org", "system", "custodian_org"]
 
     /// Reads one item of a top-level list as soon as the stream has composed it, and validates it.
     mutating func read(list: String, index: Int, node: YAMLNode) {
@@ -35,8 +35,9 @@ struct NodeReader {
         current = (path, node)
         defer { current = nil }
         let pairs = node.mapping ?? []
-        itemMarks[list, default: []].append(ItemMarks(item: node.mark, keys: Self.keyFields.compactMap { field in
-            pairs.first { $0.key.string == field }.map { (field, $0.value.mark) }
+        itemMarks[list, default: []].append(ItemMarks(item: node.mark, keys: pairs.compactMap { pair in
+            guard let field = pair.key.string, Self.keyFieldSet.contains(field) else { return nil }
+            return (field, pair.value.mark)
         }))
         let before = problems.count
         switch list {
@@ -141,7 +142,14 @@ struct NodeReader {
     struct Fields {
         let node: YAMLNode
         let pairs: [(key: YAMLNode, value: YAMLNode)]
-        subscript(key: String) -> YAMLNode? { pairs.first { $0.key.string == key }?.value }
+        subscript(key: String) -> YAMLNode? { pairs.first { NodeReader.isKey($0.key, key) }?.value }
+    }
+
+    /// Whether `node` is the key `key`; lengths first, because most keys compared differ in length and
+    /// comparing lengths is much cheaper than comparing two different strings.
+    static func isKey(_ node: YAMLNode, _ key: String) -> Bool {
+        guard case .scalar(let value, _, _) = node else { return false }
+        return value.utf8.count == key.utf8.count && value == key
     }
 
     mutating func fields(_ node: YAMLNode, path: String, allowed: Set<String>) -> Fields? {
@@ -153,7 +161,7 @@ struct NodeReader {
             let key = pair.key.string ?? ""
             if !allowed.contains(key) {
                 report(pair.key, path: join(path, key), Validation.unknownMessage("field", key, allowed.sorted()))
-            } else if pairs[..<index].contains(where: { $0.key.string == key }) {
+            } else if pairs[..<index].contains(where: { Self.isKey($0.key, key) }) {
                 report(pair.key, path: join(path, key), "duplicate key '\(key)'")
             }
         }
@@ -186,11 +194,23 @@ struct NodeReader {
         return value
     }
 
+    /// A list of texts; item paths are only spelled out for a problem (lists of fields are the most numerous items).
     mutating func strings(_ map: Fields, _ key: String, _ path: String) -> [String] {
-        list(map[key], path, key) { reader, node, itemPath in
-            guard let value = node.string else { reader.report(node, path: itemPath, "expected text"); return nil }
-            return value
+        guard let node = map[key], !node.isNull else { return [] }
+        guard let sequence = node.sequence else {
+            report(node, path: join(path, key), "expected a list")
+            return []
         }
+        var result: [String] = []
+        result.reserveCapacity(sequence.count)
+        for (index, item) in sequence.enumerated() {
+            guard case .scalar(let value, _, _) = item else {
+                report(item, path: "\(join(path, key))[\(index)]", "expected text")
+                continue
+            }
+            result.append(value)
+        }
+        return result
     }
 
     /// A required whole number.

@@ -10,7 +10,11 @@ public enum PolicyYAML {
         var idMarks: [YAMLMark] = []
         var root: YAMLNode?
         do {
-            root = try YAMLStream.compose(text) { list, index, node in
+            root = try YAMLStream.compose(text, restart: {
+                reader = NodeReader()
+                requirements = []
+                idMarks = []
+            }) { list, index, node in
                 guard list == "requirements" else { return }
                 if let requirement = reader.requirement(node, path: "requirements[\(index)]") {
                     requirements.append(requirement)

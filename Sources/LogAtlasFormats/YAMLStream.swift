@@ -10,7 +10,7 @@ struct YAMLMark: Hashable, Sendable {
 /// A light YAML node. Yams' `Node` allocates a tag object per scalar, which costs ~15 KB per inventory
 /// source; for inventories of 100,000 sources this reader parses libyaml's events (the C library under
 /// Yams) and hands each item of a top-level list over as soon as it is complete, so it is never all in memory.
-indirect enum YAMLNode {
+enum YAMLNode: Sendable {
     case scalar(String, isPlain: Bool, YAMLMark)
     case mapping([(key: YAMLNode, value: YAMLNode)], YAMLMark)
     case sequence([YAMLNode], YAMLMark)
@@ -55,21 +55,62 @@ struct YAMLSyntaxError: Error {
 
 /// Composes a YAML document from libyaml events.
 struct YAMLStream {
+    /// Which composer to use: `BlockYAML` with libyaml as the fallback (the default), or one of them alone (for tests).
+    enum Engine { case automatic, libyaml, block }
+
     /// Composes the first document. The items of lists that are values of the top-level mapping are passed to
     /// `item(key, index, node)` one by one and left out of the returned tree (their list becomes empty there).
-    static func compose(_ text: String, item: (String, Int, YAMLNode) -> Void) throws -> YAMLNode? {
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else { throw YAMLSyntaxError(message: "out of memory", mark: YAMLMark(line: 1, column: 1)) }
-        defer { yaml_parser_delete(&parser) }
+    /// When the fast block composer gives up part-way, `restart` is called before libyaml starts over, so that
+    /// whoever collects the items can drop what it received.
+    static func compose(_ text: String, engine: Engine = .automatic, restart: () -> Void = {},
+                        item: (String, Int, YAMLNode) -> Void) throws -> YAMLNode? {
         var text = text
         text.makeContiguousUTF8()
         return try text.utf8.withContiguousStorageIfAvailable { buffer in
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            return try withoutActuallyEscaping(item) { item in
+            try withoutActuallyEscaping(item) { item in
+                if engine != .libyaml {
+                    do {
+                        return try BlockYAML.compose(buffer, item: item)
+                    } catch let unsupported as BlockYAML.Unsupported {
+                        if engine == .block { throw unsupported }
+                        restart()
+                    }
+                }
+                var parser = yaml_parser_t()
+                guard yaml_parser_initialize(&parser) == 1 else { throw YAMLSyntaxError(message: "out of memory", mark: YAMLMark(line: 1, column: 1)) }
+                defer { yaml_parser_delete(&parser) }
+                yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
                 var composer = Composer(parser: &parser, item: item)
                 return try composer.document()
             }
         }!
+    }
+
+    /// `compose`, with the composing on a second thread while the caller's `item` reads what is composed, for
+    /// large texts on machines with more than one core (composing and reading cost about the same).
+    static func composeConcurrently(_ text: String, restart: () -> Void, item: (String, Int, YAMLNode) -> Void) throws -> YAMLNode? {
+        guard ProcessInfo.processInfo.activeProcessorCount > 1, text.utf8.count >= 1 << 20 else {
+            return try compose(text, restart: restart, item: item)
+        }
+        let channel = ItemChannel()
+        let composer = Thread {
+            do {
+                let root = try compose(text, restart: { channel.send(.restart) }) { key, index, node in channel.send(.item(key, index, node)) }
+                channel.finish(.success(root))
+            } catch {
+                channel.finish(.failure(error))
+            }
+        }
+        composer.start()
+        while let batch = channel.receive() {
+            for event in batch {
+                switch event {
+                case .restart: restart()
+                case .item(let key, let index, let node): item(key, index, node)
+                }
+            }
+        }
+        return try channel.result.get()
     }
 
     private struct Composer {
@@ -166,5 +207,61 @@ struct YAMLStream {
             if let anchor { anchors[anchor] = node }
             return node
         }
+    }
+}
+
+/// Hands composed items from the composing thread to the reading one, in batches, holding at most a few batches.
+private final class ItemChannel: @unchecked Sendable {
+    enum Event {
+        case item(String, Int, YAMLNode)
+        case restart
+    }
+
+    private static let batchSize = 256, maxBatches = 8
+    private let condition = NSCondition()
+    private var batches: [[Event]] = []
+    private var outcome: Result<YAMLNode?, any Error>?
+    /// Written by the composing thread only.
+    private var pending: [Event] = []
+
+    /// The composing thread's result, once `receive` has returned `nil`.
+    var result: Result<YAMLNode?, any Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        return outcome!
+    }
+
+    func send(_ event: Event) {
+        pending.append(event)
+        if pending.count >= Self.batchSize || { if case .restart = event { true } else { false } }() { flush() }
+    }
+
+    func finish(_ result: Result<YAMLNode?, any Error>) {
+        flush()
+        condition.lock()
+        outcome = result
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, or `nil` when the composing thread has finished and everything was received.
+    func receive() -> [Event]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty, outcome == nil { condition.wait() }
+        guard !batches.isEmpty else { return nil }
+        condition.broadcast()
+        return batches.removeFirst()
+    }
+
+    private func flush() {
+        guard !pending.isEmpty else { return }
+        condition.lock()
+        while batches.count >= Self.maxBatches { condition.wait() }
+        batches.append(pending)
+        condition.broadcast()
+        condition.unlock()
+        pending = []
+        pending.reserveCapacity(Self.batchSize)
     }
 }

@@ -60,9 +60,10 @@ struct Gaps: AsyncParsableCommand {
                     throw CommandFailure(description: error.description)
                 }
             }
-            print(try GapReportFormat(rawValue: format)!.render(GapReport(findings: findings, inventory: parsed)), terminator: "")
+            let report = GapReport(findings: findings, inventory: parsed)
+            print(try GapReportFormat(rawValue: format)!.render(report), terminator: "")
             if let changes, diff { FileHandle.standardError.write(Data((Self.describe(changes) + "\n").utf8)) }
-            try finish(GapReport(findings: findings, inventory: parsed), id: nil, regressions: changes?.regressed ?? [], printReport: false)
+            try finish(report, id: nil, regressions: changes?.regressed ?? [], printReport: false)
             return
         }
         // On the database every run is stored, so the next one can say what changed.

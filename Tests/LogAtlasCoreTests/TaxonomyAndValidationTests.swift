@@ -108,3 +108,18 @@ struct AuthorizationTests {
         #expect(!Principal(userID: UserID(), name: "x", role: .csirt, orgIDs: []).may(.update, org: Self.a))
     }
 }
+
+@Suite("Identifiers")
+struct IdentifierTests {
+    @Test("new UUIDs are random version-4 UUIDs with the RFC 4122 variant, and do not repeat")
+    func randomUUIDs() {
+        let ids = (0..<10_000).map { _ in UUID.random() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(100) {
+            let text = id.uuidString.lowercased()
+            #expect(Array(text)[14] == "4")
+            #expect("89ab".contains(Array(text)[19]))
+        }
+        #expect(LogSourceID() != LogSourceID())
+    }
+}

@@ -51,6 +51,16 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The shortfall with only what the remediation wording uses: equal keys give the same words.
+    var wordingKey: Shortfall {
+        switch self {
+        case .logTypesMissing: .logTypesMissing([])
+        case .attestationStale: .attestationMissing
+        case .measuredRetrieval(let hours, let limit, _): .measuredRetrieval(hours: hours, limit: limit, samples: 0)
+        default: self
+        }
+    }
+
     static func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value) }
 }
 
@@ -75,7 +85,13 @@ public struct Target: Sendable, Hashable, Comparable, CustomStringConvertible {
 /// The result of evaluating one requirement against one target.
 public struct Finding: Sendable, Hashable {
     public var policyID: String
-    public var requirement: Requirement
+    /// The requirement, shared by all its findings: a report holds tens of thousands of findings, and copying a
+    /// requirement's dozen texts and lists with every finding dominated rolling them up.
+    public var requirement: Requirement {
+        get { requirementBox.value }
+        set { requirementBox = RequirementBox(newValue) }
+    }
+    var requirementBox: RequirementBox
     public var target: Target
     public var status: FindingStatus
     /// Shortfalls of the source(s) that counted; for `missing`, the types nobody logs.
@@ -87,8 +103,14 @@ public struct Finding: Sendable, Hashable {
 
     public init(policyID: String, requirement: Requirement, target: Target, status: FindingStatus, shortfalls: [Shortfall],
                 sourceIDs: [LogSourceID], shortfallLogTypes: [String]) {
+        self.init(policyID: policyID, requirement: RequirementBox(requirement), target: target, status: status, shortfalls: shortfalls,
+                  sourceIDs: sourceIDs, shortfallLogTypes: shortfallLogTypes)
+    }
+
+    init(policyID: String, requirement: RequirementBox, target: Target, status: FindingStatus, shortfalls: [Shortfall],
+         sourceIDs: [LogSourceID], shortfallLogTypes: [String]) {
         self.policyID = policyID
-        self.requirement = requirement
+        self.requirementBox = requirement
         self.target = target
         self.status = status
         self.shortfalls = shortfalls
@@ -98,4 +120,12 @@ public struct Finding: Sendable, Hashable {
 
     /// 1 for met, 0.5 for partial, 0 for missing.
     public var value: Double { switch status { case .met: 1; case .partial: 0.5; case .missing: 0 } }
+}
+
+/// An immutable requirement shared by reference; equal and hashed by value.
+final class RequirementBox: Sendable, Hashable {
+    let value: Requirement
+    init(_ value: Requirement) { self.value = value }
+    static func == (lhs: RequirementBox, rhs: RequirementBox) -> Bool { lhs === rhs || lhs.value == rhs.value }
+    func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }

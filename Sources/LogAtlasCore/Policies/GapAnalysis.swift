@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Evaluates requirements against an inventory. Pure and deterministic: the same policies and inventory
@@ -7,46 +8,81 @@ public enum GapAnalysis {
     public static func findings(for policies: [Policy], in inventory: Inventory, now: Date) -> [Finding] {
         let orgKinds = Dictionary(inventory.orgs.map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
         let systems = inventory.systems.sorted { $0.id < $1.id }
+        let orgs = inventory.orgs.sorted { $0.id < $1.id }
         let ownerOf = Dictionary(systems.map { ($0.id, $0.ownerOrgID) }, uniquingKeysWith: { first, _ in first })
-        let sourcesBySystem = Dictionary(grouping: inventory.sources, by: \.systemID)
-        let sourcesByOrg = Dictionary(grouping: inventory.sources.filter { ownerOf[$0.systemID] != nil }) { ownerOf[$0.systemID]! }
-        var findings: [Finding] = []
+        // Sources are referred to by their index: copying a source copies a dozen texts and lists.
+        var sourcesBySystem: [SystemID: [Int]] = [:], sourcesByOrg: [OrgID: [Int]] = [:]
+        for (index, source) in inventory.sources.enumerated() {
+            sourcesBySystem[source.systemID, default: []].append(index)
+            if let owner = ownerOf[source.systemID] { sourcesByOrg[owner, default: []].append(index) }
+        }
+        // Every (requirement, target) pair, in the order of the result.
+        var jobs: [(requirement: RequirementBox, policyID: String, target: Target, sources: [Int])] = []
         for policy in policies.sorted(by: { $0.id < $1.id }) {
             for requirement in policy.requirements.sorted(by: { $0.id < $1.id }) {
+                let box = RequirementBox(requirement)
                 switch requirement.appliesTo.scope {
                 case .systems:
                     for system in systems where requirement.appliesTo.selects(system, ownerKind: orgKinds[system.ownerOrgID]) {
-                        let target = Target(kind: .system, id: system.id.rawValue, orgID: system.ownerOrgID)
-                        findings.append(evaluate(requirement, of: policy.id, on: target, sources: sourcesBySystem[system.id] ?? [], now: now))
+                        jobs.append((box, policy.id, Target(kind: .system, id: system.id.rawValue, orgID: system.ownerOrgID),
+                                     sourcesBySystem[system.id] ?? []))
                     }
                 case .orgs:
-                    for org in inventory.orgs.sorted(by: { $0.id < $1.id }) where requirement.appliesTo.selects(org) {
-                        let target = Target(kind: .org, id: org.id.rawValue, orgID: org.id)
-                        findings.append(evaluate(requirement, of: policy.id, on: target, sources: sourcesByOrg[org.id] ?? [], now: now))
+                    for org in orgs where requirement.appliesTo.selects(org) {
+                        jobs.append((box, policy.id, Target(kind: .org, id: org.id.rawValue, orgID: org.id), sourcesByOrg[org.id] ?? []))
                     }
                 }
             }
         }
-        return findings
+        // The pairs are independent: evaluate them in chunks on every core, each into its own slot.
+        let sources = inventory.sources
+        let pairs = jobs
+        return Array(unsafeUninitializedCapacity: pairs.count) { buffer, count in
+            nonisolated(unsafe) let slots = buffer
+            let chunkSize = 512
+            DispatchQueue.concurrentPerform(iterations: (pairs.count + chunkSize - 1) / chunkSize) { chunk in
+                for index in chunk * chunkSize..<min(pairs.count, (chunk + 1) * chunkSize) {
+                    let job = pairs[index]
+                    (slots.baseAddress! + index).initialize(to: evaluate(job.requirement, of: job.policyID, on: job.target,
+                                                                         sources: sources, indices: job.sources, now: now))
+                }
+            }
+            count = pairs.count
+        }
     }
 
     /// One requirement against one target's sources.
     static func evaluate(_ requirement: Requirement, of policyID: String, on target: Target, sources: [LogSource], now: Date) -> Finding {
+        evaluate(RequirementBox(requirement), of: policyID, on: target, sources: sources, indices: Array(sources.indices), now: now)
+    }
+
+    /// `indices` are the target's sources in `sources` (which is never copied, nor are its elements).
+    static func evaluate(_ box: RequirementBox, of policyID: String, on target: Target, sources: [LogSource], indices: [Int],
+                         now: Date) -> Finding {
+        let requirement = box.value
         let groups: [[String]] = switch requirement.logTypes {
         case .anyOf(let types): [types]
         case .allOf(let types): types.map { [$0] }
         }
         var shortfalls: [Shortfall] = [], shortfallTypes: [String] = [], counted: [LogSourceID] = [], missingTypes: [String] = []
         for types in groups {
-            let candidates = sources.filter { types.contains($0.logType) }
-            guard let best = candidates.map({ (source: $0, shortfalls: Self.shortfalls(of: $0, for: requirement, now: now)) })
-                .min(by: { rank($0.shortfalls, $0.source) < rank($1.shortfalls, $1.source) }) else {
+            var best: (index: Int, shortfalls: [Shortfall], severity: Double)?
+            for index in indices where types.contains(sources[index].logType) {
+                let candidate = Self.shortfalls(of: sources[index], for: requirement, now: now)
+                let severity = candidate.reduce(0) { $0 + $1.severity }
+                if let current = best,
+                   !isBetter((candidate.count, severity), sources[index], than: (current.shortfalls.count, current.severity), sources[current.index]) {
+                    continue
+                }
+                best = (index, candidate, severity)
+            }
+            guard let best else {
                 missingTypes += types
                 continue
             }
-            counted.append(best.source.id)
+            counted.append(sources[best.index].id)
             shortfalls += best.shortfalls
-            shortfallTypes += Array(repeating: best.source.logType, count: best.shortfalls.count)
+            shortfallTypes += Array(repeating: sources[best.index].logType, count: best.shortfalls.count)
         }
         let status: FindingStatus
         if counted.isEmpty {
@@ -60,13 +96,14 @@ public enum GapAnalysis {
             }
             status = shortfalls.isEmpty ? .met : .partial
         }
-        return Finding(policyID: policyID, requirement: requirement, target: target, status: status, shortfalls: shortfalls,
+        return Finding(policyID: policyID, requirement: box, target: target, status: status, shortfalls: shortfalls,
                        sourceIDs: counted, shortfallLogTypes: shortfallTypes)
     }
 
-    /// Orders candidate sources: fewer and smaller shortfalls first; ties broken by name for determinism.
-    static func rank(_ shortfalls: [Shortfall], _ source: LogSource) -> (Int, Double, String) {
-        (shortfalls.count, shortfalls.map(\.severity).reduce(0, +), source.key.description)
+    /// Fewer and smaller shortfalls first; ties broken by the source's key, for determinism (spelled out only for a tie).
+    static func isBetter(_ rank: (Int, Double), _ source: LogSource, than other: (Int, Double), _ otherSource: LogSource) -> Bool {
+        if rank != other { return rank < other }
+        return source.key.description < otherSource.key.description
     }
 
     /// How `source` falls short of `requirement`. Declared retention counts unless an attestation contradicts it.

@@ -76,20 +76,33 @@ public struct GapReport: Sendable {
 
     /// Systems × incident types: the system's own findings plus its owner organisation's org-wide ones.
     static func matrix(_ findings: [Finding], systems: [ProtectedSystem]) -> [ReadinessCell] {
-        let bySystem = Dictionary(grouping: findings.filter { $0.target.kind == .system }) { $0.target.id }
-        let byOrg = Dictionary(grouping: findings.filter { $0.target.kind == .org }) { $0.target.id }
+        // Findings are referred to by index: copying them is what rolling up used to spend its time on.
+        var bySystem: [String: [Int]] = [:], byOrg: [String: [Int]] = [:]
+        for (index, finding) in findings.enumerated() {
+            switch finding.target.kind {
+            case .system: bySystem[finding.target.id, default: []].append(index)
+            case .org: byOrg[finding.target.id, default: []].append(index)
+            }
+        }
         var cells: [ReadinessCell] = []
         for system in systems.sorted(by: { $0.id < $1.id }) {
             let relevant = (bySystem[system.id.rawValue] ?? []) + (byOrg[system.ownerOrgID.rawValue] ?? [])
             for type in IncidentType.allCases {
-                let serving = relevant.filter { $0.requirement.incidentTypes.contains(type) }
-                guard let limiting = serving.min(by: { ($0.status, -$0.requirement.weight) < ($1.status, -$1.requirement.weight) }) else { continue }
-                let readiness: Readiness = switch limiting.status {
+                var limiting: Int?
+                for index in relevant where findings[index].requirement.incidentTypes.contains(type) {
+                    guard let current = limiting else { limiting = index; continue }
+                    if (findings[index].status, -findings[index].requirement.weight) < (findings[current].status, -findings[current].requirement.weight) {
+                        limiting = index
+                    }
+                }
+                guard let limiting else { continue }
+                let finding = findings[limiting]
+                let readiness: Readiness = switch finding.status {
                 case .met: .ready
                 case .partial: .partly
                 case .missing: .notReady
                 }
-                cells.append(ReadinessCell(system: system.id, incidentType: type, readiness: readiness, limiting: limiting.status == .met ? nil : limiting))
+                cells.append(ReadinessCell(system: system.id, incidentType: type, readiness: readiness, limiting: finding.status == .met ? nil : finding))
             }
         }
         return cells
@@ -97,14 +110,33 @@ public struct GapReport: Sendable {
 
     /// One item per concrete change; the same change serving several requirements adds up their impact.
     static func remediation(_ findings: [Finding]) -> [Remediation] {
-        var items: [String: Remediation] = [:]
+        // Gathered by what the wording depends on, then worded once per change (wording every shortfall was slow).
+        struct Change: Hashable {
+            var shortfall: Shortfall
+            var logType: String
+            var target: String
+        }
+        var changes: [Change: (impact: Double, serves: [String])] = [:]
         for finding in findings where finding.status != .met {
             let reference = "\(finding.policyID)/\(finding.requirement.id)"
+            let weight = finding.requirement.weight
             for (shortfall, logType) in zip(finding.shortfalls, finding.shortfallLogTypes) {
-                let action = Self.action(for: shortfall, logType: logType, target: finding.target)
-                let impact = finding.requirement.weight * max(shortfall.severity, 0.05)
-                items[action, default: Remediation(action: action, impact: 0, serves: [])].impact += impact
-                if !items[action]!.serves.contains(reference) { items[action]!.serves.append(reference) }
+                let change = Change(shortfall: shortfall.wordingKey, logType: logType, target: finding.target.id)
+                let impact = weight * max(shortfall.severity, 0.05)
+                changes[change, default: (0, [])].impact += impact
+                if changes[change]!.serves.last != reference, !changes[change]!.serves.contains(reference) { changes[change]!.serves.append(reference) }
+            }
+        }
+        var items: [String: Remediation] = [:]
+        items.reserveCapacity(changes.count)
+        for (change, gathered) in changes {
+            let action = Self.action(for: change.shortfall, logType: change.logType, target: change.target)
+            if var item = items[action] {   // two changes worded alike (e.g. hours that round the same)
+                item.impact += gathered.impact
+                item.serves += gathered.serves.filter { !item.serves.contains($0) }
+                items[action] = item
+            } else {
+                items[action] = Remediation(action: action, impact: gathered.impact, serves: gathered.serves)
             }
         }
         return items.values.map { item in
@@ -116,8 +148,8 @@ public struct GapReport: Sendable {
     }
 
     /// What to change, in words a system owner can act on.
-    static func action(for shortfall: Shortfall, logType: String, target: Target) -> String {
-        let types = logType.split(separator: "|").joined(separator: " or ")
+    static func action(for shortfall: Shortfall, logType: String, target: String) -> String {
+        let types = logType.contains("|") ? logType.split(separator: "|").joined(separator: " or ") : logType
         return switch shortfall {
         case .logTypesMissing: "start collecting \(types) for \(target)"
         case .retention(let have, let need, let attested):
