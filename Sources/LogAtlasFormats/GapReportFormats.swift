@@ -67,14 +67,31 @@ enum GapReportRenderer {
     }
 
     static func csv(_ report: GapReport) -> String {
-        var lines = ["policy,requirement,clause,target_kind,target,org,status,shortfalls,incident_types,weight"]
+        var text = "policy,requirement,clause,target_kind,target,org,status,shortfalls,incident_types,weight\n"
+        // A requirement's own cells are the same on each of its (often thousands of) rows: quote them once.
+        struct RequirementKey: Hashable { let policy: String, requirement: String }
+        var requirementCells: [RequirementKey: (leading: String, trailing: String)] = [:]
         for finding in report.findings {
-            let cells = [finding.policyID, finding.requirement.id, finding.requirement.clause, finding.target.kind.rawValue, finding.target.id,
-                         finding.target.orgID.rawValue, finding.status.rawValue, finding.shortfalls.map(\.description).joined(separator: "; "),
-                         finding.requirement.incidentTypes.map { String($0.rawValue) }.joined(separator: " "), InventoryYAML.number(finding.requirement.weight)]
-            lines.append(cells.map(CSVParser.quote).joined(separator: ","))
+            let key = RequirementKey(policy: finding.policyID, requirement: finding.requirement.id)
+            let cells = requirementCells[key] ?? {
+                let requirement = finding.requirement
+                let cells = ([finding.policyID, requirement.id, requirement.clause].map(CSVParser.quote).joined(separator: ","),
+                             [requirement.incidentTypes.map { String($0.rawValue) }.joined(separator: " "),
+                              InventoryYAML.number(requirement.weight)].map(CSVParser.quote).joined(separator: ","))
+                requirementCells[key] = cells
+                return cells
+            }()
+            text += cells.leading
+            for cell in [finding.target.kind.rawValue, finding.target.id, finding.target.orgID.rawValue, finding.status.rawValue,
+                         finding.shortfalls.map(\.description).joined(separator: "; ")] {
+                text += ","
+                text += CSVParser.quote(cell)
+            }
+            text += ","
+            text += cells.trailing
+            text += "\n"
         }
-        return lines.joined(separator: "\n") + "\n"
+        return text
     }
 
     static func markdown(_ report: GapReport) -> String {

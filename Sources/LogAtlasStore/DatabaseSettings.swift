@@ -34,7 +34,7 @@ public enum PostgresURL {
             configuration = .init(host: components.host ?? "localhost", port: components.port ?? 5432, username: user,
                                   password: password, database: database, tls: tls)
         }
-        return configuration
+        return configuration.withSessionDefaults()
     }
 }
 

@@ -21,6 +21,48 @@ public struct PostgresGapReportRepository: GapReportRepository {
             incident_types = finding.requirement.incidentTypes.map(\.rawValue); weight = finding.requirement.weight
         }
 
+        /// The JSON array `jsonb_to_recordset` reads, written directly: `JSONEncoder` took a second for the
+        /// 66,672 findings of a 100,000-source inventory. The same as encoding `FindingRecord`s (tested).
+        static func json(_ findings: some Collection<Finding>) -> String {
+            var writer = JSONWriter()
+            writer.text.reserveCapacity(findings.count * 400)
+            writer.text += "["
+            for (index, finding) in findings.enumerated() {
+                if index > 0 { writer.text += "," }
+                writer.text += "{\"policy_id\":"; writer.string(finding.policyID)
+                writer.text += ",\"requirement_id\":"; writer.string(finding.requirement.id)
+                writer.text += ",\"requirement_title\":"; writer.string(finding.requirement.title)
+                writer.text += ",\"clause\":"; writer.string(finding.requirement.clause)
+                writer.text += ",\"target_kind\":"; writer.string(finding.target.kind.rawValue)
+                writer.text += ",\"target_id\":"; writer.string(finding.target.id)
+                writer.text += ",\"org_id\":"; writer.string(finding.target.orgID.rawValue)
+                writer.text += ",\"status\":"; writer.string(finding.status.rawValue)
+                writer.text += ",\"shortfalls\":["
+                for (position, shortfall) in finding.shortfalls.enumerated() {
+                    if position > 0 { writer.text += "," }
+                    let (kind, fields) = shortfall.stored
+                    writer.text += "{\"kind\":"; writer.string(kind)
+                    for (key, value) in fields {
+                        writer.text += ","; writer.string(key); writer.text += ":"
+                        switch value {
+                        case .int(let number): writer.text += String(number)
+                        case .double(let number): writer.text += "\(number)"
+                        case .bool(let flag): writer.text += flag ? "true" : "false"
+                        case .text(let text): writer.string(text)
+                        case .texts(let texts): writer.strings(texts)
+                        }
+                    }
+                    writer.text += "}"
+                }
+                writer.text += "],\"shortfall_types\":"; writer.strings(finding.shortfallLogTypes)
+                writer.text += ",\"source_ids\":"; writer.strings(finding.sourceIDs.map { $0.rawValue.uuidString })
+                writer.text += ",\"incident_types\":[" + finding.requirement.incidentTypes.map { String($0.rawValue) }.joined(separator: ",")
+                writer.text += "],\"weight\":\(finding.requirement.weight)}"
+            }
+            writer.text += "]"
+            return writer.text
+        }
+
         static let columns = """
             policy_id text, requirement_id text, requirement_title text, clause text, target_kind text, target_id text, org_id text,
             status text, shortfalls jsonb, shortfall_types text[], source_ids uuid[], incident_types integer[], weight double precision
@@ -43,9 +85,18 @@ public struct PostgresGapReportRepository: GapReportRepository {
             var stored: (UUID, Date, String)?
             for try await value in rows.decode((UUID, Date, String).self) { stored = value }
             guard let (id, createdAt, digest) = stored else { throw InventoryError.forbidden("report not stored") }
+            // The next batch is encoded while PostgreSQL inserts the current one.
             let batch = 5_000
-            for start in stride(from: 0, to: findings.count, by: batch) {
-                let json = try RecordJSON.array(findings[start..<min(start + batch, findings.count)].map(FindingRecord.init))
+            let starts = Array(stride(from: 0, to: findings.count, by: batch))
+            func encode(_ index: Int) -> Task<String, any Error>? {
+                guard index < starts.count else { return nil }
+                let slice = findings[starts[index]..<min(starts[index] + batch, findings.count)]
+                return Task { FindingRecord.json(slice) }
+            }
+            var pending = encode(0)
+            for index in starts.indices {
+                let json = try await pending!.value
+                pending = encode(index + 1)
                 try await connection.query("""
                     INSERT INTO gap_findings (report_id, policy_id, requirement_id, requirement_title, clause, target_kind, target_id, org_id,
                                               status, shortfalls, shortfall_types, source_ids, incident_types, weight)

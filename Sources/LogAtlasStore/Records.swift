@@ -53,6 +53,40 @@ enum RecordJSON {
     }
 }
 
+/// Writes JSON text directly, for records written in bulk (strings escaped as RFC 8259 requires).
+struct JSONWriter {
+    var text = ""
+
+    mutating func string(_ value: String) {
+        text += "\""
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            text += value
+        } else {
+            for scalar in value.unicodeScalars {
+                switch scalar {
+                case "\"": text += "\\\""
+                case "\\": text += "\\\\"
+                case "\n": text += "\\n"
+                case "\r": text += "\\r"
+                case "\t": text += "\\t"
+                case _ where scalar.value < 0x20: text += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                default: text.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        text += "\""
+    }
+
+    mutating func strings(_ values: [String]) {
+        text += "["
+        for (index, value) in values.enumerated() {
+            if index > 0 { text += "," }
+            string(value)
+        }
+        text += "]"
+    }
+}
+
 /// Column lists and row decoding shared by the inventory queries.
 enum Rows {
     static let orgColumns = "o.id, o.name, o.kind, o.parent_id, o.contacts, o.escalation_contact, o.version"
@@ -93,9 +127,15 @@ enum Rows {
 
     /// A source plus the owner of its system (which authorisation needs).
     static func source(_ row: PostgresRandomAccessRow) throws -> (source: LogSource, systemOwner: OrgID) {
-        let decoder = RecordJSON.decoder
-        let tiers = try decoder.decode([RetentionTier].self, from: Data((try row.value("tiers", as: String.self)).utf8))
-        let access = try row.value("access", as: String?.self).map { try decoder.decode(AccessProcedure.self, from: Data($0.utf8)) }
+        var (source, owner, tiers, access) = try sourceWithoutJSON(row)
+        source.retentionTiers = try ColumnJSON.tiers(tiers)
+        source.accessProcedure = try access.map(ColumnJSON.accessProcedure)
+        return (source, owner)
+    }
+
+    /// Everything but the retention tiers and access procedure, which are returned as JSON text.
+    private static func sourceWithoutJSON(_ row: PostgresRandomAccessRow) throws
+        -> (source: LogSource, systemOwner: OrgID, tiers: String, access: String?) {
         var attestation: Attestation?
         if let checkedAt = try row.value("checked_at", as: Date?.self) {
             attestation = Attestation(oldestRecordAt: try row.value("oldest_record_at"), checkedAt: checkedAt,
@@ -105,11 +145,11 @@ enum Rows {
             id: LogSourceID(try row.value("id", as: UUID.self)), systemID: SystemID(try row.value("system_id")),
             name: try row.value("name"), logType: try row.value("log_type"), product: try row.value("product"),
             format: try row.value("format"), custodianOrgID: OrgID(try row.value("custodian_org_id")),
-            retentionTiers: tiers, accessProcedure: access, fields: try row.value("fields"),
+            retentionTiers: [], accessProcedure: nil, fields: try row.value("fields"),
             clock: Clock(isNTPSynced: try row.value("clock_ntp_synced"), timezone: try row.value("clock_timezone")),
             volumeGBPerDay: try row.value("volume_gb_per_day"), notes: try row.value("notes"),
             latestAttestation: attestation, measuredLeadTime: try measuredLeadTime(row), version: try row.value("version"))
-        return (source, OrgID(try row.value("system_owner_org_id")))
+        return (source, OrgID(try row.value("system_owner_org_id")), try row.value("tiers", as: String.self), try row.value("access", as: String?.self))
     }
 }
 

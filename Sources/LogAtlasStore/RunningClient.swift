@@ -22,7 +22,7 @@ extension EmbeddedPostgres {
     public func configuration(database: String = EmbeddedPostgres.databaseName) -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(unixSocketPath: socketPath, username: Self.superuser, password: nil, database: database)
         configuration.options.maximumConnections = 40
-        return configuration
+        return configuration.withSessionDefaults()
     }
 
     /// Creates the LogAtlas database inside the cluster if it is missing.
@@ -36,5 +36,15 @@ extension EmbeddedPostgres {
                 try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
             }
         }
+    }
+}
+
+extension PostgresClient.Configuration {
+    /// Session settings every LogAtlas connection starts with. `jit = off`: LogAtlas's queries are short or
+    /// row-by-row, and compiling the report's 100,000-source read took 1.4 s of the 1.9 s it cost.
+    func withSessionDefaults() -> Self {
+        var configuration = self
+        configuration.options.additionalStartupParameters.append(("jit", "off"))
+        return configuration
     }
 }

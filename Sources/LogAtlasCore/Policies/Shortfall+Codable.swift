@@ -2,28 +2,43 @@
 extension Shortfall: Codable {
     enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples }
 
+    /// A stored field's value.
+    public enum StoredValue: Sendable, Equatable {
+        case int(Int), double(Double), bool(Bool), text(String), texts([String])
+    }
+
+    /// What is stored for this shortfall: its kind and its numbers, in order. The one definition of the stored
+    /// form: `encode(to:)` writes it, and so does the store's direct JSON writer for reports.
+    public var stored: (kind: String, fields: [(key: String, value: StoredValue)]) {
+        switch self {
+        case .retention(let have, let need, let attested): ("retention", [("have", .int(have)), ("need", .int(need)), ("attested", .bool(attested))])
+        case .searchable(let have, let need): ("searchable", [("have", .int(have)), ("need", .int(need))])
+        case .retrieval(let hours, let limit, let medium, let window):
+            ("retrieval", [("hours", .double(hours)), ("limit", .double(limit)), ("medium", .text(medium.rawValue)), ("window_days", .int(window))])
+        case .measuredRetrieval(let hours, let limit, let samples):
+            ("measured_retrieval", [("hours", .double(hours)), ("limit", .double(limit)), ("samples", .int(samples))])
+        case .fieldsMissing(let fields): ("fields_missing", [("fields", .texts(fields))])
+        case .clockNotSynchronised: ("clock", [])
+        case .attestationMissing: ("attestation_missing", [])
+        case .attestationStale(let age, let limit): ("attestation_stale", [("age_days", .int(age)), ("limit", .int(limit))])
+        case .attestationDrift(let declared, let attested): ("attestation_drift", [("declared", .int(declared)), ("attested", .int(attested))])
+        case .logTypesMissing(let types): ("log_types_missing", [("types", .texts(types))])
+        }
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        switch self {
-        case .retention(let have, let need, let attested):
-            try container.encode("retention", forKey: .kind); try container.encode(have, forKey: .have)
-            try container.encode(need, forKey: .need); try container.encode(attested, forKey: .attested)
-        case .searchable(let have, let need):
-            try container.encode("searchable", forKey: .kind); try container.encode(have, forKey: .have); try container.encode(need, forKey: .need)
-        case .retrieval(let hours, let limit, let medium, let window):
-            try container.encode("retrieval", forKey: .kind); try container.encode(hours, forKey: .hours); try container.encode(limit, forKey: .limit)
-            try container.encode(medium, forKey: .medium); try container.encode(window, forKey: .windowDays)
-        case .measuredRetrieval(let hours, let limit, let samples):
-            try container.encode("measured_retrieval", forKey: .kind); try container.encode(hours, forKey: .hours)
-            try container.encode(limit, forKey: .limit); try container.encode(samples, forKey: .samples)
-        case .fieldsMissing(let fields): try container.encode("fields_missing", forKey: .kind); try container.encode(fields, forKey: .fields)
-        case .clockNotSynchronised: try container.encode("clock", forKey: .kind)
-        case .attestationMissing: try container.encode("attestation_missing", forKey: .kind)
-        case .attestationStale(let age, let limit):
-            try container.encode("attestation_stale", forKey: .kind); try container.encode(age, forKey: .ageDays); try container.encode(limit, forKey: .limit)
-        case .attestationDrift(let declared, let attested):
-            try container.encode("attestation_drift", forKey: .kind); try container.encode(declared, forKey: .declared); try container.encode(attested, forKey: .attested)
-        case .logTypesMissing(let types): try container.encode("log_types_missing", forKey: .kind); try container.encode(types, forKey: .types)
+        let (kind, fields) = stored
+        try container.encode(kind, forKey: .kind)
+        for (key, value) in fields {
+            let codingKey = CodingKeys(rawValue: key)!
+            switch value {
+            case .int(let number): try container.encode(number, forKey: codingKey)
+            case .double(let number): try container.encode(number, forKey: codingKey)
+            case .bool(let flag): try container.encode(flag, forKey: codingKey)
+            case .text(let text): try container.encode(text, forKey: codingKey)
+            case .texts(let texts): try container.encode(texts, forKey: codingKey)
+            }
         }
     }
 

@@ -1,0 +1,83 @@
+import Foundation
+import LogAtlasCore
+@testable import LogAtlasStore
+import Testing
+
+/// The store's direct JSON writer and column reader must agree with `JSONEncoder`/`JSONDecoder` exactly.
+@Suite("Store JSON codecs")
+struct StoreCodecTests {
+    static let awkward = "quote \" backslash \\ newline \n tab \t bell \u{7} café 日本"
+
+    static let findings: [Finding] = {
+        let shortfalls: [Shortfall] = [
+            .retention(have: 30, need: 365, attested: true), .searchable(have: 7, need: 90),
+            .retrieval(hours: 72.5, limit: 24, medium: .tape, windowDays: 365), .measuredRetrieval(hours: 0.1, limit: 1e-5, samples: 4),
+            .fieldsMissing(["user", awkward]), .clockNotSynchronised, .attestationMissing, .attestationStale(ageDays: 400, limit: 365),
+            .attestationDrift(declared: 365, attested: 40), .logTypesMissing(["network.dns", "network.dhcp"]),
+        ]
+        let requirement = Requirement(id: "req-\(awkward)", title: awkward, clause: "PCI DSS 10.5.1", appliesTo: TargetSelector(),
+                                      logTypes: .anyOf(["network.dns"]), incidentTypes: [.unauthorisedAccess, .malware], weight: 2.5)
+        return [
+            Finding(policyID: "pci-dss-4", requirement: requirement, target: Target(kind: .system, id: "web", orgID: OrgID("it")),
+                    status: .partial, shortfalls: shortfalls, sourceIDs: [LogSourceID(), LogSourceID()],
+                    shortfallLogTypes: shortfalls.map { _ in "network.dns" }),
+            Finding(policyID: "ir-baseline", requirement: requirement, target: Target(kind: .org, id: "it", orgID: OrgID("it")),
+                    status: .met, shortfalls: [], sourceIDs: [], shortfallLogTypes: []),
+        ]
+    }()
+
+    /// Decoded back and re-encoded with sorted keys, so that two JSON texts of the same records compare equal.
+    static func canonical(_ json: Data) throws -> String {
+        let records = try JSONDecoder().decode([PostgresGapReportRepository.FindingRecord].self, from: json)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(records), as: UTF8.self)
+    }
+
+    @Test("findings written directly read back the same as JSONEncoder's")
+    func findingRecords() throws {
+        let direct = PostgresGapReportRepository.FindingRecord.json(Self.findings)
+        let encoded = try JSONEncoder().encode(Self.findings.map(PostgresGapReportRepository.FindingRecord.init))
+        #expect(try Self.canonical(Data(direct.utf8)) == Self.canonical(encoded))
+        #expect(PostgresGapReportRepository.FindingRecord.json([Finding]()) == "[]")
+    }
+
+    @Test("every shortfall round-trips through its stored form")
+    func shortfalls() throws {
+        for shortfall in Self.findings[0].shortfalls {
+            #expect(try JSONDecoder().decode(Shortfall.self, from: JSONEncoder().encode(shortfall)) == shortfall)
+        }
+    }
+
+    @Test("retention tiers and access procedures read as JSONDecoder reads them", arguments: [
+        #"[{"days": 90, "medium": "siem", "searchable": true, "retrieval_hours": 1}, {"days": 400, "medium": "tape", "searchable": false}]"#,
+        #"[{"days": 30, "medium": "nas", "searchable": false, "retrieval_hours": null}]"#,
+        #"[]"#,
+        #"[{"days": 30.5, "medium": "nas", "searchable": false}]"#,
+    ])
+    func tiers(_ text: String) throws {
+        let expected = Result { try JSONDecoder().decode([RetentionTier].self, from: Data(text.utf8)) }
+        let got = Result { try ColumnJSON.tiers(text) }
+        switch (expected, got) {
+        case (.success(let expected), .success(let got)): #expect(got == expected)
+        case (.failure, .failure): break
+        default: Issue.record("ColumnJSON and JSONDecoder disagree on \(text)")
+        }
+    }
+
+    @Test("access procedures, with escapes left to JSONDecoder", arguments: [
+        #"{"steps": "open a ticket", "contact": "soc@vendor.example", "delivery": "vendor-ticket", "approvals": ["csirt-lead"], "lead_time_hours": 48}"#,
+        #"{"approvals": []}"#,
+        #"{"steps": "line one\nline \"two\"", "approvals": ["a\\b"], "delivery": "file-export"}"#,
+        #"{"approvals": [], "delivery": "carrier-pigeon"}"#,
+    ])
+    func access(_ text: String) throws {
+        let expected = Result { try JSONDecoder().decode(AccessProcedure.self, from: Data(text.utf8)) }
+        let got = Result { try ColumnJSON.accessProcedure(text) }
+        switch (expected, got) {
+        case (.success(let expected), .success(let got)): #expect(got == expected)
+        case (.failure, .failure): break
+        default: Issue.record("ColumnJSON and JSONDecoder disagree on \(text)")
+        }
+    }
+}
