@@ -66,10 +66,12 @@ let package = Package(
             resources: [.copy("openapi.yaml"), .copy("Demo/demo-inventory.yaml")],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
+        // glibc's allocator settings for the server process (mallopt is not in Swift's Glibc module).
+        .target(name: "CMallocTuning"),
         .executableTarget(
             name: "logatlas",
             dependencies: [
-                "LogAtlasServer", "LogAtlasStore", "LogAtlasFormats", "LogAtlasCore",
+                "LogAtlasServer", "LogAtlasStore", "LogAtlasFormats", "LogAtlasCore", "CMallocTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

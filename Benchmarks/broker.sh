@@ -74,6 +74,7 @@ grep -q sha256 "$work/artifact.json" || { echo "upload failed: $(cat "$work/arti
 up_s=$(cat "$work/upload.time")
 echo "upload (API):        ${up_s} s, $(mbps "$bytes" "$up_s") = $(awk -v c="$cp_s" -v u="$up_s" 'BEGIN{printf "%.0f%%", 100 * c / u}') of cp; $(cat "$work/upload.rss")"
 artifact_id=$(json "['id']" < "$work/artifact.json")
+sync   # the upload's dirty pages are written back before the next measurement, not during it
 download() {
   curl -sf -o "$work/download.bin" -w "%{time_total}" -H "$auth" "$api/v1/requests/$request_id/artifacts/$artifact_id/content" > "$work/download.time"
 }
@@ -81,8 +82,15 @@ with_rss download > "$work/download.rss"
 down_s=$(cat "$work/download.time")
 echo "download (API):      ${down_s} s, $(mbps "$bytes" "$down_s") = $(awk -v c="$cp_s" -v d="$down_s" 'BEGIN{printf "%.0f%%", 100 * c / d}') of cp; $(cat "$work/download.rss")"
 cmp -s "$work/evidence.bin" "$work/download.bin" && echo "downloaded bytes identical" || { echo "DOWNLOAD DIFFERS"; exit 1; }
+# The same download with curl discarding the bytes: what the server sends, without curl's own writing of the file
+# (which alone takes longer than cp's in-kernel copy_file_range).
+discard() { curl -sf -o /dev/null -w "%{time_total}" -H "$auth" "$api/v1/requests/$request_id/artifacts/$artifact_id/content" > "$work/discard.time"; }
+with_rss discard > "$work/discard.rss"
+discard_s=$(cat "$work/discard.time")
+echo "download to /dev/null: ${discard_s} s, $(mbps "$bytes" "$discard_s") = $(awk -v c="$cp_s" -v d="$discard_s" 'BEGIN{printf "%.0f%%", 100 * c / d}') of cp; $(cat "$work/discard.rss")"
 rm -f "$work/download.bin" "$work/evidence.bin"
 
+sync
 echo "== filing a request for 20 random sources with the feasibility prediction, $CLIENTS connections, ${SECONDS_PER_RUN}s (wrk)"
 wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" -s Benchmarks/file-request.lua "$api" -- "$work/ids.txt" "$token" /v1/requests \
   | grep -E "Requests/sec|non2xx"

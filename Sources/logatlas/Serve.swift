@@ -4,6 +4,7 @@ import LogAtlasServer
 import LogAtlasStore
 import PostgresNIO
 import ServiceLifecycle
+import CMallocTuning
 
 /// `logatlas serve`: the HTTP service, on the embedded database unless DATABASE_URL is set.
 struct Serve: AsyncParsableCommand {
@@ -31,7 +32,15 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Load the demo inventory when the database is empty, and print fresh demo tokens (env: LOGATLAS_DEMO=1).")
     var demo: Bool = Environment.value("LOGATLAS_DEMO") == "1"
 
+    /// Evidence streams through 1 MiB buffers. glibc hands buffers that large to the kernel and back (mmap,
+    /// munmap, then a page fault per 4 KiB on first touch): half of a download's time. Keeping them in the heap
+    /// (allocations below 8 MiB, up to 64 MiB of freed memory retained) doubled download throughput.
+    static func keepFreedBuffers() {
+        _ = logatlas_keep_freed_buffers(8 << 20, 64 << 20)
+    }
+
     func run() async throws {
+        Self.keepFreedBuffers()
         let logger = makeLogger("logatlas", default: .info)
         let session = try await DatabaseSession.open(database.location, logger: logger)
         do {
