@@ -61,9 +61,11 @@ echo "== gap analysis of the same file with every current policy, offline (logat
 $BIN bench gaps -f "$work/inventory.yaml"
 /usr/bin/time -f "wall %e s, peak RSS %M KB" -o "$work/time.txt" $BIN gaps --inventory "$work/inventory.yaml" --format table > /dev/null
 cat "$work/time.txt"
-echo "== server-side gap report on the same inventory in PostgreSQL (POST /v1/gap-reports, stored, JSON response)"
-curl -s -o "$work/report.json" -w "wall %{time_total} s, HTTP %{http_code}, %{size_download} bytes\n" -X POST \
-  -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/v1/gap-reports"
+echo "== server-side gap report on the same inventory in PostgreSQL (POST /v1/gap-reports: export, evaluate, store, render), CSV then JSON, twice"
+for format in csv json csv json; do
+  curl -s -o "$work/report.$format" -w "$format: wall %{time_total} s, HTTP %{http_code}, %{size_download} bytes\n" -X POST \
+    -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/v1/gap-reports?format=$format"
+done
 echo "== GET /v1/sources/{id}, $CLIENTS connections, ${SECONDS_PER_RUN}s (wrk, 2 threads)"
 wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" --latency -s Benchmarks/get-source.lua "http://127.0.0.1:$PORT" -- "$work/ids.txt" "$token" \
   | grep -E "Requests/sec|Latency|99%|50%|non2xx"

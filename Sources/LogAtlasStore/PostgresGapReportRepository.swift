@@ -13,13 +13,6 @@ public struct PostgresGapReportRepository: GapReportRepository {
         var target_id: String, org_id: String, status: String, shortfalls: [Shortfall], shortfall_types: [String]
         var source_ids: [UUID], incident_types: [Int], weight: Double
 
-        init(_ finding: Finding) {
-            policy_id = finding.policyID; requirement_id = finding.requirement.id; requirement_title = finding.requirement.title
-            clause = finding.requirement.clause; target_kind = finding.target.kind.rawValue; target_id = finding.target.id
-            org_id = finding.target.orgID.rawValue; status = finding.status.rawValue; shortfalls = finding.shortfalls
-            shortfall_types = finding.shortfallLogTypes; source_ids = finding.sourceIDs.map(\.rawValue)
-            incident_types = finding.requirement.incidentTypes.map(\.rawValue); weight = finding.requirement.weight
-        }
 
         /// The JSON array `jsonb_to_recordset` reads, written directly: `JSONEncoder` took a second for the
         /// 66,672 findings of a 100,000-source inventory. The same as encoding `FindingRecord`s (tested).
@@ -63,10 +56,67 @@ public struct PostgresGapReportRepository: GapReportRepository {
             return writer.text
         }
 
-        static let columns = """
-            policy_id text, requirement_id text, requirement_title text, clause text, target_kind text, target_id text, org_id text,
-            status text, shortfalls jsonb, shortfall_types text[], source_ids uuid[], incident_types integer[], weight double precision
-            """
+        /// An organisation's stored findings. Read with `ColumnJSON` (`JSONDecoder` takes a second for 66,672 findings),
+        /// falling back to `JSONDecoder` for anything that reader leaves alone.
+        static func findings(fromJSON text: String) throws -> [Finding] {
+            if case .array(let items)? = ColumnJSON.parse(text) {
+                let findings = items.compactMap(finding)
+                if findings.count == items.count { return findings }
+            }
+            return try RecordJSON.decoder.decode([FindingRecord].self, from: Data(text.utf8)).map(\.finding)
+        }
+
+        /// The finding as stored: the requirement carries what reports show (id, title, clause, incident types, weight).
+        var finding: Finding {
+            Finding(policyID: policy_id,
+                    requirement: Requirement(id: requirement_id, title: requirement_title, clause: clause, appliesTo: TargetSelector(),
+                                             logTypes: .anyOf([]), incidentTypes: incident_types.compactMap(IncidentType.init(rawValue:)),
+                                             weight: weight),
+                    target: Target(kind: Target.Kind(rawValue: target_kind) ?? .system, id: target_id, orgID: OrgID(org_id)),
+                    status: FindingStatus(rawValue: status) ?? .missing, shortfalls: shortfalls,
+                    sourceIDs: source_ids.map { LogSourceID($0) }, shortfallLogTypes: shortfall_types)
+        }
+
+        static func finding(_ value: ColumnJSON.Value) -> Finding? {
+            func text(_ key: String) -> String? { if case .string(let text)? = value[key] { text } else { nil } }
+            func texts(_ key: String) -> [String]? {
+                guard case .array(let items)? = value[key] else { return nil }
+                let texts = items.compactMap { item -> String? in if case .string(let text) = item { text } else { nil } }
+                return texts.count == items.count ? texts : nil
+            }
+            guard let policy = text("policy_id"), let requirement = text("requirement_id"), let title = text("requirement_title"),
+                  let clause = text("clause"), let kind = text("target_kind"), let target = text("target_id"), let org = text("org_id"),
+                  let status = text("status"), let types = texts("shortfall_types"), let sources = texts("source_ids"),
+                  case .array(let incidentValues)? = value["incident_types"], case .number(let weight)? = value["weight"],
+                  case .array(let shortfallValues)? = value["shortfalls"] else { return nil }
+            let incidents = incidentValues.compactMap { item -> Int? in if case .number(let number) = item { Int(exactly: number) } else { nil } }
+            let shortfalls = shortfallValues.compactMap(shortfall)
+            let sourceIDs = sources.compactMap(UUID.init(uuidString:))
+            guard incidents.count == incidentValues.count, shortfalls.count == shortfallValues.count, sourceIDs.count == sources.count else { return nil }
+            return FindingRecord(policy_id: policy, requirement_id: requirement, requirement_title: title, clause: clause, target_kind: kind,
+                                 target_id: target, org_id: org, status: status, shortfalls: shortfalls, shortfall_types: types,
+                                 source_ids: sourceIDs, incident_types: incidents, weight: weight).finding
+        }
+
+        static func shortfall(_ value: ColumnJSON.Value) -> Shortfall? {
+            guard case .object(let pairs) = value, case .string(let kind)? = value["kind"] else { return nil }
+            var fields: [String: Shortfall.StoredValue] = [:]
+            for (key, item) in pairs where key != "kind" {
+                switch item {
+                case .bool(let flag): fields[key] = .bool(flag)
+                case .number(let number): fields[key] = Int(exactly: number).map { .int($0) } ?? .double(number)
+                case .string(let text): fields[key] = .text(text)
+                case .array(let items):
+                    let texts = items.compactMap { item -> String? in if case .string(let text) = item { text } else { nil } }
+                    guard texts.count == items.count else { return nil }
+                    fields[key] = .texts(texts)
+                default: return nil
+                }
+            }
+            return Shortfall(storedKind: kind, fields: fields)
+        }
+
+
     }
 
     public func save(_ findings: [Finding], policies: [String], orgFilter: String?, systemFilter: String?, as caller: Principal) async throws -> StoredGapReport {
@@ -85,24 +135,15 @@ public struct PostgresGapReportRepository: GapReportRepository {
             var stored: (UUID, Date, String)?
             for try await value in rows.decode((UUID, Date, String).self) { stored = value }
             guard let (id, createdAt, digest) = stored else { throw InventoryError.forbidden("report not stored") }
-            // The next batch is encoded while PostgreSQL inserts the current one.
-            let batch = 5_000
-            let starts = Array(stride(from: 0, to: findings.count, by: batch))
-            func encode(_ index: Int) -> Task<String, any Error>? {
-                guard index < starts.count else { return nil }
-                let slice = findings[starts[index]..<min(starts[index] + batch, findings.count)]
-                return Task { FindingRecord.json(slice) }
-            }
-            var pending = encode(0)
-            for index in starts.indices {
-                let json = try await pending!.value
-                pending = encode(index + 1)
-                try await connection.query("""
-                    INSERT INTO gap_findings (report_id, policy_id, requirement_id, requirement_title, clause, target_kind, target_id, org_id,
-                                              status, shortfalls, shortfall_types, source_ids, incident_types, weight)
-                    SELECT \(id), x.* FROM jsonb_to_recordset(\(json)::jsonb) AS x(\(unescaped: FindingRecord.columns))
-                    """, logger: database.logger)
-            }
+            // One document per organisation (schema/0010): row-level security checks each organisation's row.
+            var byOrg: [String: [Finding]] = [:]
+            for finding in findings { byOrg[finding.target.orgID.rawValue, default: []].append(finding) }
+            let orgIDs = byOrg.keys.sorted()
+            let documents = orgIDs.map { FindingRecord.json(byOrg[$0]!) }
+            try await connection.query("""
+                INSERT INTO gap_report_orgs (report_id, org_id, findings)
+                SELECT \(id), x.org_id, x.findings::json FROM unnest(\(orgIDs)::text[], \(documents)::text[]) AS x(org_id, findings)
+                """, logger: database.logger)
             return (id, createdAt, digest)
         }
         // Row-level security let every finding in (WITH CHECK), so the caller reads back exactly these.
@@ -124,26 +165,13 @@ public struct PostgresGapReportRepository: GapReportRepository {
             }
             guard var report else { throw InventoryError.notFound(kind: "gap report", id: id.uuidString.lowercased()) }
             let rows = try await connection.query("""
-                SELECT policy_id, requirement_id, requirement_title, clause, target_kind, target_id, org_id, status, shortfalls::text AS shortfalls,
-                       shortfall_types, source_ids, incident_types, weight
-                FROM gap_findings WHERE report_id = \(id) ORDER BY policy_id, requirement_id, target_kind, target_id
+                SELECT findings::text AS findings FROM gap_report_orgs WHERE report_id = \(id)
                 """, logger: database.logger)
-            let decoder = JSONDecoder()
-            for try await row in rows {
-                let r = row.makeRandomAccess()
-                let requirement = Requirement(id: try r.value("requirement_id"), title: try r.value("requirement_title"), clause: try r.value("clause"),
-                                              appliesTo: TargetSelector(), logTypes: .anyOf([]),
-                                              incidentTypes: try r.value("incident_types", as: [Int].self).compactMap(IncidentType.init(rawValue:)),
-                                              weight: try r.value("weight"))
-                report.findings.append(Finding(
-                    policyID: try r.value("policy_id"), requirement: requirement,
-                    target: Target(kind: Target.Kind(rawValue: try r.value("target_kind")) ?? .system, id: try r.value("target_id"),
-                                   orgID: OrgID(try r.value("org_id"))),
-                    status: FindingStatus(rawValue: try r.value("status")) ?? .missing,
-                    shortfalls: try decoder.decode([Shortfall].self, from: Data(try r.value("shortfalls", as: String.self).utf8)),
-                    sourceIDs: try r.value("source_ids", as: [UUID].self).map { LogSourceID($0) },
-                    shortfallLogTypes: try r.value("shortfall_types")))
+            for try await document in rows.decode(String.self) {
+                report.findings += try FindingRecord.findings(fromJSON: document)
             }
+            report.findings.sort { ($0.policyID, $0.requirement.id, $0.target.kind.rawValue, $0.target.id)
+                < ($1.policyID, $1.requirement.id, $1.target.kind.rawValue, $1.target.id) }
             return report
         }
     }
@@ -161,5 +189,15 @@ public struct PostgresGapReportRepository: GapReportRepository {
         }
         guard let previousID else { return nil }
         return try await self.report(previousID, as: caller)
+    }
+}
+
+extension PostgresGapReportRepository.FindingRecord {
+    init(_ finding: Finding) {
+        policy_id = finding.policyID; requirement_id = finding.requirement.id; requirement_title = finding.requirement.title
+        clause = finding.requirement.clause; target_kind = finding.target.kind.rawValue; target_id = finding.target.id
+        org_id = finding.target.orgID.rawValue; status = finding.status.rawValue; shortfalls = finding.shortfalls
+        shortfall_types = finding.shortfallLogTypes; source_ids = finding.sourceIDs.map(\.rawValue)
+        incident_types = finding.requirement.incidentTypes.map(\.rawValue); weight = finding.requirement.weight
     }
 }

@@ -42,6 +42,24 @@ struct StoreCodecTests {
         #expect(PostgresGapReportRepository.FindingRecord.json([Finding]()) == "[]")
     }
 
+    @Test("stored findings read back by the fast reader as JSONDecoder reads them")
+    func storedFindingsReadBack() throws {
+        let json = PostgresGapReportRepository.FindingRecord.json(Self.findings)
+        let fast = try PostgresGapReportRepository.FindingRecord.findings(fromJSON: json)
+        let slow = try JSONDecoder().decode([PostgresGapReportRepository.FindingRecord].self, from: Data(json.utf8)).map(\.finding)
+        #expect(fast == slow)
+        #expect(fast.map(\.shortfalls) == Self.findings.map(\.shortfalls))
+        #expect(fast.map(\.requirement.title) == Self.findings.map(\.requirement.title))
+        #expect(fast.map(\.sourceIDs) == Self.findings.map(\.sourceIDs))
+        #expect(fast.map(\.target) == Self.findings.map(\.target))
+        // What PostgreSQL's json_agg writes (spaces, escaped solidus, \u escapes, surrogate pairs) reads the same.
+        let postgresStyle = #"[{"policy_id" : "p", "requirement_id" : "r\/1", "requirement_title" : "caf\u00e9 \ud83d\ude00 \"q\"", "clause" : "c", "target_kind" : "org", "target_id" : "it", "org_id" : "it", "status" : "missing", "shortfalls" : [{"kind": "log_types_missing", "types": ["network.dns"]}], "shortfall_types" : ["network.dns"], "source_ids" : [], "incident_types" : [100], "weight" : 1}]"#
+        let read = try PostgresGapReportRepository.FindingRecord.findings(fromJSON: postgresStyle)
+        #expect(read == (try JSONDecoder().decode([PostgresGapReportRepository.FindingRecord].self, from: Data(postgresStyle.utf8)).map(\.finding)))
+        #expect(read.first?.requirement.title == "café 😀 \"q\"")
+        #expect(read.first?.requirement.id == "r/1")
+    }
+
     @Test("every shortfall round-trips through its stored form")
     func shortfalls() throws {
         for shortfall in Self.findings[0].shortfalls {

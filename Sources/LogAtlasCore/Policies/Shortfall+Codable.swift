@@ -42,25 +42,64 @@ extension Shortfall: Codable {
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        switch try container.decode(String.self, forKey: .kind) {
-        case "retention": self = .retention(have: try container.decode(Int.self, forKey: .have), need: try container.decode(Int.self, forKey: .need),
-                                            attested: try container.decode(Bool.self, forKey: .attested))
-        case "searchable": self = .searchable(have: try container.decode(Int.self, forKey: .have), need: try container.decode(Int.self, forKey: .need))
-        case "retrieval": self = .retrieval(hours: try container.decode(Double.self, forKey: .hours), limit: try container.decode(Double.self, forKey: .limit),
-                                            medium: try container.decode(StorageMedium.self, forKey: .medium),
-                                            windowDays: try container.decode(Int.self, forKey: .windowDays))
-        case "measured_retrieval": self = .measuredRetrieval(hours: try container.decode(Double.self, forKey: .hours),
-                                                             limit: try container.decode(Double.self, forKey: .limit),
-                                                             samples: try container.decode(Int.self, forKey: .samples))
-        case "fields_missing": self = .fieldsMissing(try container.decode([String].self, forKey: .fields))
+    /// The shortfall a stored kind and its fields describe, or `nil` when they do not describe one.
+    public init?(storedKind kind: String, fields: [String: StoredValue]) {
+        func int(_ key: String) -> Int? { if case .int(let value)? = fields[key] { value } else { nil } }
+        func double(_ key: String) -> Double? {
+            switch fields[key] {
+            case .double(let value)?: value
+            case .int(let value)?: Double(value)
+            default: nil
+            }
+        }
+        func bool(_ key: String) -> Bool? { if case .bool(let value)? = fields[key] { value } else { nil } }
+        func texts(_ key: String) -> [String]? { if case .texts(let value)? = fields[key] { value } else { nil } }
+        switch kind {
+        case "retention":
+            guard let have = int("have"), let need = int("need"), let attested = bool("attested") else { return nil }
+            self = .retention(have: have, need: need, attested: attested)
+        case "searchable":
+            guard let have = int("have"), let need = int("need") else { return nil }
+            self = .searchable(have: have, need: need)
+        case "retrieval":
+            guard let hours = double("hours"), let limit = double("limit"), case .text(let code)? = fields["medium"],
+                  let medium = StorageMedium(rawValue: code), let window = int("window_days") else { return nil }
+            self = .retrieval(hours: hours, limit: limit, medium: medium, windowDays: window)
+        case "measured_retrieval":
+            guard let hours = double("hours"), let limit = double("limit"), let samples = int("samples") else { return nil }
+            self = .measuredRetrieval(hours: hours, limit: limit, samples: samples)
+        case "fields_missing":
+            guard let fields = texts("fields") else { return nil }
+            self = .fieldsMissing(fields)
         case "clock": self = .clockNotSynchronised
         case "attestation_missing": self = .attestationMissing
-        case "attestation_stale": self = .attestationStale(ageDays: try container.decode(Int.self, forKey: .ageDays), limit: try container.decode(Int.self, forKey: .limit))
-        case "attestation_drift": self = .attestationDrift(declared: try container.decode(Int.self, forKey: .declared),
-                                                          attested: try container.decode(Int.self, forKey: .attested))
-        default: self = .logTypesMissing(try container.decode([String].self, forKey: .types))
+        case "attestation_stale":
+            guard let age = int("age_days"), let limit = int("limit") else { return nil }
+            self = .attestationStale(ageDays: age, limit: limit)
+        case "attestation_drift":
+            guard let declared = int("declared"), let attested = int("attested") else { return nil }
+            self = .attestationDrift(declared: declared, attested: attested)
+        case "log_types_missing":
+            guard let types = texts("types") else { return nil }
+            self = .logTypesMissing(types)
+        default: return nil
         }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try container.decode(String.self, forKey: .kind)
+        var fields: [String: StoredValue] = [:]
+        for key in container.allKeys where key != .kind {
+            if let value = try? container.decode(Int.self, forKey: key) { fields[key.rawValue] = .int(value) }
+            else if let value = try? container.decode(Double.self, forKey: key) { fields[key.rawValue] = .double(value) }
+            else if let value = try? container.decode(Bool.self, forKey: key) { fields[key.rawValue] = .bool(value) }
+            else if let value = try? container.decode(String.self, forKey: key) { fields[key.rawValue] = .text(value) }
+            else if let value = try? container.decode([String].self, forKey: key) { fields[key.rawValue] = .texts(value) }
+        }
+        guard let shortfall = Shortfall(storedKind: kind, fields: fields) else {
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "not a stored shortfall of kind '\(kind)'")
+        }
+        self = shortfall
     }
 }
