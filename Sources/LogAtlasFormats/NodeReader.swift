@@ -102,7 +102,7 @@ struct NodeReader {
         guard let map = fields(node, path: path, allowed: Self.sourceFields) else { return nil }
         let system = string(map, "system", path), name = string(map, "name", path)
         let logType = string(map, "log_type", path), custodian = string(map, "custodian_org", path)
-        let tiers = list(map["retention_tiers"], path, "retention_tiers") { reader, node, path in reader.tier(node, path: path) }
+        let tiers = list(map["retention_tiers"], path, "retention_tiers") { reader, node, path in reader.tier(node, path: path()) }
         var clock = Clock()
         if let clockNode = map["clock"], let clockMap = fields(clockNode, path: "\(path).clock", allowed: Self.clockFields) {
             clock = Clock(isNTPSynced: bool(clockMap, "ntp_synced", "\(path).clock") ?? false,
@@ -168,7 +168,9 @@ struct NodeReader {
         return Fields(node: node, pairs: pairs)
     }
 
-    mutating func list<T>(_ node: YAMLNode?, _ path: String, _ key: String, _ element: (inout NodeReader, YAMLNode, String) -> T?) -> [T] {
+    /// The items of a list; an item's path is spelled out only when `element` needs it (for a problem, mostly).
+    mutating func list<T>(_ node: YAMLNode?, _ path: String, _ key: String,
+                          _ element: (inout NodeReader, YAMLNode, _ itemPath: () -> String) -> T?) -> [T] {
         guard let node, !node.isNull else { return [] }
         guard let sequence = node.sequence else {
             report(node, path: join(path, key), "expected a list")
@@ -177,7 +179,7 @@ struct NodeReader {
         var result: [T] = []
         result.reserveCapacity(sequence.count)
         for (index, item) in sequence.enumerated() {
-            if let value = element(&self, item, "\(join(path, key))[\(index)]") { result.append(value) }
+            if let value = element(&self, item, { "\(Self.joined(path, key))[\(index)]" }) { result.append(value) }
         }
         return result
     }
@@ -194,23 +196,11 @@ struct NodeReader {
         return value
     }
 
-    /// A list of texts; item paths are only spelled out for a problem (lists of fields are the most numerous items).
     mutating func strings(_ map: Fields, _ key: String, _ path: String) -> [String] {
-        guard let node = map[key], !node.isNull else { return [] }
-        guard let sequence = node.sequence else {
-            report(node, path: join(path, key), "expected a list")
-            return []
+        list(map[key], path, key) { reader, node, itemPath in
+            guard case .scalar(let value, _, _) = node else { reader.report(node, path: itemPath(), "expected text"); return nil }
+            return value
         }
-        var result: [String] = []
-        result.reserveCapacity(sequence.count)
-        for (index, item) in sequence.enumerated() {
-            guard case .scalar(let value, _, _) = item else {
-                report(item, path: "\(join(path, key))[\(index)]", "expected text")
-                continue
-            }
-            result.append(value)
-        }
-        return result
     }
 
     /// A required whole number.
@@ -250,7 +240,8 @@ struct NodeReader {
         return nil
     }
 
-    func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    func join(_ path: String, _ key: String) -> String { Self.joined(path, key) }
+    static func joined(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     // MARK: Problems and positions
 

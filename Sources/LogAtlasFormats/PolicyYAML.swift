@@ -78,7 +78,7 @@ extension NodeReader {
         if weight <= 0 { report(map["weight"], path: "\(path).weight", "weight must be more than zero") }
         let incidents = list(map["incident_types"], path, "incident_types") { reader, node, itemPath -> IncidentType? in
             guard let code = node.int, let type = IncidentType(rawValue: code) else {
-                reader.report(node, path: itemPath, "incident type is one of \(IncidentType.allCases.map { String($0.rawValue) }.joined(separator: ", "))")
+                reader.report(node, path: itemPath(), "incident type is one of \(IncidentType.allCases.map { String($0.rawValue) }.joined(separator: ", "))")
                 return nil
             }
             return type
