@@ -1,4 +1,5 @@
 import Foundation
+import LogAtlasCore
 @testable import LogAtlasStore
 import Logging
 import PostgresNIO
@@ -112,5 +113,42 @@ struct EmbeddedPostgresTests {
         #expect(statements.count == 4)
         #expect(statements[1].hasSuffix("END $$"))
         #expect(statements[2].contains("'a;b'"))
+    }
+
+    @Test func reportsStoredRowByRowSurviveTheMoveToOneDocumentPerOrganisation() async throws {
+        let configuration = try await TestCluster.shared.emptyDatabase()
+        let migrations = try Migrator.bundled()
+        let reportID = UUID()
+        try await withRunningClient(configuration) { client in
+            _ = try await Migrator().migrate(client, migrations: migrations.filter { $0.version < "0010" })
+            try await client.query("""
+                INSERT INTO gap_reports (id, created_by, policies, inventory_digest, attack_version)
+                VALUES (\(reportID), 'cyd', '{cis-v8-control-8}', 'digest', 'v15')
+                """)
+            try await client.query("""
+                INSERT INTO gap_findings (report_id, policy_id, requirement_id, requirement_title, clause, target_kind, target_id, org_id,
+                                          status, shortfalls, shortfall_types, source_ids, incident_types, weight)
+                VALUES (\(reportID), 'cis-v8-control-8', '8.2', 'Collect audit logs', 'CIS 8.2', 'system', 'web', 'dept-a', 'partial',
+                        '[{"kind": "retention", "have": 30, "need": 90, "attested": false}]', '{network.firewall}',
+                        '{00000000-0000-0000-0000-00000000000a}', '{100,300}', 2),
+                       (\(reportID), 'cis-v8-control-8', '8.2', 'Collect "audit" logs', 'CIS 8.2', 'org', 'dept-b', 'dept-b', 'missing',
+                        '[{"kind": "log_types_missing", "types": ["network.dns"]}]', '{network.dns}', '{}', '{500}', 1.5)
+                """)
+            #expect(try await Migrator().migrate(client).count == migrations.count - migrations.filter { $0.version < "0010" }.count)
+            let reports = PostgresGapReportRepository(database: Database(client: client))
+            let csirt = Principal(userID: UserID(), name: "cyd", role: .csirt, orgIDs: [])
+            let stored = try await reports.report(reportID, as: csirt)
+            #expect(stored.findings.map(\.target.id) == ["dept-b", "web"])
+            #expect(stored.findings.map(\.status) == [.missing, .partial])
+            #expect(stored.findings[0].requirement.title == #"Collect "audit" logs"#)
+            #expect(stored.findings[0].shortfalls == [.logTypesMissing(["network.dns"])])
+            #expect(stored.findings[1].shortfalls == [.retention(have: 30, need: 90, attested: false)])
+            #expect(stored.findings[1].sourceIDs.map(\.description) == ["00000000-0000-0000-0000-00000000000a"])
+            #expect(stored.findings[1].requirement.incidentTypes == [.unauthorisedAccess, .malware])
+            #expect(stored.findings[0].requirement.weight == 1.5)
+            // Row-level security still filters per organisation after the move.
+            let custodian = Principal(userID: UserID(), name: "cus-a", role: .custodian, orgIDs: [OrgID("dept-a")])
+            #expect(try await reports.report(reportID, as: custodian).findings.map(\.target.id) == ["web"])
+        }
     }
 }
