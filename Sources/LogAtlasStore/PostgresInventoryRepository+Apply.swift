@@ -44,7 +44,7 @@ extension PostgresInventoryRepository {
         let sources = try await connection.query("""
             SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins) ORDER BY s.system_id, s.name
             """, logger: database.logger)
-        for try await row in sources { inventory.sources.append(try Rows.source(row.makeRandomAccess()).source) }
+        inventory.sources = try await Self.decodeInParallel(sources)
         // Parents first, so that a re-applied export never names an organisation before it exists.
         inventory.orgs = Self.parentsFirst(inventory.orgs)
         return inventory
@@ -62,6 +62,32 @@ extension PostgresInventoryRepository {
         let orgIDs = diff.orgs.deleted.map(\.rawValue)
         if !orgIDs.isEmpty {
             try await connection.query("DELETE FROM orgs WHERE id = ANY(\(orgIDs))", logger: database.logger)
+        }
+    }
+
+    /// Decodes source rows in batches on other cores while the next rows arrive (decoding 100,000 rows took
+    /// twice as long as PostgreSQL's part of reading them); the order of the rows is kept.
+    static func decodeInParallel(_ rows: PostgresRowSequence) async throws -> [LogSource] {
+        try await withThrowingTaskGroup(of: (Int, [LogSource]).self) { group in
+            var batch: [PostgresRow] = [], batches = 0
+            batch.reserveCapacity(2_000)
+            for try await row in rows {
+                batch.append(row)
+                if batch.count == 2_000 {
+                    let rows = batch, index = batches
+                    group.addTask { (index, try rows.map { try Rows.source($0.makeRandomAccess()).source }) }
+                    batch.removeAll(keepingCapacity: true)
+                    batches += 1
+                }
+            }
+            if !batch.isEmpty {
+                let rows = batch, index = batches
+                group.addTask { (index, try rows.map { try Rows.source($0.makeRandomAccess()).source }) }
+                batches += 1
+            }
+            var decoded = [[LogSource]](repeating: [], count: batches)
+            for try await (index, sources) in group { decoded[index] = sources }
+            return decoded.flatMap { $0 }
         }
     }
 
