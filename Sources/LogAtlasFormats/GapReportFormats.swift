@@ -10,7 +10,7 @@ public enum GapReportFormat: String, CaseIterable, Sendable {
         switch self {
         case .html: GapReportHTML.render(report)
         case .table: GapReportRenderer.table(report)
-        case .json: try GapReportRenderer.json(report, id: id)
+        case .json: GapReportRenderer.json(report, id: id)
         case .csv: GapReportRenderer.csv(report)
         case .md: GapReportRenderer.markdown(report)
         }
@@ -112,41 +112,7 @@ enum GapReportRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    struct JSONReport: Encodable {
-        let id: String?
-        struct ScoreJSON: Encodable { let percent: Double, met: Int, partial: Int, missing: Int }
-        struct FindingJSON: Encodable {
-            let policy: String, requirement: String, clause: String, target_kind: String, target: String, org: String
-            let status: String, shortfalls: [String], source_ids: [String], incident_types: [Int], weight: Double
-        }
-        struct CellJSON: Encodable { let system: String, incident_type: Int, readiness: String, limiting: String? }
-        struct RemediationJSON: Encodable { let action: String, impact: Double, serves: [String] }
-        let overall: ScoreJSON
-        let by_policy: [String: ScoreJSON], by_org: [String: ScoreJSON], by_system: [String: ScoreJSON], by_incident_type: [String: ScoreJSON]
-        let readiness: [CellJSON]
-        let remediation: [RemediationJSON]
-        let findings: [FindingJSON]
-    }
-
-    static func json(_ report: GapReport, id: String?) throws -> String {
-        func s(_ score: GapReport.Score) -> JSONReport.ScoreJSON { .init(percent: score.percent, met: score.met, partial: score.partial, missing: score.missing) }
-        let document = JSONReport(
-            id: id, overall: s(report.overall),
-            by_policy: report.byPolicy.mapValues(s), by_org: Dictionary(uniqueKeysWithValues: report.byOrg.map { ($0.rawValue, s($1)) }),
-            by_system: Dictionary(uniqueKeysWithValues: report.bySystem.map { ($0.rawValue, s($1)) }),
-            by_incident_type: Dictionary(uniqueKeysWithValues: report.byIncidentType.map { (String($0.rawValue), s($1)) }),
-            readiness: report.readiness.map { .init(system: $0.system.rawValue, incident_type: $0.incidentType.rawValue, readiness: $0.readiness.rawValue,
-                                                   limiting: $0.limiting.map { "\($0.policyID)/\($0.requirement.id): \($0.shortfalls.map(\.description).joined(separator: "; "))" }) },
-            remediation: report.remediation.map { .init(action: $0.action, impact: $0.impact, serves: $0.serves) },
-            findings: report.findings.map { finding in
-                .init(policy: finding.policyID, requirement: finding.requirement.id, clause: finding.requirement.clause,
-                      target_kind: finding.target.kind.rawValue, target: finding.target.id, org: finding.target.orgID.rawValue,
-                      status: finding.status.rawValue, shortfalls: finding.shortfalls.map(\.description),
-                      source_ids: finding.sourceIDs.map(\.description), incident_types: finding.requirement.incidentTypes.map(\.rawValue),
-                      weight: finding.requirement.weight)
-            })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
+    static func json(_ report: GapReport, id: String?) -> String {
+        String(decoding: GapReportJSON.render(report, id: id, pretty: true), as: UTF8.self) + "\n"
     }
 }

@@ -91,7 +91,8 @@ public func buildRouter(
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database.client)) ?? false },
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.
-    try api.registerHandlers(on: router, configuration: .init(dateTranscoder: FastDateTranscoder(), jsonEncodingOptions: [.sortedKeys]))
+    try api.registerHandlers(on: router, configuration: .init(dateTranscoder: FastDateTranscoder(), jsonEncodingOptions: [.sortedKeys]),
+                             middlewares: [GapReportJSONMiddleware(api: api)])
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
     }

@@ -119,12 +119,13 @@ public struct PostgresGapReportRepository: GapReportRepository {
 
     }
 
-    public func save(_ findings: [Finding], policies: [String], orgFilter: String?, systemFilter: String?, as caller: Principal) async throws -> StoredGapReport {
+    public func save(_ findings: [Finding], policies: [String], orgFilter: String?, systemFilter: String?, id reportID: UUID,
+                     as caller: Principal) async throws -> StoredGapReport {
         let (id, createdAt, digest) = try await database.withCaller(caller) { connection -> (UUID, Date, String) in
             // The digest covers the versions of everything the caller sees, so an unchanged inventory gives the same digest.
             let rows = try await connection.query("""
-                INSERT INTO gap_reports (created_by, policies, org_filter, system_filter, inventory_digest, attack_version)
-                SELECT \(caller.name), \(policies), \(orgFilter), \(systemFilter),
+                INSERT INTO gap_reports (id, created_by, policies, org_filter, system_filter, inventory_digest, attack_version)
+                SELECT \(reportID), \(caller.name), \(policies), \(orgFilter), \(systemFilter),
                        encode(sha256(convert_to(concat_ws('|',
                            (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM orgs),
                            (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM systems),

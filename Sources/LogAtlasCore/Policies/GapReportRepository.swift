@@ -38,9 +38,19 @@ public struct StoredGapReport: Sendable {
 
 /// Storage of gap-analysis runs, scoped to the caller like the inventory.
 public protocol GapReportRepository: Sendable {
-    /// Stores a run and returns it as the caller reads it back.
-    func save(_ findings: [Finding], policies: [String], orgFilter: String?, systemFilter: String?, as caller: Principal) async throws -> StoredGapReport
+    /// Stores a run under `id` (chosen by the caller, so that the report can be rendered while it is stored) and
+    /// returns it as the caller reads it back.
+    func save(_ findings: [Finding], policies: [String], orgFilter: String?, systemFilter: String?, id: UUID,
+              as caller: Principal) async throws -> StoredGapReport
     func report(_ id: UUID, as caller: Principal) async throws -> StoredGapReport
     /// The newest earlier run with the same policies and filters, if any.
     func previous(to report: StoredGapReport, as caller: Principal) async throws -> StoredGapReport?
+}
+
+extension GapReportRepository {
+    /// Stores a run under a new id.
+    public func save(_ findings: [Finding], policies: [String], orgFilter: String?, systemFilter: String?,
+                     as caller: Principal) async throws -> StoredGapReport {
+        try await save(findings, policies: policies, orgFilter: orgFilter, systemFilter: systemFilter, id: .random(), as: caller)
+    }
 }
