@@ -19,7 +19,7 @@ public struct PostgresRequestRepository: RequestRepository {
         return try await database.withCaller(caller) { connection in
             let plan = try await plan(draft, sla: sla, now: now, caller: caller, on: connection)
             let request = plan.request
-            let items = try RequestRows.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
+            let items = RequestRows.ItemRecord.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
             for try await _ in try await connection.execute(InsertRequest(request: request, hints: try RequestRows.json(draft.hints), items: items),
                                                             logger: database.logger) {}
             return plan

@@ -85,6 +85,17 @@ struct JSONWriter {
         }
         text += "]"
     }
+
+    /// Swift's shortest round-trip form; `null` for a value JSON cannot hold (infinity, NaN).
+    mutating func number(_ value: Double) {
+        guard value.isFinite else { text += "null"; return }
+        var written = value.description
+        if written.hasSuffix(".0") { written.removeLast(2) }
+        text += written
+    }
+
+    /// A date as the store's encoder writes it: RFC 3339 with microseconds.
+    mutating func date(_ value: Date) { string(Timestamp.format(value, fractional: true)) }
 }
 
 /// Column lists and row decoding shared by the inventory queries.

@@ -2,6 +2,7 @@ import Foundation
 import LogAtlasCore
 @testable import LogAtlasStore
 import Testing
+import TestSupport
 
 /// The store's direct JSON writer and column reader must agree with `JSONEncoder`/`JSONDecoder` exactly.
 @Suite("Store JSON codecs")
@@ -97,5 +98,44 @@ struct StoreCodecTests {
         case (.failure, .failure): break
         default: Issue.record("ColumnJSON and JSONDecoder disagree on \(text)")
         }
+    }
+
+    @Test("request items written directly read back the same as JSONEncoder's")
+    func requestItems() throws {
+        let now = Date(timeIntervalSince1970: 1_790_000_123.456789)
+        // Searchable, slow and expired stretches, a hold, a lead time, a procedure-less source, awkward texts.
+        var firewall = Fixtures.firewall()
+        firewall.retentionTiers = [RetentionTier(medium: .siem, days: 10, isSearchable: true, retrievalHours: 0.5),
+                                   RetentionTier(medium: .tape, days: 40, isSearchable: false, retrievalHours: 72)]
+        var bare = Fixtures.firewall(name: Self.awkward)
+        bare.accessProcedure = nil
+        bare.retentionTiers = [RetentionTier(medium: .nas, days: 400, isSearchable: false)]
+        let window = TimeWindow(from: now.addingTimeInterval(-60 * 86_400), to: now.addingTimeInterval(-86_400))
+        var feasibilities = [firewall, bare].map { Feasibility.of($0, window: window, now: now, deliverDue: now.addingTimeInterval(30 * 86_400)) }
+        feasibilities[1].warnings.append(Self.awkward)
+        #expect(feasibilities[0].hold != nil && feasibilities[0].segments.map(\.availability).contains(.expired))
+        let items = [
+            RequestItem(custodianOrgID: Fixtures.deptA, sourceIDs: [firewall.id, bare.id], acknowledgeDue: now.addingTimeInterval(3_600.25),
+                        deliverDue: now.addingTimeInterval(86_400), preserveBefore: now.addingTimeInterval(0.000001), feasibility: feasibilities),
+            RequestItem(custodianOrgID: OrgID(Self.awkward), sourceIDs: [], acknowledgeDue: now, deliverDue: now),
+        ]
+        for requester in [Fixtures.csirtOrg, nil] {
+            let records = items.map { RequestRows.ItemRecord($0, requesterOrg: requester) }
+            let direct = RequestRows.ItemRecord.json(records)
+            let encoded = try RequestRows.encoder.encode(records)
+            // Compared as what they mean: decoded (dates to the microsecond, numbers as numbers) and re-encoded sorted.
+            func canonical(_ json: Data) throws -> String {
+                let decoded = try RequestRows.decoder.decode([RequestRows.ItemRecord].self, from: json)
+                let encoder = RequestRows.encoder
+                encoder.outputFormatting = .sortedKeys
+                defer { encoder.outputFormatting = [] }
+                return String(decoding: try encoder.encode(decoded), as: UTF8.self)
+            }
+            #expect(try canonical(Data(direct.utf8)) == canonical(encoded))
+            let decoded = try RequestRows.decoder.decode([RequestRows.ItemRecord].self, from: Data(direct.utf8))
+            #expect(decoded.map(\.feasibility) == items.map(\.feasibility))
+            #expect(decoded.map(\.requester_org_id) == records.map(\.requester_org_id))
+        }
+        #expect(RequestRows.ItemRecord.json([]) == "[]")
     }
 }
