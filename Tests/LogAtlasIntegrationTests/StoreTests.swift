@@ -120,4 +120,92 @@ struct StoreTests {
             #expect(try await trail.verify() == .broken(seq: 3, reason: "hash does not match the event's content (the event was altered)"))
         }
     }
+
+    @Test func auditEventsJoinTheChainWhenTheirTransactionCommits() async throws {
+        try await withTestDatabase { database in
+            let repository = PostgresInventoryRepository(database: database)
+            let trail = AuditTrail(database: database)
+            func pending() async throws -> Int {
+                for try await count in try await database.client.query("SELECT count(*)::integer FROM audit_pending").decode(Int.self) { return count }
+                return -1
+            }
+            // A rolled-back change leaves nothing in the chain and nothing staged.
+            struct Rollback: Error {}
+            await #expect(throws: Rollback.self) {
+                try await database.withCaller(Fixtures.admin) { connection in
+                    try await connection.query("INSERT INTO orgs (id, name, kind) VALUES ('ghost', 'Ghost', 'vendor')", logger: log)
+                    throw Rollback()
+                }
+            }
+            #expect(try await trail.count(objectType: "org", objectID: "ghost") == 0)
+            #expect(try await pending() == 0)
+
+            // Inside the transaction the events are staged, not chained; at commit they are chained, in order.
+            let (chainedBefore, stagedBefore) = try await database.asOwner(actor: "ada") { connection -> (Int, Int) in
+                try await connection.query("INSERT INTO orgs (id, name, kind) VALUES ('o1', 'One', 'vendor'), ('o2', 'Two', 'vendor')", logger: log)
+                try await connection.query("UPDATE orgs SET name = 'One again' WHERE id = 'o1'", logger: log)
+                var chained = -1, staged = -1
+                for try await count in try await connection.query("SELECT count(*)::integer FROM audit_events WHERE object_id IN ('o1', 'o2')", logger: log).decode(Int.self) { chained = count }
+                for try await count in try await connection.query("SELECT count(*)::integer FROM audit_pending", logger: log).decode(Int.self) { staged = count }
+                return (chained, staged)
+            }
+            #expect(chainedBefore == 0 && stagedBefore == 2)
+            #expect(try await pending() == 0)
+            let events = try await trail.events(objectIDs: ["o1", "o2"], types: ["org"])
+            #expect(events.map(\.action) == ["org.create", "org.create", "org.update"])
+            #expect(events.map(\.objectID) == ["o1", "o2", "o1"])
+            #expect(events.map(\.actor) == ["ada", "ada", "ada"])
+            #expect(Set(events.map(\.seq)).count == 3 && events.map(\.seq) == events.map(\.seq).sorted())
+
+            // Many writers at once still make one linear chain that verifies, with every event in it.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        _ = try await repository.create(Organisation(id: OrgID("c-\(index)"), name: "Concurrent \(index)", kind: .vendor), as: Fixtures.admin)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let verification = try await trail.verify()
+            guard case .intact(let count) = verification else { Issue.record("\(verification)"); return }
+            #expect(count == 3 + 40)
+            #expect(try await pending() == 0)
+
+            // The application role can neither read nor forge staged events.
+            for statement in ["SELECT * FROM audit_pending", "INSERT INTO audit_pending (actor, object_type, actions, object_ids, befores, afters) VALUES ('x', 'org', '{}', '{}', '{}', '{}')"] {
+                await #expect(throws: (any Error).self) {
+                    try await database.withCaller(Fixtures.admin) { connection in try await connection.query(PostgresQuery(unsafeSQL: statement), logger: log) }
+                }
+            }
+        }
+    }
+
+    @Test func aLongTransactionDoesNotHoldUpOtherAuditedWrites() async throws {
+        try await withTestDatabase { database in
+            let repository = PostgresInventoryRepository(database: database)
+            let (inserted, insertedSignal) = AsyncStream<Void>.makeStream()
+            let (otherCommitted, otherSignal) = AsyncStream<Bool>.makeStream()
+            // The first transaction makes an audited change and stays open until the second writer has
+            // committed (or 10 s have passed): chaining at commit must not make the second wait for the first.
+            async let slow: Bool = database.asOwner(actor: "ada") { connection in
+                try await connection.query("INSERT INTO orgs (id, name, kind) VALUES ('slow', 'Slow', 'vendor')", logger: log)
+                insertedSignal.yield()
+                return await withTaskGroup(of: Bool.self) { group in
+                    group.addTask { for await committed in otherCommitted { return committed }; return false }
+                    group.addTask { try? await Task.sleep(for: .seconds(10)); return false }
+                    let first = await group.next() ?? false
+                    group.cancelAll()
+                    return first
+                }
+            }
+            for await _ in inserted { break }
+            _ = try await repository.create(Organisation(id: OrgID("quick"), name: "Quick", kind: .vendor), as: Fixtures.admin)
+            otherSignal.yield(true)
+            #expect(try await slow, "the second writer waited for the first transaction to end")
+            // Both changes are in the chain, the quick one first: the chain follows commit order.
+            let events = try await AuditTrail(database: database).events(objectIDs: ["slow", "quick"], types: ["org"])
+            #expect(events.map(\.objectID) == ["quick", "slow"])
+            #expect(try await AuditTrail(database: database).verify() == .intact(events: 2))
+        }
+    }
 }
