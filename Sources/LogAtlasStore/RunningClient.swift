@@ -11,7 +11,14 @@ public func withRunningClient<Result: Sendable>(
 ) async throws -> Result {
     let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
-        group.addTask { await client.run() }
+        // `body` starts once the pool's task does (leasing before `run()` works, but PostgresNIO warns about it
+        // on the terminal). `run()` marks the pool running before its first suspension, right after the signal.
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        group.addTask {
+            signal.finish()
+            await client.run()
+        }
+        for await _ in started {}
         defer { group.cancelAll() }
         return try await body(client)
     }
