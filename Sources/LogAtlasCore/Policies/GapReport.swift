@@ -116,21 +116,41 @@ public struct GapReport: Sendable {
             var logType: String
             var target: String
         }
-        var changes: [Change: (impact: Double, serves: [String])] = [:]
+        // One lookup per shortfall: the gathered changes live in an array, the dictionary only finds them.
+        var index: [Change: Int] = [:]
+        var changes: [(change: Change, impact: Double, serves: [String])] = []
+        index.reserveCapacity(findings.count)
+        changes.reserveCapacity(findings.count)
+        // "policy/requirement", spelled once per requirement rather than once per finding.
+        var references: [ObjectIdentifier: (policyID: String, reference: String)] = [:]
         for finding in findings where finding.status != .met {
-            let reference = "\(finding.policyID)/\(finding.requirement.id)"
+            let box = ObjectIdentifier(finding.requirementBox)
+            let reference: String
+            if let known = references[box], known.policyID == finding.policyID {
+                reference = known.reference
+            } else {
+                reference = "\(finding.policyID)/\(finding.requirement.id)"
+                references[box] = (finding.policyID, reference)
+            }
             let weight = finding.requirement.weight
             for (shortfall, logType) in zip(finding.shortfalls, finding.shortfallLogTypes) {
                 let change = Change(shortfall: shortfall.wordingKey, logType: logType, target: finding.target.id)
                 let impact = weight * max(shortfall.severity, 0.05)
-                changes[change, default: (0, [])].impact += impact
-                if changes[change]!.serves.last != reference, !changes[change]!.serves.contains(reference) { changes[change]!.serves.append(reference) }
+                if let position = index[change] {
+                    changes[position].impact += impact
+                    if changes[position].serves.last != reference, !changes[position].serves.contains(reference) {
+                        changes[position].serves.append(reference)
+                    }
+                } else {
+                    index[change] = changes.count
+                    changes.append((change, impact, [reference]))
+                }
             }
         }
         var items: [String: Remediation] = [:]
         items.reserveCapacity(changes.count)
-        for (change, gathered) in changes {
-            let action = Self.action(for: change.shortfall, logType: change.logType, target: change.target)
+        for gathered in changes {
+            let action = Self.action(for: gathered.change.shortfall, logType: gathered.change.logType, target: gathered.change.target)
             if var item = items[action] {   // two changes worded alike (e.g. hours that round the same)
                 item.impact += gathered.impact
                 item.serves += gathered.serves.filter { !item.serves.contains($0) }
