@@ -29,9 +29,7 @@ public enum GapReportJSON {
         out.key("overall")
         score(report.overall, into: &out)
         out.key("readiness")
-        out.open(.array)
-        for cell in report.readiness {
-            out.element()
+        out.array(report.readiness) { out, cell in
             out.open(.object)
             out.key("incident_type")
             out.integer(cell.incidentType.rawValue)
@@ -45,11 +43,8 @@ public enum GapReportJSON {
             out.string(cell.system.rawValue)
             out.close(.object)
         }
-        out.close(.array)
         out.key("remediation")
-        out.open(.array)
-        for item in report.remediation {
-            out.element()
+        out.array(report.remediation) { out, item in
             out.open(.object)
             out.key("action")
             out.string(item.action)
@@ -59,7 +54,6 @@ public enum GapReportJSON {
             out.strings(item.serves)
             out.close(.object)
         }
-        out.close(.array)
         out.close(.object)
         return out.bytes
     }
@@ -90,12 +84,7 @@ public enum GapReportJSON {
             out.key("clause")
             out.bytes += escaped.clause
             out.key("incident_types")
-            out.open(.array)
-            for type in requirement.incidentTypes {
-                out.element()
-                out.integer(type.rawValue)
-            }
-            out.close(.array)
+            out.array(requirement.incidentTypes) { $0.integer($1.rawValue) }
             out.key("org")
             out.string(finding.target.orgID.rawValue)
             out.key("policy")
@@ -103,19 +92,9 @@ public enum GapReportJSON {
             out.key("requirement")
             out.bytes += escaped.requirement
             out.key("shortfalls")
-            out.open(.array)
-            for shortfall in finding.shortfalls {
-                out.element()
-                out.string(shortfall.description)
-            }
-            out.close(.array)
+            out.array(finding.shortfalls) { $0.string($1.description) }
             out.key("source_ids")
-            out.open(.array)
-            for source in finding.sourceIDs {
-                out.element()
-                out.string(source.description)
-            }
-            out.close(.array)
+            out.array(finding.sourceIDs) { $0.string($1.description) }
             out.key("status")
             out.string(finding.status.rawValue)
             out.key("target")
@@ -213,11 +192,14 @@ struct JSONBytes {
         value.withUTF8 { JSONBytes.appendEscaped($0, to: &bytes) }
     }
 
-    mutating func strings(_ values: [String]) {
+    mutating func strings(_ values: [String]) { array(values) { $0.string($1) } }
+
+    /// An array whose elements `write` writes.
+    mutating func array<Values: Sequence>(_ values: Values, _ write: (inout JSONBytes, Values.Element) -> Void) {
         open(.array)
         for value in values {
             element()
-            string(value)
+            write(&self, value)
         }
         close(.array)
     }
