@@ -16,6 +16,10 @@ public actor TestCluster {
     public static let shared = TestCluster()
 
     private var admin: PostgresClient.Configuration?
+    /// One client (two connections) creates every test's database. With a client per database, a full run held
+    /// the cluster at its 200-connection limit (about a hundred to `postgres` at once) and logged ~1,000 retried
+    /// "too many clients" failures, enough to starve a test; with one, a run peaks near 40 connections.
+    private var adminClient: PostgresClient?
     private var template: String?
     private var makeConfiguration: (@Sendable (String) throws -> PostgresClient.Configuration)?
     private var cluster: EmbeddedPostgres?
@@ -26,9 +30,7 @@ public actor TestCluster {
         try await prepare()
         counter += 1
         let name = "t_\(getpid())_\(counter)"
-        try await withRunningClient(admin!) { [template] client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template!)"))
-        }
+        try await administration().query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template!)"))
         return try makeConfiguration!(name)
     }
 
@@ -48,13 +50,27 @@ public actor TestCluster {
         try await prepare()
         counter += 1
         let name = "e_\(getpid())_\(counter)"
-        try await withRunningClient(admin!) { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-        }
+        try await administration().query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
         return try makeConfiguration!(name)
     }
 
     private var preparation: Task<Void, any Error>?
+
+    /// The shared administration client, running for the rest of the test process.
+    private func administration() async -> PostgresClient {
+        if let adminClient { return adminClient }
+        var configuration = admin!
+        configuration.options.maximumConnections = 2
+        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "test-admin"))
+        adminClient = client   // before any suspension: concurrent callers share this client
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        Task.detached {
+            signal.finish()
+            await client.run()
+        }
+        for await _ in started {}
+        return client
+    }
 
     /// Prepares once; concurrent callers wait for the same preparation (the actor is re-entrant across awaits).
     private func prepare() async throws {

@@ -186,13 +186,13 @@ struct StoreTests {
             let (inserted, insertedSignal) = AsyncStream<Void>.makeStream()
             let (otherCommitted, otherSignal) = AsyncStream<Bool>.makeStream()
             // The first transaction makes an audited change and stays open until the second writer has
-            // committed (or 10 s have passed): chaining at commit must not make the second wait for the first.
+            // committed (or 20 s have passed): chaining at commit must not make the second wait for the first.
             async let slow: Bool = database.asOwner(actor: "ada") { connection in
                 try await connection.query("INSERT INTO orgs (id, name, kind) VALUES ('slow', 'Slow', 'vendor')", logger: log)
                 insertedSignal.yield()
                 return await withTaskGroup(of: Bool.self) { group in
                     group.addTask { for await committed in otherCommitted { return committed }; return false }
-                    group.addTask { try? await Task.sleep(for: .seconds(10)); return false }
+                    group.addTask { try? await Task.sleep(for: .seconds(20)); return false }
                     let first = await group.next() ?? false
                     group.cancelAll()
                     return first
