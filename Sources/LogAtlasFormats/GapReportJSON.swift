@@ -23,35 +23,27 @@ public enum GapReportJSON {
         out.key("findings")
         findings(report.findings, into: &out)
         if let id {
-            out.key("id")
-            out.string(id)
+            out.member("id", id)
         }
         out.key("overall")
         score(report.overall, into: &out)
         out.key("readiness")
         out.array(report.readiness) { out, cell in
             out.open(.object)
-            out.key("incident_type")
-            out.integer(cell.incidentType.rawValue)
+            out.member("incident_type", cell.incidentType.rawValue)
             if let limiting = cell.limiting {
-                out.key("limiting")
-                out.string("\(limiting.policyID)/\(limiting.requirement.id): \(limiting.shortfalls.map(\.description).joined(separator: "; "))")
+                out.member("limiting", "\(limiting.policyID)/\(limiting.requirement.id): \(limiting.shortfalls.map(\.description).joined(separator: "; "))")
             }
-            out.key("readiness")
-            out.string(cell.readiness.rawValue)
-            out.key("system")
-            out.string(cell.system.rawValue)
+            out.member("readiness", cell.readiness.rawValue)
+            out.member("system", cell.system.rawValue)
             out.close(.object)
         }
         out.key("remediation")
         out.array(report.remediation) { out, item in
             out.open(.object)
-            out.key("action")
-            out.string(item.action)
-            out.key("impact")
-            out.number(item.impact)
-            out.key("serves")
-            out.strings(item.serves)
+            out.member("action", item.action)
+            out.member("impact", item.impact)
+            out.member("serves", item.serves)
             out.close(.object)
         }
         out.close(.object)
@@ -85,8 +77,7 @@ public enum GapReportJSON {
             out.bytes += escaped.clause
             out.key("incident_types")
             out.array(requirement.incidentTypes) { $0.integer($1.rawValue) }
-            out.key("org")
-            out.string(finding.target.orgID.rawValue)
+            out.member("org", finding.target.orgID.rawValue)
             out.key("policy")
             out.bytes += escaped.policy
             out.key("requirement")
@@ -95,14 +86,10 @@ public enum GapReportJSON {
             out.array(finding.shortfalls) { $0.string($1.description) }
             out.key("source_ids")
             out.array(finding.sourceIDs) { $0.string($1.description) }
-            out.key("status")
-            out.string(finding.status.rawValue)
-            out.key("target")
-            out.string(finding.target.id)
-            out.key("target_kind")
-            out.string(finding.target.kind.rawValue)
-            out.key("weight")
-            out.number(requirement.weight)
+            out.member("status", finding.status.rawValue)
+            out.member("target", finding.target.id)
+            out.member("target_kind", finding.target.kind.rawValue)
+            out.member("weight", requirement.weight)
             out.close(.object)
         }
         out.close(.array)
@@ -119,14 +106,10 @@ public enum GapReportJSON {
 
     private static func score(_ score: GapReport.Score, into out: inout JSONBytes) {
         out.open(.object)
-        out.key("met")
-        out.integer(score.met)
-        out.key("missing")
-        out.integer(score.missing)
-        out.key("partial")
-        out.integer(score.partial)
-        out.key("percent")
-        out.number(score.percent)
+        out.member("met", score.met)
+        out.member("missing", score.missing)
+        out.member("partial", score.partial)
+        out.member("percent", score.percent)
         out.close(.object)
     }
 }
@@ -173,6 +156,12 @@ struct JSONBytes {
     }
 
     /// Starts the next member of an object, up to its value.
+    /// A member with a text, whole-number, number or list-of-texts value.
+    mutating func member(_ name: String, _ value: String) { key(name); string(value) }
+    mutating func member(_ name: String, _ value: Int) { key(name); integer(value) }
+    mutating func member(_ name: String, _ value: Double) { key(name); number(value) }
+    mutating func member(_ name: String, _ value: [String]) { key(name); strings(value) }
+
     mutating func key(_ name: String) {
         element()
         string(name)
