@@ -29,9 +29,77 @@ struct BlockYAML {
         return try composer.document()
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, end: Int, item: @escaping (String, Int, YAMLNode) -> Void) {
+    /// Where a document can be cut in two inside the block sequence under one top-level key: `offset` is the
+    /// start of the line of an entry of that sequence (the first at or after the middle of the text), `line` its
+    /// number, `entriesBefore` how many entries of the sequence precede it.
+    struct Split: Equatable {
+        var offset: Int
+        var line: Int
+        var entriesBefore: Int
+    }
+
+    /// Finds a `Split` in the sequence under the top-level `key:` (a line of its own, at column 0), by lines alone:
+    /// the sequence's entries are the lines that start with `- ` at the indentation of its first entry. It is a
+    /// guess until the text has been composed: see `composeEntries`.
+    static func split(_ bytes: UnsafeBufferPointer<UInt8>, list key: String) -> Split? {
+        let keyBytes = Array(key.utf8)
+        let count = bytes.count
+        var lineStart = 0, line = 1
+        var inList = false
+        var entryIndent = -1
+        var entries = 0
+        while lineStart < count {
+            var lineEnd = lineStart
+            while lineEnd < count, bytes[lineEnd] != newline { lineEnd += 1 }
+            var first = lineStart
+            while first < lineEnd, bytes[first] == space { first += 1 }
+            if first < lineEnd, bytes[first] != hash {
+                let indent = first - lineStart
+                let isEntry = bytes[first] == dash && (first + 1 == lineEnd || bytes[first + 1] == space)
+                if inList, isEntry, entryIndent < 0 { entryIndent = indent }
+                if inList, isEntry, indent == entryIndent {
+                    if lineStart >= count / 2, entries > 0 { return Split(offset: lineStart, line: line, entriesBefore: entries) }
+                    entries += 1
+                } else if indent == 0 {
+                    inList = isKeyLine(bytes, from: lineStart, to: lineEnd, key: keyBytes)
+                    entryIndent = -1
+                    entries = 0
+                } else if inList, entryIndent < 0 {
+                    inList = false   // the key's value is not a sequence
+                }
+            }
+            line += 1
+            lineStart = lineEnd + 1
+        }
+        return nil
+    }
+
+    /// `key:` at the start of the line, followed by nothing but spaces and a comment.
+    private static func isKeyLine(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, key: [UInt8]) -> Bool {
+        guard end - start > key.count, bytes[start + key.count] == colon else { return false }
+        for (offset, byte) in key.enumerated() where bytes[start + offset] != byte { return false }
+        var index = start + key.count + 1
+        while index < end, bytes[index] == space { index += 1 }
+        return index == end || (bytes[index] == hash && bytes[index - 1] == space)
+    }
+
+    /// Composes text that starts with the `Split` line: the rest of the sequence under the top-level `key`, whose
+    /// entries go to `item` numbered from `firstIndex`, with marks from line `firstLine` on. Gives up unless the
+    /// sequence runs to the end of the text or of the first document — that is, unless `key` was the last
+    /// top-level key.
+    static func composeEntries(_ bytes: UnsafeBufferPointer<UInt8>, firstLine: Int, key: String, firstIndex: Int,
+                               item: @escaping (String, Int, YAMLNode) -> Void) throws {
+        try checkCharacters(bytes)
+        var composer = BlockYAML(bytes: bytes, end: bytes.count, line: firstLine) { key, index, node in item(key, firstIndex + index, node) }
+        guard composer.skipBlankLines(), composer.isEntry else { throw Unsupported(line: firstLine) }
+        _ = try composer.blockSequence(depth: 1, topKey: key)
+        if composer.pos < composer.end, !composer.atDocumentBoundary { throw Unsupported(line: composer.line) }
+    }
+
+    private init(bytes: UnsafeBufferPointer<UInt8>, end: Int, line: Int = 1, item: @escaping (String, Int, YAMLNode) -> Void) {
         self.bytes = bytes
         self.end = end
+        self.line = line
         self.item = item
     }
 

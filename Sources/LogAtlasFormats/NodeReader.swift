@@ -56,6 +56,15 @@ struct NodeReader {
         }
     }
 
+    /// Takes over what `other` read from the items that follow this reader's in the same document.
+    mutating func append(_ other: NodeReader) {
+        problems += other.problems
+        inventory.orgs += other.inventory.orgs
+        inventory.systems += other.inventory.systems
+        inventory.sources += other.inventory.sources
+        for (list, marks) in other.itemMarks { itemMarks[list, default: []] += marks }
+    }
+
     /// Checks the top-level mapping (the streamed lists arrive empty here).
     mutating func top(_ root: YAMLNode?) {
         guard let root, let top = fields(root, path: "", allowed: Self.topFields) else { return }

@@ -113,6 +113,75 @@ struct YAMLStream {
         return try channel.result.get()
     }
 
+    /// For a large block-style document whose top-level `list` comes last and holds most of the text (as in the
+    /// inventories `logatlas export` writes): composes the text up to an entry near the middle of that list on
+    /// this thread, with its items going to `first`, and the rest of the list on a second thread, to `second`.
+    /// Both halves go through `BlockYAML`, so the nodes and marks are those of composing the whole text at once.
+    /// `nil` when this does not apply or either half gives up (anything `BlockYAML` leaves to libyaml, a syntax
+    /// error, a top-level key after the list); whatever `first` and `second` received must then be dropped.
+    static func composeInHalves(_ text: String, list: String, first: (String, Int, YAMLNode) -> Void,
+                                second: @escaping @Sendable (String, Int, YAMLNode) -> Void) -> Halves? {
+        guard ProcessInfo.processInfo.activeProcessorCount > 1, text.utf8.count >= 1 << 20 else { return nil }
+        var text = text
+        text.makeContiguousUTF8()
+        return text.utf8.withContiguousStorageIfAvailable { buffer -> Halves? in
+            guard let split = BlockYAML.split(buffer, list: list) else { return nil }
+            let rest = SecondHalf(bytes: UnsafeBufferPointer(rebasing: buffer[split.offset...]))
+            let thread = Thread {
+                do {
+                    try BlockYAML.composeEntries(rest.bytes, firstLine: split.line, key: list, firstIndex: split.entriesBefore, item: second)
+                    rest.finish(composed: true)
+                } catch {
+                    rest.finish(composed: false)
+                }
+            }
+            thread.start()
+            var delivered = 0
+            let root: YAMLNode??
+            do {
+                root = try withoutActuallyEscaping(first) { first in
+                    try BlockYAML.compose(UnsafeBufferPointer(rebasing: buffer[..<split.offset])) { key, index, node in
+                        if key == list { delivered += 1 }
+                        first(key, index, node)
+                    }
+                }
+            } catch {
+                root = nil
+            }
+            // The entries counted by lines must be the ones composed before the cut, or the cut was not where it seemed.
+            guard rest.waitUntilComposed(), case .some(let root) = root, delivered == split.entriesBefore else { return nil }
+            return Halves(root: root)
+        } ?? nil
+    }
+
+    /// The tree of the first half (the items of top-level lists went to the callers' readers).
+    struct Halves {
+        var root: YAMLNode?
+    }
+
+    /// The second half's bytes and whether it was composed, handed between the two threads.
+    private final class SecondHalf: @unchecked Sendable {
+        let bytes: UnsafeBufferPointer<UInt8>
+        private let condition = NSCondition()
+        private var outcome: Bool?
+
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        func finish(composed: Bool) {
+            condition.lock()
+            outcome = composed
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        func waitUntilComposed() -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            while outcome == nil { condition.wait() }
+            return outcome!
+        }
+    }
+
     private struct Composer {
         let parser: UnsafeMutablePointer<yaml_parser_t>
         let item: (String, Int, YAMLNode) -> Void
