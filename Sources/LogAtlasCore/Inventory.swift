@@ -21,7 +21,8 @@ public struct Inventory: Sendable, Hashable {
     /// Broken references between objects and duplicate keys, without validating each object.
     public func referenceIssues() -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
-        var orgIDs = Set<OrgID>(), systemIDs = Set<SystemID>(), sourceKeys = Set<SourceKey>()
+        var orgIDs = Set<OrgID>(minimumCapacity: orgs.count), systemIDs = Set<SystemID>(minimumCapacity: systems.count)
+        var sourceKeys = Set<SourceKey>(minimumCapacity: sources.count)
         for (index, org) in orgs.enumerated() {
             if !orgIDs.insert(org.id).inserted { issues.append(.init(path: "orgs[\(index)].id", message: "duplicate organisation '\(org.id)'")) }
         }

@@ -62,16 +62,44 @@ public struct GapReport: Sendable {
     /// Rolls `findings` up; `inventory` supplies the systems of the readiness matrix.
     public init(findings: [Finding], inventory: Inventory) {
         self.findings = findings
-        for finding in findings {
-            overall.add(finding)
-            byOrg[finding.target.orgID, default: Score()].add(finding)
-            if finding.target.kind == .system { bySystem[SystemID(finding.target.id), default: Score()].add(finding) }
-            byPolicy[finding.policyID, default: Score()].add(finding)
-            for type in finding.requirement.incidentTypes { byIncidentType[type, default: Score()].add(finding) }
+        // The remediation list is about half the work of rolling up, and independent of the rest: on a machine
+        // with more than one core it is worked out beside the scores and the matrix.
+        let rolled = RolledUp()
+        let systems = inventory.systems
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            if part == 0 {
+                rolled.remediation = Self.remediation(findings)
+            } else {
+                rolled.scores = Self.scores(findings)
+                rolled.readiness = Self.matrix(findings, systems: systems)
+            }
         }
-        readiness = Self.matrix(findings, systems: inventory.systems)
+        (overall, byOrg, bySystem, byPolicy, byIncidentType) = rolled.scores
+        readiness = rolled.readiness
         cellIndex = Dictionary(readiness.map { (CellKey(system: $0.system, type: $0.incidentType), $0) }, uniquingKeysWith: { first, _ in first })
-        remediation = Self.remediation(findings)
+        remediation = rolled.remediation
+    }
+
+    /// What the two halves of rolling up produce, each written by one of them only.
+    private final class RolledUp: @unchecked Sendable {
+        var scores: Scores = (Score(), [:], [:], [:], [:])
+        var readiness: [ReadinessCell] = []
+        var remediation: [Remediation] = []
+    }
+
+    private typealias Scores = (overall: Score, byOrg: [OrgID: Score], bySystem: [SystemID: Score], byPolicy: [String: Score],
+                                byIncidentType: [IncidentType: Score])
+
+    private static func scores(_ findings: [Finding]) -> Scores {
+        var scores: Scores = (Score(), [:], [:], [:], [:])
+        for finding in findings {
+            scores.overall.add(finding)
+            scores.byOrg[finding.target.orgID, default: Score()].add(finding)
+            if finding.target.kind == .system { scores.bySystem[SystemID(finding.target.id), default: Score()].add(finding) }
+            scores.byPolicy[finding.policyID, default: Score()].add(finding)
+            for type in finding.requirement.incidentTypes { scores.byIncidentType[type, default: Score()].add(finding) }
+        }
+        return scores
     }
 
     /// Systems × incident types: the system's own findings plus its owner organisation's org-wide ones.
