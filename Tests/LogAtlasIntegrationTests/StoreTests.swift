@@ -81,6 +81,54 @@ struct StoreTests {
         }
     }
 
+    /// Attestations and measured lead times are exactly as visible as their source — to raw SQL as well, where only
+    /// row-level security decides — whether the caller holds the source as its custodian or owns its system.
+    @Test func attestationsAndLeadTimesAreExactlyAsVisibleAsTheirSource() async throws {
+        try await withTestDatabase { database in
+            let repository = PostgresInventoryRepository(database: database)
+            try await repository.apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
+            // Held by vendor-b on dept-a's system: both custodians see it.
+            _ = try await repository.create(Fixtures.firewall(on: SystemID("corp-net"), custodian: Fixtures.vendorB, name: "outsourced-ids"), as: Fixtures.admin)
+            let sources = try await repository.export(as: Fixtures.admin).sources
+            let names = Dictionary(uniqueKeysWithValues: sources.map { ($0.id.rawValue, $0.name) })
+            let now = Date()
+            for source in sources {
+                _ = try await repository.attest(Attestation(oldestRecordAt: now.addingTimeInterval(-30 * 86_400), checkedAt: now, checkedBy: "t", method: "query"),
+                                                to: source.id, as: Fixtures.admin)
+            }
+            try await database.asOwner(actor: "test") { connection in
+                for source in sources {
+                    try await connection.query("INSERT INTO source_lead_times (source_id, samples, median_hours, p90_hours) VALUES (\(source.id.rawValue), 3, 2, 4)",
+                                               logger: log)
+                }
+            }
+            func visible(_ table: String, as caller: Principal) async throws -> [String] {
+                let query: PostgresQuery = table == "attestations" ? "SELECT source_id FROM attestations" : "SELECT source_id FROM source_lead_times"
+                return try await database.withCaller(caller) { connection in
+                    var seen: [String] = []
+                    for try await id in try await connection.query(query, logger: log).decode(UUID.self) { seen.append(names[id] ?? "?") }
+                    return seen.sorted()
+                }
+            }
+            for table in ["attestations", "source_lead_times"] {
+                #expect(try await visible(table, as: Fixtures.custodianA) == ["firewall", "outsourced-ids", "proxy"], "\(table)")
+                #expect(try await visible(table, as: Fixtures.custodianB) == ["auth", "outsourced-ids"], "\(table)")
+                #expect(try await visible(table, as: Fixtures.csirt) == ["auth", "firewall", "outsourced-ids", "proxy"], "\(table)")
+                #expect(try await visible(table, as: Fixtures.auditor) == ["auth", "firewall", "outsourced-ids", "proxy"], "\(table)")
+            }
+            // The one-call check answers for the caller only, and the application role cannot widen it.
+            let auth = try #require(sources.first { $0.name == "auth" })
+            let answer = try await database.withCaller(Fixtures.custodianA) { connection in
+                var answers: [Bool] = []
+                for try await value in try await connection.query("SELECT app_sees_source(\(auth.id.rawValue))", logger: log).decode(Bool.self) { answers.append(value) }
+                return answers
+            }
+            #expect(answer == [false])
+            #expect(try await repository.source(auth.id, as: Fixtures.custodianB).latestAttestation != nil)
+            #expect(try await repository.source(auth.id, as: Fixtures.custodianB).measuredLeadTime?.samples == 3)
+        }
+    }
+
     @Test func oneRoundTripReadsAreScopedAndLeaveNoCallerBehind() async throws {
         try await withTestDatabase { database in
             let repository = PostgresInventoryRepository(database: database)
