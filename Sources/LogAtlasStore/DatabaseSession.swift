@@ -9,13 +9,14 @@ public struct DatabaseSession: Sendable {
     /// The embedded cluster, when this process started it (the caller stops it).
     public let cluster: EmbeddedPostgres?
 
-    /// Connects (starting the embedded cluster if needed) and applies pending migrations.
-    public static func open(_ location: DatabaseLocation, logger: Logger) async throws -> DatabaseSession {
+    /// Connects (starting the embedded cluster if needed) and applies pending migrations; `connections` caps the
+    /// pool (default: `ConnectionPool.defaultSize`).
+    public static func open(_ location: DatabaseLocation, connections: Int? = nil, logger: Logger) async throws -> DatabaseSession {
         let configuration: PostgresClient.Configuration
         var cluster: EmbeddedPostgres?
         switch location {
         case .url(let url):
-            configuration = try PostgresURL.configuration(url)
+            configuration = try PostgresURL.configuration(url, connections: connections)
         case .embedded(let folder):
             let embedded = EmbeddedPostgres(folder: folder, logger: logger)
             try await embedded.start()
@@ -26,7 +27,7 @@ public struct DatabaseSession: Sendable {
                 embedded.stop()
                 throw error
             }
-            configuration = embedded.configuration()
+            configuration = embedded.configuration(connections: connections)
         }
         do {
             try await withRunningClient(configuration, logger: logger) { client in
@@ -40,9 +41,9 @@ public struct DatabaseSession: Sendable {
     }
 
     /// Runs `body` with a database on `location`, then stops an embedded cluster this process started.
-    public static func with<Result: Sendable>(_ location: DatabaseLocation, logger: Logger,
+    public static func with<Result: Sendable>(_ location: DatabaseLocation, connections: Int? = nil, logger: Logger,
                                               _ body: @Sendable (Database) async throws -> Result) async throws -> Result {
-        let session = try await open(location, logger: logger)
+        let session = try await open(location, connections: connections, logger: logger)
         defer { session.cluster?.stop() }
         return try await withRunningClient(session.configuration, logger: logger) { client in
             try await body(Database(client: client, logger: logger))

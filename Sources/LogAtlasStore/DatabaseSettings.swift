@@ -16,7 +16,7 @@ public enum DatabaseLocation: Sendable {
 /// Connection settings parsed from a `postgres://user:password@host:port/database` URL.
 public enum PostgresURL {
     /// A client configuration for `url`; `?host=/path` selects a Unix socket folder.
-    public static func configuration(_ url: String, database override: String? = nil) throws -> PostgresClient.Configuration {
+    public static func configuration(_ url: String, database override: String? = nil, connections: Int? = nil) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
             throw DatabaseError.badURL("DATABASE_URL must look like postgres://user:password@host:5432/database")
         }
@@ -34,7 +34,7 @@ public enum PostgresURL {
             configuration = .init(host: components.host ?? "localhost", port: components.port ?? 5432, username: user,
                                   password: password, database: database, tls: tls)
         }
-        return configuration.withSessionDefaults()
+        return configuration.withSessionDefaults(connections: connections)
     }
 }
 

@@ -30,7 +30,7 @@ struct Apply: AsyncParsableCommand {
             throw CommandFailure(description: error.description)
         }
         let (prune, dryRun, actor) = (prune, dryRun, actor)
-        let diff = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+        let diff = try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
             try await PostgresInventoryRepository(database: database)
                 .apply(desired, scope: isCSV ? .sourcesOnly : .everything, prune: prune, dryRun: dryRun, as: .system(named: actor))
         }
@@ -51,7 +51,7 @@ struct Export: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let inventory = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+        let inventory = try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
             try await PostgresInventoryRepository(database: database).export(as: .system(named: "cli:export"))
         }
         print(format == "csv" ? SourcesCSV.encode(inventory.sources) : InventoryYAML.encode(inventory), terminator: "")

@@ -74,7 +74,7 @@ struct Bench: AsyncParsableCommand {
 
         func run() async throws {
             let (concurrency, seconds) = (concurrency, seconds)
-            try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+            try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
                 let repository = PostgresInventoryRepository(database: database)
                 let caller = Principal(userID: UserID(), name: "bench", role: .csirt, orgIDs: [])
                 let ids = try await repository.sources(matching: SourceFilter(), as: caller, page: PageRequest(limit: 500)).items.map(\.id)

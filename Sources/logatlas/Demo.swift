@@ -8,7 +8,7 @@ struct Demo: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let logins = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+        let logins = try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
             try await DemoData.loadIfEmpty(into: database)
         }
         print(DemoData.banner(tokens: logins, url: "http://127.0.0.1:8080"))

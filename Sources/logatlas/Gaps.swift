@@ -68,7 +68,7 @@ struct Gaps: AsyncParsableCommand {
         }
         // On the database every run is stored, so the next one can say what changed.
         let orgFilter = org
-        let (report, id, changes) = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+        let (report, id, changes) = try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
             let caller = Principal.system(named: "cli:gaps")
             let uploaded = try await PostgresPolicyRepository(database: database).uploaded(as: caller)
                 .compactMap { try? PolicyYAML.decode($0.yaml, file: "\($0.id).yaml") }

@@ -22,7 +22,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (name, role, orgs) = (name, Role(rawValue: role)!, orgs.map { OrgID($0) })
-            try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+            try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
                 try await IdentityStore(database: database).addUser(named: name, role: role, orgs: orgs, actor: "cli")
             }
             print("user \(name) added as \(role.rawValue)")
@@ -45,7 +45,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let lifetime = try TokenLifetime.parse(expires)
             let user = user
-            let token = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+            let token = try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
                 try await IdentityStore(database: database).createToken(for: user, lifetime: lifetime, actor: "cli")
             }
             print(token.secret)
@@ -61,7 +61,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let token = token
-            let count = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+            let count = try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
                 try await IdentityStore(database: database).revokeToken(token, actor: "cli")
             }
             guard count > 0 else { throw CommandFailure(description: "no active token matches \(token)") }
@@ -95,7 +95,7 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let result = try await DatabaseSession.with(database.location, logger: makeLogger("logatlas")) { database in
+            let result = try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
                 try await AuditTrail(database: database).verify()
             }
             switch result {

@@ -22,7 +22,14 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "PostgreSQL URL, postgres://user:password@host:5432/db (env: DATABASE_URL).")
     var databaseURL: String? = Environment.value("DATABASE_URL")
 
+    @Option(name: .long, help: "Most connections to PostgreSQL (env: LOGATLAS_DB_CONNECTIONS; default: twice the cores, at least 4).")
+    var dbConnections: Int? = Environment.value("LOGATLAS_DB_CONNECTIONS").flatMap(Int.init)
+
     var location: DatabaseLocation { .resolve(databaseURL: databaseURL, dataDirectory: dataDir) }
+
+    func validate() throws {
+        if let dbConnections, dbConnections < 1 { throw ValidationError("--db-connections must be at least 1") }
+    }
 }
 
 enum Environment {

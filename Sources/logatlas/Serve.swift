@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         Self.keepFreedBuffers()
         let logger = makeLogger("logatlas", default: .info)
-        let session = try await DatabaseSession.open(database.location, logger: logger)
+        let session = try await DatabaseSession.open(database.location, connections: database.dbConnections, logger: logger)
         do {
             if demo {
                 let tokens = try await withRunningClient(session.configuration, logger: logger) { client in
@@ -80,7 +80,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger("logatlas", default: .info)
-        try await DatabaseSession.with(database.location, logger: logger) { _ in }
+        try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: logger) { _ in }
         print("schema is current")
     }
 }
