@@ -171,6 +171,7 @@ struct CommandLineTests {
         process.arguments = ["serve", "--demo", "--data-dir", folder.path, "--port", String(port)]
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DATABASE_URL")
+        env["LOGATLAS_DB_CONNECTIONS"] = "2"   // the demo load, the jobs and the API share two connections
         process.environment = env
         let out = Pipe()
         process.standardOutput = out
@@ -190,6 +191,13 @@ struct CommandLineTests {
         #expect(banner.contains("export TOKEN_CSIRT_LEAD=la_"))
         #expect(process.terminationStatus == 0)
         #expect(kill(postmaster, 0) != 0, "the embedded PostgreSQL must stop with the service")
+    }
+
+    @Test func aConnectionLimitBelowOneIsRefused() throws {
+        let run = try Self.run(["migrate", "--db-connections", "0", "--data-dir", "/tmp/la-never-\(getpid())"])
+        #expect(run.status != 0)
+        #expect(run.errors.contains("--db-connections must be at least 1"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/la-never-\(getpid())"))
     }
 
     @Test func requestCommandsDriveTheBrokerThroughTheAPI() async throws {

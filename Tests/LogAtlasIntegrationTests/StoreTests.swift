@@ -129,6 +129,25 @@ struct StoreTests {
         }
     }
 
+    /// `--db-connections` caps the pool: ten concurrent statements share two server processes.
+    @Test func thePoolKeepsToItsConnectionLimit() async throws {
+        let url = try await TestCluster.shared.freshDatabaseURL()
+        let backends = try await DatabaseSession.with(.url(url), connections: 2, logger: log) { database in
+            try await withThrowingTaskGroup(of: Int32.self) { group in
+                for _ in 0..<10 {
+                    group.addTask {
+                        var pid: Int32 = 0
+                        for try await value in try await database.client.query("SELECT pg_backend_pid() FROM pg_sleep(0.05)", logger: log).decode(Int32.self) { pid = value }
+                        return pid
+                    }
+                }
+                return try await group.reduce(into: Set<Int32>()) { $0.insert($1) }
+            }
+        }
+        #expect(backends.count >= 1 && backends.count <= 2)
+        #expect(ConnectionPool.defaultSize >= 4)
+    }
+
     @Test func oneRoundTripReadsAreScopedAndLeaveNoCallerBehind() async throws {
         try await withTestDatabase { database in
             let repository = PostgresInventoryRepository(database: database)
