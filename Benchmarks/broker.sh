@@ -41,9 +41,9 @@ with_rss() {
   "$@" & local pid=$!
   while kill -0 "$pid" 2>/dev/null; do r=$(rss_kb); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.05; done
   wait "$pid"
-  echo "server RSS before $((before / 1024)) MB, peak growth $(((peak - before) / 1024)) MB"
+  echo "server RSS before $((before / 1024)) MiB, peak growth $(((peak - before) / 1024)) MiB"
 }
-mbps() { awk -v b="$1" -v s="$2" 'BEGIN{printf "%.0f MB/s", b / 1048576 / s}'; }
+mbps() { awk -v b="$1" -v s="$2" 'BEGIN{printf "%.0f MiB/s", b / 1048576 / s}'; }
 
 echo "== evidence transfer of a ${ARTIFACT_MB} MiB file (random bytes)"
 head -c "$((ARTIFACT_MB * 1048576))" /dev/urandom > "$work/evidence.bin"
