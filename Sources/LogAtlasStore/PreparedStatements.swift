@@ -94,9 +94,9 @@ struct InsertRequest: PostgresPreparedStatement {
             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11)
             RETURNING id)
         INSERT INTO request_items (id, request_id, requester_org_id, custodian_org_id, source_ids, feasibility,
-                                   acknowledge_due, deliver_due, preserve_before)
+                                   acknowledge_due, deliver_due, preserve_before, sla_from)
         SELECT x.id, (SELECT id FROM request), x.requester_org_id, x.custodian_org_id, x.source_ids, x.feasibility,
-               x.acknowledge_due, x.deliver_due, x.preserve_before
+               x.acknowledge_due, x.deliver_due, x.preserve_before, $10 + (x.acknowledge_due - $10) / 2
         FROM jsonb_to_recordset($12::jsonb) AS x(\(RequestRows.ItemRecord.columns))
         """
     typealias Row = PostgresRow

@@ -115,6 +115,42 @@ struct EmbeddedPostgresTests {
         #expect(statements[2].contains("'a;b'"))
     }
 
+    /// Items filed before 0013 get the moment their first SLA event can fall due, without audit events for it,
+    /// and the SLA pass finds them through it.
+    @Test func itemsFiledBeforeTheSLAIndexAreScheduledByTheMigration() async throws {
+        let configuration = try await TestCluster.shared.emptyDatabase()
+        let migrations = try Migrator.bundled()
+        let (request, item) = (UUID(), UUID())
+        let filed = Date(timeIntervalSince1970: 1_900_000_000)
+        try await withRunningClient(configuration) { client in
+            _ = try await Migrator().migrate(client, migrations: migrations.filter { $0.version < "0013" })
+            try await client.query("INSERT INTO orgs (id, name, kind) VALUES ('dept-a', 'Department A', 'department')")
+            try await client.query("""
+                INSERT INTO requests (id, incident_reference, purpose, priority, window_from, window_to, requested_by, filed_at)
+                VALUES (\(request), 'INC-1', 'why', 'critical', \(filed.addingTimeInterval(-86_400)), \(filed), 'cyd', \(filed))
+                """)
+            try await client.query("""
+                INSERT INTO request_items (id, request_id, custodian_org_id, source_ids, acknowledge_due, deliver_due)
+                VALUES (\(item), \(request), 'dept-a', '{00000000-0000-0000-0000-00000000000a}',
+                        \(filed.addingTimeInterval(4 * 3_600)), \(filed.addingTimeInterval(24 * 3_600)))
+                """)
+            func count(_ sql: PostgresQuery) async throws -> Int {
+                var value = 0
+                for try await n in try await client.query(sql).decode(Int.self) { value = n }
+                return value
+            }
+            let eventsBefore = try await count("SELECT count(*)::int FROM audit_events")
+            #expect(try await Migrator().migrate(client).count == migrations.count - migrations.filter { $0.version < "0013" }.count)
+            var slaFrom: Date?
+            for try await value in try await client.query("SELECT sla_from FROM request_items WHERE id = \(item)").decode(Date.self) { slaFrom = value }
+            #expect(slaFrom == filed.addingTimeInterval(2 * 3_600))
+            #expect(try await count("SELECT count(*)::int FROM audit_events") == eventsBefore, "scheduling is not a change to the item")
+            let sla = SLAStore(database: Database(client: client))
+            #expect(try await sla.runPass(now: filed.addingTimeInterval(1.9 * 3_600), policy: SLAPolicy())?.eventCount == 0)
+            #expect(try await sla.runPass(now: filed.addingTimeInterval(2 * 3_600), policy: SLAPolicy())?.raised[RequestItemID(item)] == [.acknowledgeReminder])
+        }
+    }
+
     @Test func reportsStoredRowByRowSurviveTheMoveToOneDocumentPerOrganisation() async throws {
         let configuration = try await TestCluster.shared.emptyDatabase()
         let migrations = try Migrator.bundled()
