@@ -11,17 +11,19 @@ public struct PostgresRequestRepository: RequestRepository {
 
     public func preview(_ draft: RequestDraft, sla: SLAPolicy, now: Date, as caller: Principal) async throws -> RequestPlanner.Plan {
         try requireFiler(caller)
-        return try await database.withCaller(caller) { connection in try await plan(draft, sla: sla, now: now, caller: caller, on: connection) }
+        return try await database.read { connection in try await plan(draft, sla: sla, now: now, caller: caller, on: connection) }
     }
 
     public func file(_ draft: RequestDraft, sla: SLAPolicy, now: Date, as caller: Principal) async throws -> RequestPlanner.Plan {
         try requireFiler(caller)
-        return try await database.withCaller(caller) { connection in
+        // Two statements, each its own transaction and each setting the caller itself (schema/0014): the sources are
+        // read and the request inserted as the caller, and the insert is atomic.
+        return try await database.read { connection in
             let plan = try await plan(draft, sla: sla, now: now, caller: caller, on: connection)
             let request = plan.request
             let items = RequestRows.ItemRecord.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
-            for try await _ in try await connection.execute(InsertRequest(request: request, hints: try RequestRows.json(draft.hints), items: items),
-                                                            logger: database.logger) {}
+            let insert = FileRequestAsCaller(caller: CallerSettings(caller), request: request, hints: try RequestRows.json(draft.hints), items: items)
+            for try await _ in try await connection.execute(insert, logger: database.logger) {}
             return plan
         }
     }
@@ -29,7 +31,8 @@ public struct PostgresRequestRepository: RequestRepository {
     /// Reads the drafted sources as the caller and plans the request.
     func plan(_ draft: RequestDraft, sla: SLAPolicy, now: Date, caller: Principal, on connection: PostgresConnection) async throws -> RequestPlanner.Plan {
         var sources: [LogSourceID: LogSource] = [:]
-        for try await row in try await connection.execute(SourcesByID(ids: draft.sourceIDs.map(\.rawValue)), logger: database.logger) {
+        for try await row in try await connection.execute(SourcesAsCaller(caller: CallerSettings(caller), ids: draft.sourceIDs.map(\.rawValue)),
+                                                          logger: database.logger) {
             let source = try Rows.source(row).source
             sources[source.id] = source
         }

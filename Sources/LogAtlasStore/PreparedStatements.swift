@@ -68,16 +68,21 @@ struct CallerSettings: Sendable {
     }
 }
 
-/// Sources by ID with their latest attestation and measured lead time (filing a request reads up to 200).
-/// Prepared: with row-level security on three tables, planning this query costs ~2.5 ms, running it ~0.5 ms.
-struct SourcesByID: PostgresPreparedStatement {
-    static let sql = "SELECT \(Rows.sourceColumns) FROM log_sources s \(Rows.sourceJoins) WHERE s.id = ANY($1)"
+/// Sources by ID with their latest attestation and measured lead time, as the caller (filing a request reads up
+/// to 200). `sources_as_caller` (schema/0014) sets the caller itself: no transaction, no separate round trip for it.
+/// Prepared: with row-level security on three tables, planning the query costs ~2.5 ms, running it ~0.5 ms.
+struct SourcesAsCaller: PostgresPreparedStatement {
+    static let sql = "SELECT * FROM sources_as_caller($1, $2, $3, $4)"
     typealias Row = PostgresRandomAccessRow
 
+    let caller: CallerSettings
     let ids: [UUID]
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
+        var bindings = PostgresBindings(capacity: 4)
+        bindings.append(caller.role)
+        bindings.append(caller.orgs)
+        bindings.append(caller.actor)
         bindings.append(ids)
         return bindings
     }
@@ -85,29 +90,22 @@ struct SourcesByID: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRandomAccessRow { row.makeRandomAccess() }
 }
 
-/// A request and its items in one statement (one round trip while the audit chain's lock is held).
-struct InsertRequest: PostgresPreparedStatement {
-    static let sql = """
-        WITH request AS (
-            INSERT INTO requests (id, incident_reference, purpose, priority, window_from, window_to, hints, requester_org_id,
-                                  requested_by, filed_at, warnings)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11)
-            RETURNING id)
-        INSERT INTO request_items (id, request_id, requester_org_id, custodian_org_id, source_ids, feasibility,
-                                   acknowledge_due, deliver_due, preserve_before, sla_from)
-        SELECT x.id, (SELECT id FROM request), x.requester_org_id, x.custodian_org_id, x.source_ids, x.feasibility,
-               x.acknowledge_due, x.deliver_due, x.preserve_before, $10 + (x.acknowledge_due - $10) / 2
-        FROM jsonb_to_recordset($12::jsonb) AS x(\(RequestRows.ItemRecord.columns))
-        """
+/// A request and its items, as the caller, in one statement and one transaction (`file_request_as_caller`, schema/0014).
+struct FileRequestAsCaller: PostgresPreparedStatement {
+    static let sql = "SELECT file_request_as_caller($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15::jsonb)"
     typealias Row = PostgresRow
 
+    let caller: CallerSettings
     let request: RetrievalRequest
     let hints: String
     let items: String
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 12)
+        var bindings = PostgresBindings(capacity: 15)
         let draft = request.draft
+        bindings.append(caller.role)
+        bindings.append(caller.orgs)
+        bindings.append(caller.actor)
         bindings.append(request.id.rawValue)
         bindings.append(draft.incidentReference)
         bindings.append(draft.purpose)

@@ -36,12 +36,7 @@ enum RequestRows {
             acknowledge_due = item.acknowledgeDue; deliver_due = item.deliverDue; preserve_before = item.preserveBefore
         }
 
-        static let columns = """
-            id uuid, requester_org_id text, custodian_org_id text, source_ids uuid[], feasibility jsonb,
-            acknowledge_due timestamptz, deliver_due timestamptz, preserve_before timestamptz
-            """
-
-        /// The JSON array `jsonb_to_recordset` reads, written directly: `JSONEncoder` took a seventh of the server's
+        /// The JSON array `file_request_as_caller` (schema/0014) reads with `jsonb_to_recordset`, written directly: `JSONEncoder` took a seventh of the server's
         /// time per filing. Reads back as encoding the same records does (tested).
         static func json(_ items: [ItemRecord]) -> String {
             var writer = JSONWriter()

@@ -148,6 +148,51 @@ struct StoreTests {
         #expect(ConnectionPool.defaultSize >= 4)
     }
 
+    /// Filing is two statements that set the caller themselves: on a one-connection pool, the connection is the
+    /// owner's again afterwards, the request's audit events are chained, and the sources were read as the caller.
+    @Test func filingSetsTheCallerPerStatementAndLeavesNoneBehind() async throws {
+        var configuration = try await TestCluster.shared.freshDatabase()
+        configuration.options.maximumConnections = 1
+        try await withRunningClient(configuration) { client in
+            let database = Database(client: client)
+            let inventory = PostgresInventoryRepository(database: database)
+            try await inventory.apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
+            let sources = try await inventory.export(as: Fixtures.admin).sources
+            let now = Date()
+            let draft = RequestDraft(incidentReference: "INC-7", purpose: "lateral movement", priority: .serious,
+                                     window: TimeWindow(from: now.addingTimeInterval(-2 * 86_400), to: now.addingTimeInterval(-86_400)),
+                                     sourceIDs: sources.map(\.id))
+            let requests = PostgresRequestRepository(database: database)
+            let filed = try await requests.file(draft, sla: SLAPolicy(), now: now, as: Fixtures.csirt).request
+            #expect(Set(filed.items.map(\.custodianOrgID)) == [Fixtures.deptA, Fixtures.vendorB])
+            let (user, role) = try await client.withConnection { connection in
+                var pair = ("", "")
+                for try await value in try await connection.query("SELECT current_user::text, coalesce(current_setting('logatlas.role', true), '')",
+                                                                   logger: log).decode((String, String).self) { pair = value }
+                return pair
+            }
+            #expect(user != "logatlas_app")
+            #expect(role == "")
+            let events = try await client.withConnection { connection in
+                var rows: [String] = []
+                for try await (action, actor) in try await connection.query("SELECT action, actor FROM audit_events WHERE object_type IN ('request', 'request-item') ORDER BY seq",
+                                                                            logger: log).decode((String, String).self) { rows.append("\(action) by \(actor)") }
+                return rows
+            }
+            #expect(events == ["request.create by cyd", "request-item.create by cyd", "request-item.create by cyd"])
+            let verification = try await AuditTrail(database: database).verify()
+            if case .intact = verification {} else { Issue.record("audit chain: \(verification)") }
+            // The filing read is scoped like any other: a custodian sees its own organisation's sources only.
+            let names = try await client.withConnection { connection in
+                var names: [String] = []
+                for try await name in try await connection.query("SELECT name FROM sources_as_caller('custodian', 'dept-a', 'x', \(sources.map(\.id.rawValue)))",
+                                                                 logger: log).decode(String.self) { names.append(name) }
+                return names.sorted()
+            }
+            #expect(names == ["firewall", "proxy"])
+        }
+    }
+
     @Test func oneRoundTripReadsAreScopedAndLeaveNoCallerBehind() async throws {
         try await withTestDatabase { database in
             let repository = PostgresInventoryRepository(database: database)
