@@ -117,22 +117,22 @@ public enum GapReportJSON {
 /// A JSON writer into bytes, formatting as Foundation's `JSONEncoder` does: slashes escaped, control characters as
 /// `\b \f \n \r \t` or `\u00xx`, numbers as Swift prints them without a trailing `.0`; when pretty, two-space
 /// indents, `"key" : value`, and an empty container spread over two lines.
-struct JSONBytes {
-    enum Container { case object, array }
+public struct JSONBytes {
+    public enum Container: Sendable { case object, array }
 
-    var bytes: [UInt8] = []
-    let pretty: Bool
+    public var bytes: [UInt8] = []
+    public let pretty: Bool
     /// Per open container: whether nothing has been written into it yet.
     private var empty: [Bool] = []
 
-    init(pretty: Bool) { self.pretty = pretty }
+    public init(pretty: Bool) { self.pretty = pretty }
 
-    mutating func open(_ container: Container) {
+    public mutating func open(_ container: Container) {
         bytes.append(container == .object ? UInt8(ascii: "{") : UInt8(ascii: "["))
         empty.append(true)
     }
 
-    mutating func close(_ container: Container) {
+    public mutating func close(_ container: Container) {
         let wasEmpty = empty.removeLast()
         if pretty {
             bytes.append(UInt8(ascii: "\n"))
@@ -143,7 +143,7 @@ struct JSONBytes {
     }
 
     /// Starts the next array element (a comma after the first; a new line when pretty).
-    mutating func element() {
+    public mutating func element() {
         if empty[empty.count - 1] {
             empty[empty.count - 1] = false
         } else {
@@ -157,12 +157,13 @@ struct JSONBytes {
 
     /// Starts the next member of an object, up to its value.
     /// A member with a text, whole-number, number or list-of-texts value.
-    mutating func member(_ name: String, _ value: String) { key(name); string(value) }
-    mutating func member(_ name: String, _ value: Int) { key(name); integer(value) }
-    mutating func member(_ name: String, _ value: Double) { key(name); number(value) }
-    mutating func member(_ name: String, _ value: [String]) { key(name); strings(value) }
+    public mutating func member(_ name: String, _ value: String) { key(name); string(value) }
+    public mutating func member(_ name: String, _ value: Int) { key(name); integer(value) }
+    public mutating func member(_ name: String, _ value: Double) { key(name); number(value) }
+    public mutating func member(_ name: String, _ value: [String]) { key(name); strings(value) }
+    public mutating func member(_ name: String, _ value: Bool) { key(name); boolean(value) }
 
-    mutating func key(_ name: String) {
+    public mutating func key(_ name: String) {
         element()
         string(name)
         if pretty {
@@ -176,15 +177,17 @@ struct JSONBytes {
         for _ in 0..<empty.count { bytes += [UInt8(ascii: " "), UInt8(ascii: " ")] }
     }
 
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { JSONBytes.appendEscaped($0, to: &bytes) }
     }
 
-    mutating func strings(_ values: [String]) { array(values) { $0.string($1) } }
+    public mutating func strings(_ values: [String]) { array(values) { $0.string($1) } }
+
+    public mutating func boolean(_ value: Bool) { bytes += (value ? "true" : "false").utf8 }
 
     /// An array whose elements `write` writes.
-    mutating func array<Values: Sequence>(_ values: Values, _ write: (inout JSONBytes, Values.Element) -> Void) {
+    public mutating func array<Values: Sequence>(_ values: Values, _ write: (inout JSONBytes, Values.Element) -> Void) {
         open(.array)
         for value in values {
             element()
@@ -193,7 +196,7 @@ struct JSONBytes {
         close(.array)
     }
 
-    mutating func integer(_ value: Int) {
+    public mutating func integer(_ value: Int) {
         if value >= 0 && value < 10 {
             bytes.append(UInt8(ascii: "0") + UInt8(value))
         } else {
@@ -202,7 +205,7 @@ struct JSONBytes {
     }
 
     /// As `JSONEncoder` writes a `Double`: Swift's shortest round-trip form, `2` rather than `2.0`.
-    mutating func number(_ value: Double) {
+    public mutating func number(_ value: Double) {
         if value == value.rounded(), abs(value) < 1e15, let whole = Int(exactly: value), !(value == 0 && value.sign == .minus) {
             integer(whole)
             return

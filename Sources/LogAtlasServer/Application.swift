@@ -92,7 +92,7 @@ public func buildRouter(
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.
     try api.registerHandlers(on: router, configuration: .init(dateTranscoder: FastDateTranscoder(), jsonEncodingOptions: [.sortedKeys]),
-                             middlewares: [GapReportJSONMiddleware(api: api)])
+                             middlewares: [GapReportJSONMiddleware(api: api), RetrievalRequestJSONMiddleware(api: api)])
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
     }

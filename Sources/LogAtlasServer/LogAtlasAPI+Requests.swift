@@ -6,18 +6,28 @@ import OpenAPIRuntime
 extension LogAtlasAPI {
     func previewRequest(_ input: Operations.PreviewRequest.Input) async throws -> Operations.PreviewRequest.Output {
         guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
-        let caller = try RequestPrincipal.required()
-        let now = clock()
-        let plan = try await requests.preview(try APIMapping.draft(body), sla: broker.sla, now: now, as: caller)
-        return .ok(.init(body: .json(APIMapping.request(plan.request, caller: caller, now: now, filed: false))))
+        return .ok(.init(body: .json(try await previewed(body))))
     }
 
     func fileRequest(_ input: Operations.FileRequest.Input) async throws -> Operations.FileRequest.Output {
         guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        return .created(.init(body: .json(try await filed(body))))
+    }
+
+    /// The prediction for a draft, as the caller (the handler and `RetrievalRequestJSONMiddleware` share it).
+    func previewed(_ body: Components.Schemas.RequestDraft) async throws -> Components.Schemas.RetrievalRequest {
+        let caller = try RequestPrincipal.required()
+        let now = clock()
+        let plan = try await requests.preview(try APIMapping.draft(body), sla: broker.sla, now: now, as: caller)
+        return APIMapping.request(plan.request, caller: caller, now: now, filed: false)
+    }
+
+    /// Files a draft as the caller and returns the stored request.
+    func filed(_ body: Components.Schemas.RequestDraft) async throws -> Components.Schemas.RetrievalRequest {
         let caller = try RequestPrincipal.required()
         let now = clock()
         let plan = try await requests.file(try APIMapping.draft(body), sla: broker.sla, now: now, as: caller)
-        return .created(.init(body: .json(APIMapping.request(plan.request, caller: caller, now: now, events: []))))
+        return APIMapping.request(plan.request, caller: caller, now: now, events: [])
     }
 
     func listRequests(_ input: Operations.ListRequests.Input) async throws -> Operations.ListRequests.Output {
