@@ -6,8 +6,6 @@
 -- the two never shared a snapshot anyway; the insert stays one atomic statement.
 --
 -- sources_as_caller takes any number of sources and replaces source_as_caller (GET /v1/sources/{id} passes one).
--- Its query always runs on the generic plan: for a one-element array PL/pgSQL judged a custom plan cheaper and
--- planned the row-level-security query anew on every call (5,900 calls per second against 28,800 generic).
 DROP FUNCTION source_as_caller(text, text, text, uuid);
 
 CREATE FUNCTION sources_as_caller(p_role text, p_orgs text, p_actor text, p_ids uuid[])
@@ -16,7 +14,7 @@ RETURNS TABLE (id uuid, system_id text, system_owner_org_id text, name text, log
                volume_gb_per_day double precision, notes text, version integer,
                oldest_record_at timestamptz, checked_at timestamptz, checked_by text, method text,
                lead_samples integer, lead_median double precision, lead_p90 double precision)
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
     PERFORM set_config('role', 'logatlas_app', true), set_config('logatlas.role', p_role, true),
