@@ -76,13 +76,13 @@ echo "== the store alone, without HTTP: SELECT 1 through the PostgresNIO pool, t
 $BIN bench reads --data-dir "$db" --concurrency "$CLIENTS" --seconds "$SECONDS_PER_RUN" 2>/dev/null | grep "per second"
 echo "== pgbench -S, $CLIENTS clients, ${SECONDS_PER_RUN}s, same cluster"
 "$PGBIN/pgbench" -h "$db" -U logatlas -S -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" pgbench 2>/dev/null | grep -E "^tps|latency average"
-echo "== the read GET /v1/sources/{id} makes, in PostgreSQL alone: sources_as_caller (role switch, row-level security,"
+echo "== the read GET /v1/sources/{id} makes, in PostgreSQL alone: source_as_caller (role switch, row-level security,"
 echo "   latest attestation, measured lead time) for random IDs, prepared, $CLIENTS clients, ${SECONDS_PER_RUN}s, same cluster"
 "$PGBIN/psql" -h "$db" -U logatlas -d logatlas -qAtc "CREATE SCHEMA bench; CREATE TABLE bench.ids (n integer PRIMARY KEY, id uuid NOT NULL);
   INSERT INTO bench.ids SELECT row_number() OVER (), id FROM (SELECT id FROM log_sources ORDER BY random() LIMIT 5000) s;"
 cat > "$work/source_as_caller.sql" <<'SQL'
 \set n random(1, 5000)
-SELECT * FROM sources_as_caller('csirt', '', 'bench', ARRAY[(SELECT id FROM bench.ids WHERE n = :n)]);
+SELECT * FROM source_as_caller('csirt', '', 'bench', (SELECT id FROM bench.ids WHERE n = :n));
 SQL
 "$PGBIN/pgbench" -h "$db" -U logatlas -n -M prepared -f "$work/source_as_caller.sql" -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" logatlas 2>/dev/null \
   | grep -E "^tps|latency average"

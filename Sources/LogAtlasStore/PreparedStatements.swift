@@ -5,10 +5,10 @@ import PostgresNIO
 /// Named prepared statements for hot paths. Unnamed statements are planned on every execution, and with
 /// row-level security that planning (~1.5 ms) costs more than running the query.
 ///
-/// One source as the caller, in one round trip (`sources_as_caller`, schema/0014, switches to the application
-/// role and sets the caller before its query runs).
+/// One source as the caller, in one round trip (`source_as_caller` in schema/0003_hot_reads.sql switches
+/// to the application role and sets the caller before its query runs).
 struct SourceAsCaller: PostgresPreparedStatement {
-    static let sql = "SELECT * FROM sources_as_caller($1, $2, $3, ARRAY[$4::uuid])"
+    static let sql = "SELECT * FROM source_as_caller($1, $2, $3, $4)"
     typealias Row = PostgresRandomAccessRow
 
     let caller: CallerSettings

@@ -204,7 +204,7 @@ struct StoreTests {
             #expect(try await repository.source(vendorSource.id, as: Fixtures.custodianB).notes == "secret vendor notes")
             let (user, role) = try await database.client.withConnection { connection in
                 var seen = 0
-                for try await _ in try await connection.query("SELECT * FROM sources_as_caller('custodian', 'dept-a', 'x', \([vendorSource.id.rawValue]))", logger: log) { seen += 1 }
+                for try await _ in try await connection.query("SELECT * FROM source_as_caller('custodian', 'dept-a', 'x', \(vendorSource.id.rawValue))", logger: log) { seen += 1 }
                 #expect(seen == 0)
                 for try await pair in try await connection.query("SELECT current_user::text, coalesce(current_setting('logatlas.role', true), '')", logger: log).decode((String, String).self) {
                     return pair

@@ -1,12 +1,9 @@
 -- Filing a request took five round trips: BEGIN, setting the caller, reading the sources, the insert, COMMIT.
 -- Each costs the server about a tenth of a millisecond of CPU on top of PostgreSQL's, and filing is CPU-bound.
--- These two functions set the caller themselves, as source_as_caller did for one source, so filing is two
+-- These two functions set the caller themselves, as source_as_caller does for one source, so filing is two
 -- statements, each its own transaction: the read of the sources (under row-level security, as the caller), and
 -- the insert of the request with its items (as the caller, audited, chained at its commit). Under READ COMMITTED
 -- the two never shared a snapshot anyway; the insert stays one atomic statement.
---
--- sources_as_caller takes any number of sources and replaces source_as_caller (GET /v1/sources/{id} passes one).
-DROP FUNCTION source_as_caller(text, text, text, uuid);
 
 CREATE FUNCTION sources_as_caller(p_role text, p_orgs text, p_actor text, p_ids uuid[])
 RETURNS TABLE (id uuid, system_id text, system_owner_org_id text, name text, log_type text, product text, format text,
