@@ -4,6 +4,10 @@
 -- statements, each its own transaction: the read of the sources (under row-level security, as the caller), and
 -- the insert of the request with its items (as the caller, audited, chained at its commit). Under READ COMMITTED
 -- the two never shared a snapshot anyway; the insert stays one atomic statement.
+--
+-- sources_as_caller repeats source_as_caller's query for a list of sources. GET /v1/sources/{id} keeps the one-id
+-- function: through this one, PL/pgSQL re-planned the row-level-security query on every one-element call (4x the
+-- cost in PostgreSQL), and forcing the generic plan cost the function-level setting on every call (measured).
 
 CREATE FUNCTION sources_as_caller(p_role text, p_orgs text, p_actor text, p_ids uuid[])
 RETURNS TABLE (id uuid, system_id text, system_owner_org_id text, name text, log_type text, product text, format text,
