@@ -5,31 +5,38 @@
 -- the insert of the request with its items (as the caller, audited, chained at its commit). Under READ COMMITTED
 -- the two never shared a snapshot anyway; the insert stays one atomic statement.
 --
--- sources_as_caller repeats source_as_caller's query for a list of sources. GET /v1/sources/{id} keeps the one-id
--- function: through this one, PL/pgSQL re-planned the row-level-security query on every one-element call (4x the
--- cost in PostgreSQL), and forcing the generic plan cost the function-level setting on every call (measured).
+-- A source as the API shows it — the row, its latest attestation, its measured lead time — is now one view, read
+-- under row-level security as whoever reads it (security_invoker), and both the one-source read (GET
+-- /v1/sources/{id}) and the list read of filing return its rows. The one-source read stays a function of its own:
+-- through the list function PL/pgSQL re-planned the row-level-security query on every one-element call (4x the
+-- cost in PostgreSQL), and forcing the generic plan cost a function-level setting on every call (both measured).
+CREATE VIEW source_rows WITH (security_invoker = true) AS
+    SELECT s.id, s.system_id, s.system_owner_org_id, s.name, s.log_type, s.product, s.format, s.custodian_org_id,
+           s.retention_tiers::text AS tiers, s.access_procedure::text AS access, s.fields, s.clock_ntp_synced,
+           s.clock_timezone, s.volume_gb_per_day, s.notes, s.version,
+           a.oldest_record_at, a.checked_at, a.checked_by, a.method,
+           lt.samples AS lead_samples, lt.median_hours AS lead_median, lt.p90_hours AS lead_p90
+    FROM log_sources s
+    LEFT JOIN LATERAL (SELECT oldest_record_at, checked_at, checked_by, method FROM attestations
+                       WHERE source_id = s.id ORDER BY checked_at DESC LIMIT 1) a ON true
+    LEFT JOIN source_lead_times lt ON lt.source_id = s.id;
+GRANT SELECT ON source_rows TO logatlas_app;
 
-CREATE FUNCTION sources_as_caller(p_role text, p_orgs text, p_actor text, p_ids uuid[])
-RETURNS TABLE (id uuid, system_id text, system_owner_org_id text, name text, log_type text, product text, format text,
-               custodian_org_id text, tiers text, access text, fields text[], clock_ntp_synced boolean, clock_timezone text,
-               volume_gb_per_day double precision, notes text, version integer,
-               oldest_record_at timestamptz, checked_at timestamptz, checked_by text, method text,
-               lead_samples integer, lead_median double precision, lead_p90 double precision)
+DROP FUNCTION source_as_caller(text, text, text, uuid);
+CREATE FUNCTION source_as_caller(p_role text, p_orgs text, p_actor text, p_id uuid) RETURNS SETOF source_rows
 LANGUAGE plpgsql AS $$
-#variable_conflict use_column
 BEGIN
     PERFORM set_config('role', 'logatlas_app', true), set_config('logatlas.role', p_role, true),
             set_config('logatlas.orgs', p_orgs, true), set_config('logatlas.actor', p_actor, true);
-    RETURN QUERY
-        SELECT s.id, s.system_id, s.system_owner_org_id, s.name, s.log_type, s.product, s.format, s.custodian_org_id,
-               s.retention_tiers::text, s.access_procedure::text, s.fields, s.clock_ntp_synced, s.clock_timezone,
-               s.volume_gb_per_day, s.notes, s.version, a.oldest_record_at, a.checked_at, a.checked_by, a.method,
-               lt.samples, lt.median_hours, lt.p90_hours
-        FROM log_sources s
-        LEFT JOIN LATERAL (SELECT oldest_record_at, checked_at, checked_by, method FROM attestations
-                           WHERE source_id = s.id ORDER BY checked_at DESC LIMIT 1) a ON true
-        LEFT JOIN source_lead_times lt ON lt.source_id = s.id
-        WHERE s.id = ANY (p_ids);
+    RETURN QUERY SELECT * FROM source_rows WHERE id = p_id;
+END $$;
+
+CREATE FUNCTION sources_as_caller(p_role text, p_orgs text, p_actor text, p_ids uuid[]) RETURNS SETOF source_rows
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('role', 'logatlas_app', true), set_config('logatlas.role', p_role, true),
+            set_config('logatlas.orgs', p_orgs, true), set_config('logatlas.actor', p_actor, true);
+    RETURN QUERY SELECT * FROM source_rows WHERE id = ANY (p_ids);
 END $$;
 
 -- p_items: a JSON array of {id, requester_org_id, custodian_org_id, source_ids, feasibility, acknowledge_due,
