@@ -32,7 +32,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        .target(name: "LogAtlasCore"),
+        .target(name: "LogAtlasCore", dependencies: ["CSystemRandom"]),
+        // Bulk random bytes from the system's generator for new identifiers (getrandom is not in Swift's Glibc module).
+        .target(name: "CSystemRandom"),
         .target(
             name: "LogAtlasFormats",
             dependencies: ["LogAtlasCore", .product(name: "Yams", package: "Yams")],

@@ -34,12 +34,12 @@ public enum Validation {
         issues += slugIssues(source.custodianOrgID.rawValue, path: join(path, "custodian_org"))
         issues += logTypeIssues(source.logType, path: join(path, "log_type"))
         for (index, tier) in source.retentionTiers.enumerated() {
-            let tierPath = join(path, "retention_tiers[\(index)]")
             if !(1...maxRetentionDays).contains(tier.days) {
-                issues.append(.init(path: join(tierPath, "days"), message: "days must be between 1 and \(maxRetentionDays), got \(tier.days)"))
+                issues.append(.init(path: join(path, "retention_tiers[\(index)].days"),
+                                    message: "days must be between 1 and \(maxRetentionDays), got \(tier.days)"))
             }
             if let hours = tier.retrievalHours, !(hours >= 0 && hours.isFinite) {
-                issues.append(.init(path: join(tierPath, "retrieval_hours"), message: "retrieval hours must be zero or more"))
+                issues.append(.init(path: join(path, "retention_tiers[\(index)].retrieval_hours"), message: "retrieval hours must be zero or more"))
             }
         }
         if let lead = source.accessProcedure?.leadTimeHours, !(lead >= 0 && lead.isFinite) {
@@ -88,8 +88,12 @@ public enum Validation {
     }
 
     static func textIssues(_ value: String, path: String) -> [ValidationIssue] {
-        if value.allSatisfy(\.isWhitespace) { return [.init(path: path, message: "must not be empty")] }
-        if value.count > 200 { return [.init(path: path, message: "at most 200 characters")] }
+        // Most texts start with a printable ASCII character (not whitespace) and are short in bytes (so in
+        // characters): decided without walking their characters.
+        let bytes = value.utf8
+        let printableStart = bytes.first.map { $0 > 0x20 && $0 < 0x7F } ?? false
+        if !printableStart, value.allSatisfy(\.isWhitespace) { return [.init(path: path, message: "must not be empty")] }
+        if bytes.count > 200, value.count > 200 { return [.init(path: path, message: "at most 200 characters")] }
         return []
     }
 

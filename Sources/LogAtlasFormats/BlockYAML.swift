@@ -15,6 +15,15 @@ struct BlockYAML {
     private var line = 1
     private var lineStart = 0
     private let item: (String, Int, YAMLNode) -> Void
+    private let entry: EntryReader?
+
+    /// Reads an entry of a top-level list straight from the bytes (`SourceEntryReader`), returning where the next
+    /// line starts; `nil` to have it composed and passed to `item` instead.
+    typealias EntryReader = (_ key: String, _ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ at: SourceEntryReader.Cursor)
+        -> SourceEntryReader.Cursor?
+    /// An `EntryReader` for another thread.
+    typealias SendableEntryReader = @Sendable (_ key: String, _ index: Int, _ bytes: UnsafeBufferPointer<UInt8>,
+                                               _ at: SourceEntryReader.Cursor) -> SourceEntryReader.Cursor?
 
     private static let space = UInt8(ascii: " "), newline = UInt8(ascii: "\n"), hash = UInt8(ascii: "#"), colon = UInt8(ascii: ":")
     private static let dash = UInt8(ascii: "-"), comma = UInt8(ascii: ","), dot = UInt8(ascii: ".")
@@ -23,9 +32,11 @@ struct BlockYAML {
     private static let singleQuote = UInt8(ascii: "'"), doubleQuote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
 
     /// Composes the first document of `bytes`; `item` receives the items of lists under top-level keys, as in `YAMLStream`.
-    static func compose(_ bytes: UnsafeBufferPointer<UInt8>, item: @escaping (String, Int, YAMLNode) -> Void) throws -> YAMLNode? {
+    /// `entry`, when given, is offered each such item first.
+    static func compose(_ bytes: UnsafeBufferPointer<UInt8>, item: @escaping (String, Int, YAMLNode) -> Void,
+                        entry: EntryReader? = nil) throws -> YAMLNode? {
         try checkCharacters(bytes)
-        var composer = BlockYAML(bytes: bytes, end: bytes.count, item: item)
+        var composer = BlockYAML(bytes: bytes, end: bytes.count, item: item, entry: entry)
         return try composer.document()
     }
 
@@ -88,19 +99,22 @@ struct BlockYAML {
     /// sequence runs to the end of the text or of the first document — that is, unless `key` was the last
     /// top-level key.
     static func composeEntries(_ bytes: UnsafeBufferPointer<UInt8>, firstLine: Int, key: String, firstIndex: Int,
-                               item: @escaping (String, Int, YAMLNode) -> Void) throws {
+                               item: @escaping (String, Int, YAMLNode) -> Void, entry: EntryReader? = nil) throws {
         try checkCharacters(bytes)
-        var composer = BlockYAML(bytes: bytes, end: bytes.count, line: firstLine) { key, index, node in item(key, firstIndex + index, node) }
+        var composer = BlockYAML(bytes: bytes, end: bytes.count, line: firstLine, item: { key, index, node in item(key, firstIndex + index, node) },
+                                 entry: entry.map { entry in { key, index, bytes, cursor in entry(key, firstIndex + index, bytes, cursor) } })
         guard composer.skipBlankLines(), composer.isEntry else { throw Unsupported(line: firstLine) }
         _ = try composer.blockSequence(depth: 1, topKey: key)
         if composer.pos < composer.end, !composer.atDocumentBoundary { throw Unsupported(line: composer.line) }
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, end: Int, line: Int = 1, item: @escaping (String, Int, YAMLNode) -> Void) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, end: Int, line: Int = 1, item: @escaping (String, Int, YAMLNode) -> Void,
+                 entry: EntryReader? = nil) {
         self.bytes = bytes
         self.end = end
         self.line = line
         self.item = item
+        self.entry = entry
     }
 
     /// Leaves to libyaml what this composer does not model: tabs, CR, other control characters, a byte order
@@ -108,18 +122,40 @@ struct BlockYAML {
     private static func checkCharacters(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         var index = 0
         let count = bytes.count
+        let raw = UnsafeRawPointer(bytes.baseAddress)
         while index < count {
-            let byte = bytes[index]
-            if byte < 0x20 {
-                if byte != newline { throw Unsupported() }
-            } else if byte >= 0x80 {
-                if byte == 0xC2, index + 1 < count, bytes[index + 1] == 0x85 { throw Unsupported() }
-                if byte == 0xE2, index + 2 < count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 { throw Unsupported() }
-                if byte == 0xEF, index + 2 < count, bytes[index + 1] == 0xBB, bytes[index + 2] == 0xBF { throw Unsupported() }
-            } else if byte == 0x7F {
-                throw Unsupported()
+            // Eight bytes at a time while they are printable ASCII (most of a file); a word with a line break, a
+            // control character, DEL or a non-ASCII byte is checked byte by byte.
+            if let raw, index + 8 <= count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+                let below = (word &- ones &* 0x20) & ~word & high     // some byte below 0x20
+                let above = (word | (word &+ ones)) & high            // some byte from 0x7F
+                if below | above == 0 {
+                    index += 8
+                    continue
+                }
             }
-            index += 1
+            let wordEnd = Swift.min(index + 8, count)
+            while index < wordEnd {
+                try checkCharacter(bytes, at: index)
+                index += 1
+            }
+        }
+    }
+
+    /// One byte of `checkCharacters`, with the sequences that start at it.
+    private static func checkCharacter(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) throws {
+        let count = bytes.count
+        let byte = bytes[index]
+        if byte < 0x20 {
+            if byte != newline { throw Unsupported() }
+        } else if byte >= 0x80 {
+            if byte == 0xC2, index + 1 < count, bytes[index + 1] == 0x85 { throw Unsupported() }
+            if byte == 0xE2, index + 2 < count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 { throw Unsupported() }
+            if byte == 0xEF, index + 2 < count, bytes[index + 1] == 0xBB, bytes[index + 2] == 0xBF { throw Unsupported() }
+        } else if byte == 0x7F {
+            throw Unsupported()
         }
     }
 
@@ -200,6 +236,15 @@ struct BlockYAML {
         var items: [YAMLNode] = []
         var index = 0
         while pos < end, indent == own, isEntry {
+            if let topKey, depth == 1, let entry,
+               let next = entry(topKey, index, bytes, SourceEntryReader.Cursor(pos: pos, line: line, lineStart: lineStart)) {
+                pos = next.pos
+                line = next.line
+                lineStart = next.lineStart
+                _ = skipBlankLines()
+                index += 1
+                continue
+            }
             pos += 1
             let afterDash = mark(at: pos)
             skipSpaces()

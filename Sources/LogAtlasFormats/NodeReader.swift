@@ -9,6 +9,8 @@ struct NodeReader {
     private(set) var inventory = Inventory()
     /// For every item of `orgs`, `systems` and `sources`: where it is and where its key fields are.
     private var itemMarks: [String: [ItemMarks]] = [:]
+    /// How many entries `SourceEntryReader` read straight from the bytes (for tests).
+    private(set) var directEntries = 0
     /// The item being read, to locate problems found in it.
     var current: (path: String, node: YAMLNode)?
 
@@ -56,9 +58,27 @@ struct NodeReader {
         }
     }
 
+    /// Reads an entry of `sources` straight from the bytes when `SourceEntryReader` vouches for it (it then has no
+    /// problems), returning where the next line starts; `nil` to have it composed and passed to `read` instead.
+    mutating func readEntry(list: String, index: Int, bytes: UnsafeBufferPointer<UInt8>, at cursor: SourceEntryReader.Cursor)
+        -> SourceEntryReader.Cursor? {
+        guard list == "sources",
+              let next = SourceEntryReader.read(bytes, at: cursor, into: &inventory.sources, marks: &itemMarks[list, default: []])
+        else { return nil }
+        directEntries += 1
+        return next
+    }
+
+    /// Makes room for `count` sources and their marks.
+    mutating func reserve(sources count: Int) {
+        inventory.sources.reserveCapacity(count)
+        itemMarks["sources", default: []].reserveCapacity(count)
+    }
+
     /// Takes over what `other` read from the items that follow this reader's in the same document.
     mutating func append(_ other: NodeReader) {
         problems += other.problems
+        directEntries += other.directEntries
         inventory.orgs += other.inventory.orgs
         inventory.systems += other.inventory.systems
         inventory.sources += other.inventory.sources

@@ -62,15 +62,16 @@ struct YAMLStream {
     /// `item(key, index, node)` one by one and left out of the returned tree (their list becomes empty there).
     /// When the fast block composer gives up part-way, `restart` is called before libyaml starts over, so that
     /// whoever collects the items can drop what it received.
+    /// `entry`, when given, is offered each such item first (`BlockYAML.EntryReader`; libyaml does not use it).
     static func compose(_ text: String, engine: Engine = .automatic, restart: () -> Void = {},
-                        item: (String, Int, YAMLNode) -> Void) throws -> YAMLNode? {
+                        item: (String, Int, YAMLNode) -> Void, entry: BlockYAML.EntryReader? = nil) throws -> YAMLNode? {
         var text = text
         text.makeContiguousUTF8()
         return try text.utf8.withContiguousStorageIfAvailable { buffer in
             try withoutActuallyEscaping(item) { item in
                 if engine != .libyaml {
                     do {
-                        return try BlockYAML.compose(buffer, item: item)
+                        return try BlockYAML.compose(buffer, item: item, entry: entry)
                     } catch let unsupported as BlockYAML.Unsupported {
                         if engine == .block { throw unsupported }
                         restart()
@@ -88,9 +89,11 @@ struct YAMLStream {
 
     /// `compose`, with the composing on a second thread while the caller's `item` reads what is composed, for
     /// large texts on machines with more than one core (composing and reading cost about the same).
-    static func composeConcurrently(_ text: String, restart: () -> Void, item: (String, Int, YAMLNode) -> Void) throws -> YAMLNode? {
+    /// `entry` is used only when the text is composed on the caller's thread (small texts, one core).
+    static func composeConcurrently(_ text: String, restart: () -> Void, item: (String, Int, YAMLNode) -> Void,
+                                    entry: BlockYAML.EntryReader? = nil) throws -> YAMLNode? {
         guard ProcessInfo.processInfo.activeProcessorCount > 1, text.utf8.count >= 1 << 20 else {
-            return try compose(text, restart: restart, item: item)
+            return try compose(text, restart: restart, item: item, entry: entry)
         }
         let channel = ItemChannel()
         let composer = Thread {
@@ -119,17 +122,23 @@ struct YAMLStream {
     /// Both halves go through `BlockYAML`, so the nodes and marks are those of composing the whole text at once.
     /// `nil` when this does not apply or either half gives up (anything `BlockYAML` leaves to libyaml, a syntax
     /// error, a top-level key after the list); whatever `first` and `second` received must then be dropped.
+    /// `firstEntry` and `secondEntry`, when given, are offered each item of either half first (`BlockYAML.EntryReader`);
+    /// `cut` learns how many entries of `list` precede the cut before either half starts (to size what collects them).
     static func composeInHalves(_ text: String, list: String, first: (String, Int, YAMLNode) -> Void,
-                                second: @escaping @Sendable (String, Int, YAMLNode) -> Void) -> Halves? {
+                                second: @escaping @Sendable (String, Int, YAMLNode) -> Void,
+                                                                firstEntry: BlockYAML.EntryReader? = nil, secondEntry: BlockYAML.SendableEntryReader? = nil,
+                                cut: (_ entriesBefore: Int) -> Void = { _ in }) -> Halves? {
         guard ProcessInfo.processInfo.activeProcessorCount > 1, text.utf8.count >= 1 << 20 else { return nil }
         var text = text
         text.makeContiguousUTF8()
         return text.utf8.withContiguousStorageIfAvailable { buffer -> Halves? in
             guard let split = BlockYAML.split(buffer, list: list) else { return nil }
+            cut(split.entriesBefore)
             let rest = SecondHalf(bytes: UnsafeBufferPointer(rebasing: buffer[split.offset...]))
             let thread = Thread {
                 do {
-                    try BlockYAML.composeEntries(rest.bytes, firstLine: split.line, key: list, firstIndex: split.entriesBefore, item: second)
+                    try BlockYAML.composeEntries(rest.bytes, firstLine: split.line, key: list, firstIndex: split.entriesBefore, item: second,
+                                                 entry: secondEntry)
                     rest.finish(composed: true)
                 } catch {
                     rest.finish(composed: false)
@@ -140,10 +149,14 @@ struct YAMLStream {
             let root: YAMLNode??
             do {
                 root = try withoutActuallyEscaping(first) { first in
-                    try BlockYAML.compose(UnsafeBufferPointer(rebasing: buffer[..<split.offset])) { key, index, node in
+                    try BlockYAML.compose(UnsafeBufferPointer(rebasing: buffer[..<split.offset]), item: { key, index, node in
                         if key == list { delivered += 1 }
                         first(key, index, node)
-                    }
+                    }, entry: firstEntry.map { entry in { key, index, bytes, cursor in
+                        let next = entry(key, index, bytes, cursor)
+                        if next != nil, key == list { delivered += 1 }
+                        return next
+                    } })
                 }
             } catch {
                 root = nil

@@ -80,6 +80,26 @@ struct ValidationTests {
         #expect(paths.contains("sources[1].name"))
         #expect(paths.contains("sources[0].system"))
     }
+
+    /// Large inventories check duplicates and references side by side; the issues must come out in source order,
+    /// each source's duplicate before its unknown system before its unknown custodian, as a plain loop gives them.
+    @Test("reference issues in order", arguments: [200, 12_000])
+    func referenceIssuesInOrder(_ count: Int) {
+        var inventory = SyntheticInventory.make(sources: count)
+        let last = count - 1
+        for index in [1, count / 2, last] { inventory.sources[index].name = inventory.sources[index - 1].name; inventory.sources[index].systemID = inventory.sources[index - 1].systemID }
+        for index in [0, count / 2, count / 3] { inventory.sources[index].systemID = SystemID("nowhere") }
+        for index in [count / 2, count / 3 + 1, last] { inventory.sources[index].custodianOrgID = OrgID("nobody") }
+        let systems = Set(inventory.systems.map(\.id)), orgs = Set(inventory.orgs.map(\.id))
+        var seen = Set<SourceKey>(), expected: [String] = []
+        for (index, source) in inventory.sources.enumerated() {
+            if !seen.insert(source.key).inserted { expected.append("sources[\(index)].name") }
+            if !systems.contains(source.systemID) { expected.append("sources[\(index)].system") }
+            if !orgs.contains(source.custodianOrgID) { expected.append("sources[\(index)].custodian_org") }
+        }
+        #expect(expected.count == 7)   // the duplicate moved to nowhere is no longer one
+        #expect(inventory.referenceIssues().map(\.path) == expected)
+    }
 }
 
 @Suite("Authorisation decisions")
@@ -121,5 +141,14 @@ struct IdentifierTests {
             #expect("89ab".contains(Array(text)[19]))
         }
         #expect(LogSourceID() != LogSourceID())
+    }
+
+    @Test("UUIDs made on several threads at once (from one buffer of random bits) do not repeat")
+    func randomUUIDsAcrossThreads() {
+        final class Made: @unchecked Sendable { var ids = [[UUID]](repeating: [], count: 4) }
+        let made = Made()
+        DispatchQueue.concurrentPerform(iterations: 4) { part in made.ids[part] = (0..<5_000).map { _ in UUID.random() } }
+        let all = made.ids.flatMap { $0 }
+        #expect(Set(all).count == 20_000)
     }
 }
