@@ -21,7 +21,7 @@ struct Apply: AsyncParsableCommand {
 
     func run() async throws {
         let text: String
-        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch { throw CommandFailure(description: "cannot read \(file): \(error.localizedDescription)") }
+        do { text = try TextFile.read(file) } catch { throw CommandFailure(description: "cannot read \(file): \(error.localizedDescription)") }
         let isCSV = file.lowercased().hasSuffix(".csv")
         let desired: Inventory
         do {

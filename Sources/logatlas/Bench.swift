@@ -30,7 +30,7 @@ struct Bench: AsyncParsableCommand {
 
         func run() async throws {
             let start = ContinuousClock.now
-            let text = try String(contentsOfFile: file, encoding: .utf8)
+            let text = try TextFile.read(file)
             let inventory = try InventoryYAML.decode(text, file: file)
             let elapsed = ContinuousClock.now - start
             var usage = rusage()
@@ -47,7 +47,7 @@ struct Bench: AsyncParsableCommand {
         func run() async throws {
             let clock = ContinuousClock()
             var start = clock.now
-            let text = try String(contentsOfFile: file, encoding: .utf8)
+            let text = try TextFile.read(file)
             let read = clock.now - start
             let inventory = try InventoryYAML.decode(text, file: file)
             let parse = clock.now - start

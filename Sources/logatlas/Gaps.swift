@@ -63,8 +63,12 @@ struct Gaps: AsyncParsableCommand {
             let report = GapReport(findings: findings, inventory: parsed)
             print(try GapReportFormat(rawValue: format)!.render(report), terminator: "")
             if let changes, diff { FileHandle.standardError.write(Data((Self.describe(changes) + "\n").utf8)) }
-            try finish(report, id: nil, regressions: changes?.regressed ?? [], printReport: false)
-            return
+            do {
+                try finish(report, id: nil, regressions: changes?.regressed ?? [], printReport: false)
+            } catch let code as ExitCode {
+                Self.end(code.rawValue)
+            }
+            Self.end(0)
         }
         // On the database every run is stored, so the next one can say what changed.
         let orgFilter = org
@@ -106,6 +110,13 @@ struct Gaps: AsyncParsableCommand {
         }
     }
 
+    /// Ends an offline run once everything is written, leaving the inventory and the report to the operating
+    /// system: freeing 100,000 sources and their findings one by one took 0.06–0.09 s of a 1 s run.
+    static func end(_ status: Int32) -> Never {
+        fflush(nil)   // every output stream
+        Glibc.exit(status)
+    }
+
     static func describe(_ diff: GapDiff) -> String {
         var lines = ["since the previous run: \(diff.improved.count) improved, \(diff.regressed.count) regressed, \(diff.added.count) new, \(diff.removed.count) gone"]
         lines += diff.regressed.map { "  worse  \($0.key): \($0.before!.rawValue) → \($0.after!.rawValue)" }
@@ -115,7 +126,7 @@ struct Gaps: AsyncParsableCommand {
 
     static func readInventory(_ path: String) throws -> Inventory {
         do {
-            return try InventoryYAML.decode(try String(contentsOfFile: path, encoding: .utf8), file: path)
+            return try InventoryYAML.decode(try TextFile.read(path), file: path)
         } catch let error as FormatError {
             throw CommandFailure(description: error.description)
         }
