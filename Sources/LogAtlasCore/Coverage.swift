@@ -47,8 +47,13 @@ public struct Coverage: Hashable, Sendable {
     /// Derives coverage for `source` as of `now`.
     public init(of source: LogSource, now: Date, maxAttestationAgeDays: Int = Coverage.defaultMaxAttestationAgeDays) {
         let tiers = source.retentionTiers
-        coveredDays = tiers.map(\.days).max() ?? 0
-        searchableDays = tiers.filter(\.isSearchable).map(\.days).max() ?? 0
+        var covered: Int?, searchable: Int?
+        for tier in tiers {
+            covered = max(covered ?? tier.days, tier.days)
+            if tier.isSearchable { searchable = max(searchable ?? tier.days, tier.days) }
+        }
+        coveredDays = covered ?? 0
+        searchableDays = searchable ?? 0
         retrievalWindows = Coverage.windows(for: tiers)
         attestedDays = source.latestAttestation?.attestedDays
         attestationStatus = Coverage.status(of: source.latestAttestation, declaredDays: coveredDays,
@@ -62,13 +67,25 @@ public struct Coverage: Hashable, Sendable {
 
     /// Splits the covered history into bands, each served by the fastest tier that reaches it.
     static func windows(for tiers: [RetentionTier]) -> [RetrievalWindow] {
-        let boundaries = Set(tiers.map(\.days).filter { $0 > 0 }).sorted()
+        // Sources have a few tiers and this runs for every source and requirement: plain loops, no sets or filters.
+        var boundaries: [Int] = []
+        boundaries.reserveCapacity(tiers.count)
+        for tier in tiers where tier.days > 0 && !boundaries.contains(tier.days) { boundaries.append(tier.days) }
+        boundaries.sort()
         var windows: [RetrievalWindow] = []
         var start = 0
         for end in boundaries {
-            // Any tier that holds data `end` days old also holds everything younger.
-            let fastest = tiers.filter { $0.days >= end }
-                .min { ($0.effectiveRetrievalHours, $0.medium.rawValue) < ($1.effectiveRetrievalHours, $1.medium.rawValue) }!
+            // Any tier that holds data `end` days old also holds everything younger: the fastest of those (the
+            // first of equals) serves this band.
+            var fastest = tiers[0]
+            var found = false
+            for tier in tiers where tier.days >= end {
+                if found, !((tier.effectiveRetrievalHours, tier.medium.rawValue) < (fastest.effectiveRetrievalHours, fastest.medium.rawValue)) {
+                    continue
+                }
+                fastest = tier
+                found = true
+            }
             if let last = windows.last, last.hours == fastest.effectiveRetrievalHours, last.medium == fastest.medium {
                 windows[windows.count - 1].toDays = end
             } else {

@@ -49,21 +49,35 @@ enum GapReportRenderer {
         lines += ["", "Readiness (systems × incident types: R ready, p partly, - not ready, . no requirement):"]
         let types = IncidentType.allCases
         lines.append("  " + "system".padding(toLength: 20, withPad: " ", startingAt: 0) + types.map { " \($0.rawValue)" }.joined())
-        for system in report.matrixSystems {
-            let row = types.map { type -> String in
-                switch report.cell(system, type)?.readiness {
-                case .ready: "   R"
-                case .partly: "   p"
-                case .notReady: "   -"
-                case nil: "   ."
+        // The cells come system by system in the matrix's order, each system's in the order of the types: one
+        // row per run of cells (10,000 dictionary lookups and Foundation paddings took 0.05 s).
+        var cells = report.readiness[...]
+        while let system = cells.first?.system {
+            let run = cells.prefix { $0.system == system }
+            cells = cells.dropFirst(run.count)
+            var row = "  " + pad(system.rawValue, 20)
+            for type in types {
+                switch run.first(where: { $0.incidentType == type })?.readiness {
+                case .ready: row += "   R"
+                case .partly: row += "   p"
+                case .notReady: row += "   -"
+                case nil: row += "   ."
                 }
             }
-            lines.append("  " + system.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + row.joined())
+            lines.append(row)
         }
         lines += ["", "What to fix first:"]
         lines += report.remediation.prefix(20).enumerated().map { "  \($0 + 1). \($1.action)  [impact \($1.impact); \($1.serves.joined(separator: ", "))]" }
         if report.remediation.count > 20 { lines.append("  … \(report.remediation.count - 20) more") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `text` cut or padded with spaces to `width`, as Foundation's `padding(toLength:withPad:startingAt:)` does.
+    static func pad(_ text: String, _ width: Int) -> String {
+        let count = text.utf8.count
+        guard count == text.utf16.count else { return text.padding(toLength: width, withPad: " ", startingAt: 0) }   // not ASCII
+        if count >= width { return String(text.utf8.prefix(width))! }
+        return text + String(repeating: " ", count: width - count)
     }
 
     static func csv(_ report: GapReport) -> String {

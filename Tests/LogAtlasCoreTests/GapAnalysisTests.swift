@@ -1,6 +1,6 @@
 import Foundation
 import LogAtlasCore
-import LogAtlasFormats
+@testable import LogAtlasFormats
 import Testing
 
 @Suite("Policies and gap analysis")
@@ -240,5 +240,73 @@ struct GapAnalysisTests {
         shuffled.orgs.shuffle(using: &random)
         #expect(GapAnalysis.findings(for: policies.shuffled(using: &random), in: shuffled, now: Self.now)
                 == GapAnalysis.findings(for: policies, in: base, now: Self.now))
+    }
+}
+
+/// Coverage and the table are worked out with plain loops for speed; they must give what the plain definitions give.
+@Suite("Coverage and report rendering, against their definitions")
+struct CoverageDefinitionTests {
+    /// The definition: each band up to a distinct positive tier length is served by the fastest tier holding it
+    /// (ties to the first), adjacent bands with the same tier speed and medium merged.
+    static func definedWindows(_ tiers: [RetentionTier]) -> [RetrievalWindow] {
+        var windows: [RetrievalWindow] = []
+        var start = 0
+        for end in Set(tiers.map(\.days).filter { $0 > 0 }).sorted() {
+            let fastest = tiers.filter { $0.days >= end }
+                .min { ($0.effectiveRetrievalHours, $0.medium.rawValue) < ($1.effectiveRetrievalHours, $1.medium.rawValue) }!
+            if let last = windows.last, last.hours == fastest.effectiveRetrievalHours, last.medium == fastest.medium {
+                windows[windows.count - 1].toDays = end
+            } else {
+                windows.append(RetrievalWindow(fromDays: start, toDays: end, hours: fastest.effectiveRetrievalHours, medium: fastest.medium))
+            }
+            start = end
+        }
+        return windows
+    }
+
+    @Test func windowsAndDaysMatchTheirDefinitions() {
+        var random = GapAnalysisTests.Generator(state: 42)
+        for _ in 0..<3_000 {
+            let tiers = (0..<Int.random(in: 0...5, using: &random)).map { _ in
+                RetentionTier(medium: StorageMedium.allCases.randomElement(using: &random)!,
+                              days: [-3, 0, 1, 30, 30, 90, 365, Int.random(in: -10...800, using: &random)].randomElement(using: &random)!,
+                              isSearchable: Bool.random(using: &random),
+                              retrievalHours: [nil, 0, 1, 1, 24, 72].randomElement(using: &random)!)
+            }
+            let source = LogSource(systemID: SystemID("s"), name: "n", logType: "network.dns", custodianOrgID: OrgID("o"), retentionTiers: tiers)
+            let coverage = Coverage(of: source, now: Date(timeIntervalSince1970: 0))
+            #expect(coverage.retrievalWindows == Self.definedWindows(tiers), "\(tiers)")
+            #expect(coverage.coveredDays == (tiers.map(\.days).max() ?? 0), "\(tiers)")
+            #expect(coverage.searchableDays == (tiers.filter(\.isSearchable).map(\.days).max() ?? 0), "\(tiers)")
+        }
+    }
+
+    @Test func tableRowsAreTheMatrixCells() throws {
+        var random = GapAnalysisTests.Generator(state: 7)
+        for seed in 0..<20 {
+            let inventory = GapAnalysisTests.randomInventory(seed: UInt64(seed) &* 7919 &+ random.next() % 1000)
+            let report = GapReport(findings: GapAnalysis.findings(for: try PolicyCatalogue.shipped(), in: inventory, now: GapAnalysisTests.now),
+                                   inventory: inventory)
+            let table = try GapReportFormat.table.render(report).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let header = try #require(table.firstIndex { $0.hasPrefix("Readiness (") })
+            // Row by row through `cell`, padded by Foundation: what the table printed before it walked the cells.
+            let expected = report.matrixSystems.map { system in
+                "  " + system.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + IncidentType.allCases.map { type in
+                    switch report.cell(system, type)?.readiness {
+                    case .ready: "   R"
+                    case .partly: "   p"
+                    case .notReady: "   -"
+                    case nil: "   ."
+                    }
+                }.joined()
+            }
+            #expect(Array(table[(header + 2)..<(header + 2 + expected.count)]) == expected)
+            #expect(table[header + 2 + expected.count] == "")
+        }
+    }
+
+    @Test("padding as Foundation pads", arguments: ["", "web", "exactly-twenty-chars", "a-system-id-longer-than-twenty", "café", "日本語のシステム名前です長い名前"])
+    func padding(_ text: String) {
+        #expect(GapReportRenderer.pad(text, 20) == text.padding(toLength: 20, withPad: " ", startingAt: 0))
     }
 }

@@ -12,9 +12,10 @@ public enum GapAnalysis {
         let ownerOf = Dictionary(systems.map { ($0.id, $0.ownerOrgID) }, uniquingKeysWith: { first, _ in first })
         // Sources are referred to by their index: copying a source copies a dozen texts and lists.
         var sourcesBySystem: [SystemID: [Int]] = [:], sourcesByOrg: [OrgID: [Int]] = [:]
-        for (index, source) in inventory.sources.enumerated() {
-            sourcesBySystem[source.systemID, default: []].append(index)
-            if let owner = ownerOf[source.systemID] { sourcesByOrg[owner, default: []].append(index) }
+        for index in inventory.sources.indices {
+            let systemID = inventory.sources[index].systemID   // not `for source in`: that copies every source
+            sourcesBySystem[systemID, default: []].append(index)
+            if let owner = ownerOf[systemID] { sourcesByOrg[owner, default: []].append(index) }
         }
         // Every (requirement, target) pair, in the order of the result.
         var jobs: [(requirement: RequirementBox, policyID: String, target: Target, sources: [Int])] = []

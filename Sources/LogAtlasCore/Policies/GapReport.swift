@@ -72,11 +72,13 @@ public struct GapReport: Sendable {
             } else {
                 rolled.scores = Self.scores(findings)
                 rolled.readiness = Self.matrix(findings, systems: systems)
+                rolled.cellIndex = Dictionary(rolled.readiness.map { (CellKey(system: $0.system, type: $0.incidentType), $0) },
+                                              uniquingKeysWith: { first, _ in first })
             }
         }
         (overall, byOrg, bySystem, byPolicy, byIncidentType) = rolled.scores
         readiness = rolled.readiness
-        cellIndex = Dictionary(readiness.map { (CellKey(system: $0.system, type: $0.incidentType), $0) }, uniquingKeysWith: { first, _ in first })
+        cellIndex = rolled.cellIndex
         remediation = rolled.remediation
     }
 
@@ -84,6 +86,7 @@ public struct GapReport: Sendable {
     private final class RolledUp: @unchecked Sendable {
         var scores: Scores = (Score(), [:], [:], [:], [:])
         var readiness: [ReadinessCell] = []
+        var cellIndex: [CellKey: ReadinessCell] = [:]
         var remediation: [Remediation] = []
     }
 
