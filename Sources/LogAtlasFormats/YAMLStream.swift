@@ -68,37 +68,45 @@ struct YAMLStream {
         var text = text
         text.makeContiguousUTF8()
         return try text.utf8.withContiguousStorageIfAvailable { buffer in
-            try withoutActuallyEscaping(item) { item in
-                if engine != .libyaml {
-                    do {
-                        return try BlockYAML.compose(buffer, item: item, entry: entry)
-                    } catch let unsupported as BlockYAML.Unsupported {
-                        if engine == .block { throw unsupported }
-                        restart()
-                    }
-                }
-                var parser = yaml_parser_t()
-                guard yaml_parser_initialize(&parser) == 1 else { throw YAMLSyntaxError(message: "out of memory", mark: YAMLMark(line: 1, column: 1)) }
-                defer { yaml_parser_delete(&parser) }
-                yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-                var composer = Composer(parser: &parser, item: item)
-                return try composer.document()
-            }
+            try compose(utf8: buffer, engine: engine, restart: restart, item: item, entry: entry)
         }!
+    }
+
+    /// `compose` of valid UTF-8 text in a buffer.
+    static func compose(utf8 buffer: UnsafeBufferPointer<UInt8>, engine: Engine = .automatic, restart: () -> Void = {},
+                        item: (String, Int, YAMLNode) -> Void, entry: BlockYAML.EntryReader? = nil) throws -> YAMLNode? {
+        try withoutActuallyEscaping(item) { item in
+            if engine != .libyaml {
+                do {
+                    return try BlockYAML.compose(buffer, item: item, entry: entry)
+                } catch let unsupported as BlockYAML.Unsupported {
+                    if engine == .block { throw unsupported }
+                    restart()
+                }
+            }
+            var parser = yaml_parser_t()
+            guard yaml_parser_initialize(&parser) == 1 else { throw YAMLSyntaxError(message: "out of memory", mark: YAMLMark(line: 1, column: 1)) }
+            defer { yaml_parser_delete(&parser) }
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            var composer = Composer(parser: &parser, item: item)
+            return try composer.document()
+        }
     }
 
     /// `compose`, with the composing on a second thread while the caller's `item` reads what is composed, for
     /// large texts on machines with more than one core (composing and reading cost about the same).
     /// `entry` is used only when the text is composed on the caller's thread (small texts, one core).
-    static func composeConcurrently(_ text: String, restart: () -> Void, item: (String, Int, YAMLNode) -> Void,
+    /// `buffer` (valid UTF-8) must stay valid until it returns.
+    static func composeConcurrently(utf8 buffer: UnsafeBufferPointer<UInt8>, restart: () -> Void, item: (String, Int, YAMLNode) -> Void,
                                     entry: BlockYAML.EntryReader? = nil) throws -> YAMLNode? {
-        guard ProcessInfo.processInfo.activeProcessorCount > 1, text.utf8.count >= 1 << 20 else {
-            return try compose(text, restart: restart, item: item, entry: entry)
+        guard ProcessInfo.processInfo.activeProcessorCount > 1, buffer.count >= 1 << 20 else {
+            return try compose(utf8: buffer, restart: restart, item: item, entry: entry)
         }
         let channel = ItemChannel()
+        let text = SharedBytes(bytes: buffer)
         let composer = Thread {
             do {
-                let root = try compose(text, restart: { channel.send(.restart) }) { key, index, node in channel.send(.item(key, index, node)) }
+                let root = try compose(utf8: text.bytes, restart: { channel.send(.restart) }) { key, index, node in channel.send(.item(key, index, node)) }
                 channel.finish(.success(root))
             } catch {
                 channel.finish(.failure(error))
@@ -124,14 +132,13 @@ struct YAMLStream {
     /// error, a top-level key after the list); whatever `first` and `second` received must then be dropped.
     /// `firstEntry` and `secondEntry`, when given, are offered each item of either half first (`BlockYAML.EntryReader`);
     /// `cut` learns how many entries of `list` precede the cut before either half starts (to size what collects them).
-    static func composeInHalves(_ text: String, list: String, first: (String, Int, YAMLNode) -> Void,
+    /// `buffer` (valid UTF-8) must stay valid until it returns.
+    static func composeInHalves(utf8 buffer: UnsafeBufferPointer<UInt8>, list: String, first: (String, Int, YAMLNode) -> Void,
                                 second: @escaping @Sendable (String, Int, YAMLNode) -> Void,
-                                                                firstEntry: BlockYAML.EntryReader? = nil, secondEntry: BlockYAML.SendableEntryReader? = nil,
+                                firstEntry: BlockYAML.EntryReader? = nil, secondEntry: BlockYAML.SendableEntryReader? = nil,
                                 cut: (_ entriesBefore: Int) -> Void = { _ in }) -> Halves? {
-        guard ProcessInfo.processInfo.activeProcessorCount > 1, text.utf8.count >= 1 << 20 else { return nil }
-        var text = text
-        text.makeContiguousUTF8()
-        return text.utf8.withContiguousStorageIfAvailable { buffer -> Halves? in
+        guard ProcessInfo.processInfo.activeProcessorCount > 1, buffer.count >= 1 << 20 else { return nil }
+        do {
             guard let split = BlockYAML.split(buffer, list: list) else { return nil }
             cut(split.entriesBefore)
             let rest = SecondHalf(bytes: UnsafeBufferPointer(rebasing: buffer[split.offset...]))
@@ -164,7 +171,13 @@ struct YAMLStream {
             // The entries counted by lines must be the ones composed before the cut, or the cut was not where it seemed.
             guard rest.waitUntilComposed(), case .some(let root) = root, delivered == split.entriesBefore else { return nil }
             return Halves(root: root)
-        } ?? nil
+        }
+    }
+
+    /// A text's bytes, handed to the composing thread (the caller keeps them valid until it has finished).
+    private final class SharedBytes: @unchecked Sendable {
+        let bytes: UnsafeBufferPointer<UInt8>
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
     }
 
     /// The tree of the first half (the items of top-level lists went to the callers' readers).

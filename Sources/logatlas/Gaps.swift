@@ -126,7 +126,7 @@ struct Gaps: AsyncParsableCommand {
 
     static func readInventory(_ path: String) throws -> Inventory {
         do {
-            return try InventoryYAML.decode(try TextFile.read(path), file: path)
+            return try TextFile.withBytes(path) { try InventoryYAML.decode(utf8: $0, file: path) }
         } catch let error as FormatError {
             throw CommandFailure(description: error.description)
         }

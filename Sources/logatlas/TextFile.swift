@@ -38,6 +38,40 @@ enum TextFile {
         return valid ? text : try String(contentsOfFile: path, encoding: .utf8)
     }
 
+    /// Calls `body` with the bytes of the file at `path`. A regular file is read into memory mapped for it with its
+    /// pages allocated up front (allocating a 46 MB buffer page by page on first touch took longer than reading it),
+    /// and unmapped afterwards; anything else is read through Foundation, with its errors.
+    static func withBytes<T>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return try Self.withFoundationBytes(path, body) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size > 0 else {
+            return try Self.withFoundationBytes(path, body)
+        }
+        let size = Int(status.st_size)
+        guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0),
+              memory != MAP_FAILED else { return try Self.withFoundationBytes(path, body) }
+        defer { munmap(memory, size) }
+        var filled = 0
+        while filled < size {
+            let count = Glibc.read(descriptor, memory + filled, size - filled)
+            if count > 0 {
+                filled += count
+            } else if count < 0, errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        guard filled == size else { return try Self.withFoundationBytes(path, body) }   // changed while read
+        return try body(UnsafeBufferPointer(start: memory.assumingMemoryBound(to: UInt8.self), count: size))
+    }
+
+    private static func withFoundationBytes<T>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
+        try Data(contentsOf: URL(fileURLWithPath: path)).withUnsafeBytes { try body($0.bindMemory(to: UInt8.self)) }
+    }
+
     /// Whether every byte is below 0x80, eight at a time.
     static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return true }

@@ -225,3 +225,60 @@ struct SourceEntryReaderTests {
         }
     }
 }
+
+/// Inventory files are decoded from their bytes; the result must be that of decoding the text.
+@Suite("Inventories decoded from bytes")
+struct InventoryBytesTests {
+    @Test func validationAgreesWithTheStandardLibrary() {
+        var generator = SplitMix(seed: 99)
+        // Bytes around the edges of UTF-8: ASCII runs, lead bytes, continuation bytes, surrogates, overlongs, > U+10FFFF.
+        let pieces: [[UInt8]] = [Array("plain ascii text ".utf8), Array("é".utf8), Array("日本".utf8), Array("😀".utf8), [0x80], [0xBF],
+                                 [0xC0, 0x80], [0xC1, 0xBF], [0xC2], [0xE0, 0x80, 0x80], [0xE0, 0xA0, 0x80], [0xED, 0xA0, 0x80],
+                                 [0xED, 0x9F, 0xBF], [0xEF, 0xBB, 0xBF], [0xF0, 0x8F, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80],
+                                 [0xF4, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF], [0x00], [0x7F]]
+        var valid = 0
+        for _ in 0..<5_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(generator.next() % 6) { bytes += pieces[Int(generator.next() % UInt64(pieces.count))] }
+            if generator.next() % 4 == 0, !bytes.isEmpty { bytes.removeLast() }   // cut a sequence short
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            if expected { valid += 1 }
+            #expect(bytes.withUnsafeBufferPointer { UTF8Validation.isValid($0) } == expected, "\(bytes)")
+        }
+        #expect(valid > 500 && valid < 4_500)
+    }
+
+    static func decode(_ bytes: [UInt8]) -> Result<Inventory, FormatError> {
+        Result {
+            var inventory = try bytes.withUnsafeBufferPointer { try InventoryYAML.decode(utf8: $0, file: "inv.yaml") }
+            for index in inventory.sources.indices { inventory.sources[index].id = SourceEntryReaderTests.nullID }
+            return inventory
+        }.mapError { $0 as! FormatError }
+    }
+
+    static func decode(_ text: String) -> Result<Inventory, FormatError> {
+        Result {
+            var inventory = try InventoryYAML.decode(text, file: "inv.yaml")
+            for index in inventory.sources.indices { inventory.sources[index].id = SourceEntryReaderTests.nullID }
+            return inventory
+        }.mapError { $0 as! FormatError }
+    }
+
+    @Test func bytesDecodeAsTheirText() throws {
+        let small = SourceEntryReaderTests.header + SourceEntryReaderTests.exported
+        let large = InventoryYAML.encode(SyntheticInventory.make(sources: 3_000))   // read in halves
+        let broken = small.replacingOccurrences(of: "log_type: network.proxy", with: "log_type: network.proxi")
+        for text in [small, large, broken, "", "orgs: [", "# only a comment\n"] {
+            let fromBytes = Self.decode(Array(text.utf8)), fromText = Self.decode(text)
+            #expect(String(describing: fromBytes) == String(describing: fromText))
+        }
+        // A byte order mark is skipped, as Foundation skips it when it reads a file into a string.
+        #expect(String(describing: Self.decode([0xEF, 0xBB, 0xBF] + Array(small.utf8))) == String(describing: Self.decode(small)))
+    }
+
+    @Test func bytesThatAreNotUTF8AreAProblem() {
+        let bytes = Array((SourceEntryReaderTests.header + SourceEntryReaderTests.exported).utf8) + [0x23, 0x20, 0xE9, 0x0A]
+        guard case .failure(let error) = Self.decode(bytes) else { Issue.record("decoded"); return }
+        #expect(error.description == "inv.yaml:1:1: the file is not UTF-8 text")
+    }
+}

@@ -159,6 +159,19 @@ struct CommandLineTests {
         let csv = try Self.run(["gaps", "--inventory", file.path, "--policy", "ir-baseline", "--org", "it", "--format", "csv"])
         let rows = csv.output.split(separator: "\n").dropFirst()
         #expect(rows.count >= 5 && rows.allSatisfy { $0.contains(",it,") }, "\(csv.output)")
+
+        // The file is read as bytes: a byte order mark changes nothing, bytes that are not UTF-8 are refused with a
+        // clear message, and a missing file or a directory is reported as before.
+        let marked = folder.appendingPathComponent("marked.yaml")
+        try (Data([0xEF, 0xBB, 0xBF]) + Data(Self.inventory.utf8)).write(to: marked)
+        #expect(try Self.run(["gaps", "--inventory", marked.path, "--policy", "cis-v8-control-8"]).output == table.output)
+        let latin1 = folder.appendingPathComponent("latin1.yaml")
+        try (Data(Self.inventory.utf8) + Data("# caf".utf8) + Data([0xE9, 0x0A])).write(to: latin1)
+        let refused = try Self.run(["gaps", "--inventory", latin1.path, "--policy", "cis-v8-control-8"])
+        #expect(refused.status != 0 && refused.errors.contains("latin1.yaml:1:1: the file is not UTF-8 text"), "\(refused.errors)")
+        let missing = try Self.run(["gaps", "--inventory", folder.appendingPathComponent("none.yaml").path])
+        #expect(missing.status != 0 && missing.output.isEmpty && !missing.errors.isEmpty)
+        #expect(try Self.run(["gaps", "--inventory", folder.path]).status != 0)
     }
 
     @Test func serveOnTheEmbeddedDatabaseStopsItOnSIGTERM() async throws {

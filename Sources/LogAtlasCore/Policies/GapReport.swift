@@ -200,7 +200,8 @@ public struct GapReport: Sendable {
 
     /// What to change, in words a system owner can act on.
     static func action(for shortfall: Shortfall, logType: String, target: String) -> String {
-        let types = logType.contains("|") ? logType.split(separator: "|").joined(separator: " or ") : logType
+        // (`utf8.contains`: `String.contains(String)` goes through Foundation's string search.)
+        let types = logType.utf8.contains(UInt8(ascii: "|")) ? logType.split(separator: "|").joined(separator: " or ") : logType
         return switch shortfall {
         case .logTypesMissing: "start collecting \(types) for \(target)"
         case .retention(let have, let need, let attested):
