@@ -1,5 +1,5 @@
 import Foundation
-import LogAtlasCore
+@testable import LogAtlasCore
 @testable import LogAtlasFormats
 import Testing
 
@@ -308,5 +308,13 @@ struct CoverageDefinitionTests {
     @Test("padding as Foundation pads", arguments: ["", "web", "exactly-twenty-chars", "a-system-id-longer-than-twenty", "café", "日本語のシステム名前です長い名前"])
     func padding(_ text: String) {
         #expect(GapReportRenderer.pad(text, 20) == text.padding(toLength: 20, withPad: " ", startingAt: 0))
+    }
+}
+
+@Suite("Remediation wording")
+struct RemediationWordingTests {
+    @Test("alternatives of log types read as split and joined", arguments: ["network.dns", "a|b", "network.dns|network.proxy|host.edr", "|a", "a|", "a||b", "|", "||", "", "é|ü"])
+    func alternatives(_ logType: String) {
+        #expect(GapReport.alternatives(logType) == logType.split(separator: "|").joined(separator: " or "))
     }
 }

@@ -198,10 +198,29 @@ public struct GapReport: Sendable {
         }.sorted { ($0.impact, $1.action) > ($1.impact, $0.action) }
     }
 
+    /// `a|b|c` as "a or b or c" (empty parts left out), byte by byte: splitting and joining (and Foundation's
+    /// `contains`) were a third of wording the remediation list.
+    static func alternatives(_ logType: String) -> String {
+        let bar = UInt8(ascii: "|")
+        guard logType.utf8.contains(bar) else { return logType }
+        var words: [UInt8] = []
+        words.reserveCapacity(logType.utf8.count * 2)
+        var partStart = true
+        for byte in logType.utf8 {
+            if byte == bar {
+                partStart = true
+                continue
+            }
+            if partStart, !words.isEmpty { words += [0x20, 0x6F, 0x72, 0x20] }   // " or "
+            partStart = false
+            words.append(byte)
+        }
+        return String(decoding: words, as: UTF8.self)
+    }
+
     /// What to change, in words a system owner can act on.
     static func action(for shortfall: Shortfall, logType: String, target: String) -> String {
-        // (`utf8.contains`: `String.contains(String)` goes through Foundation's string search.)
-        let types = logType.utf8.contains(UInt8(ascii: "|")) ? logType.split(separator: "|").joined(separator: " or ") : logType
+        let types = alternatives(logType)
         return switch shortfall {
         case .logTypesMissing: "start collecting \(types) for \(target)"
         case .retention(let have, let need, let attested):
