@@ -57,10 +57,13 @@ token=$($BIN token create --user bench --expires 1d --data-dir "$db" 2>/dev/null
 "$PGBIN/createdb" -h "$db" -U logatlas pgbench
 "$PGBIN/pgbench" -h "$db" -U logatlas -i -s 10 -q pgbench >/dev/null 2>&1
 
-echo "== gap analysis of the same file with every current policy, offline (logatlas bench gaps; then gaps --inventory end to end)"
+echo "== gap analysis of the same file with every current policy, offline (logatlas bench gaps; then gaps --inventory end to end, 5 runs)"
 $BIN bench gaps -f "$work/inventory.yaml"
-/usr/bin/time -f "wall %e s, peak RSS %M KB" -o "$work/time.txt" $BIN gaps --inventory "$work/inventory.yaml" --format table > /dev/null
-cat "$work/time.txt"
+for run in 1 2 3 4 5; do
+  /usr/bin/time -f "wall %e s, peak RSS %M KB" -o "$work/time.txt" $BIN gaps --inventory "$work/inventory.yaml" --format table > /dev/null
+  cat "$work/time.txt"
+done | tee "$work/gaps.txt"
+sort -n -k2 "$work/gaps.txt" | awk '{ wall[NR] = $2 } END { printf "gaps --inventory: min %s s, median %s s, max %s s\n", wall[1], wall[3], wall[5] }'
 echo "== server-side gap report on the same inventory in PostgreSQL (POST /v1/gap-reports: export, evaluate, store, render), CSV then JSON, twice"
 for format in csv json csv json; do
   curl -s -o "$work/report.$format" -w "$format: wall %{time_total} s, HTTP %{http_code}, %{size_download} bytes\n" -X POST \

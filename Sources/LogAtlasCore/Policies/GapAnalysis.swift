@@ -10,27 +10,39 @@ public enum GapAnalysis {
         let systems = inventory.systems.sorted { $0.id < $1.id }
         let orgs = inventory.orgs.sorted { $0.id < $1.id }
         let ownerOf = Dictionary(systems.map { ($0.id, $0.ownerOrgID) }, uniquingKeysWith: { first, _ in first })
+        // Log types by number: a source's type is compared with a requirement's for every source of every target,
+        // and numbers compare faster than texts. Types no requirement names are -1.
+        var typeNumbers: [String: Int] = [:]
+        for policy in policies {
+            for requirement in policy.requirements {
+                for type in requirement.logTypes.types where typeNumbers[type] == nil { typeNumbers[type] = typeNumbers.count }
+            }
+        }
         // Sources are referred to by their index: copying a source copies a dozen texts and lists.
         var sourcesBySystem: [SystemID: [Int]] = [:], sourcesByOrg: [OrgID: [Int]] = [:]
+        var sourceTypes = [Int](repeating: -1, count: inventory.sources.count)
         for index in inventory.sources.indices {
             let systemID = inventory.sources[index].systemID   // not `for source in`: that copies every source
             sourcesBySystem[systemID, default: []].append(index)
             if let owner = ownerOf[systemID] { sourcesByOrg[owner, default: []].append(index) }
+            if let number = typeNumbers[inventory.sources[index].logType] { sourceTypes[index] = number }
         }
+        let ownerKinds = systems.map { orgKinds[$0.ownerOrgID] }
         // Every (requirement, target) pair, in the order of the result.
-        var jobs: [(requirement: RequirementBox, policyID: String, target: Target, sources: [Int])] = []
+        var jobs: [(requirement: RequirementBox, groups: TypeGroups, policyID: String, target: Target, sources: [Int])] = []
         for policy in policies.sorted(by: { $0.id < $1.id }) {
             for requirement in policy.requirements.sorted(by: { $0.id < $1.id }) {
                 let box = RequirementBox(requirement)
+                let groups = TypeGroups(requirement.logTypes, numbers: typeNumbers)
                 switch requirement.appliesTo.scope {
                 case .systems:
-                    for system in systems where requirement.appliesTo.selects(system, ownerKind: orgKinds[system.ownerOrgID]) {
-                        jobs.append((box, policy.id, Target(kind: .system, id: system.id.rawValue, orgID: system.ownerOrgID),
+                    for (position, system) in systems.enumerated() where requirement.appliesTo.selects(system, ownerKind: ownerKinds[position]) {
+                        jobs.append((box, groups, policy.id, Target(kind: .system, id: system.id.rawValue, orgID: system.ownerOrgID),
                                      sourcesBySystem[system.id] ?? []))
                     }
                 case .orgs:
                     for org in orgs where requirement.appliesTo.selects(org) {
-                        jobs.append((box, policy.id, Target(kind: .org, id: org.id.rawValue, orgID: org.id), sourcesByOrg[org.id] ?? []))
+                        jobs.append((box, groups, policy.id, Target(kind: .org, id: org.id.rawValue, orgID: org.id), sourcesByOrg[org.id] ?? []))
                     }
                 }
             }
@@ -38,37 +50,45 @@ public enum GapAnalysis {
         // The pairs are independent: evaluate them in chunks on every core, each into its own slot.
         let sources = inventory.sources
         let pairs = jobs
+        let types = sourceTypes
         return Array(unsafeUninitializedCapacity: pairs.count) { buffer, count in
             nonisolated(unsafe) let slots = buffer
             let chunkSize = 512
             DispatchQueue.concurrentPerform(iterations: (pairs.count + chunkSize - 1) / chunkSize) { chunk in
                 for index in chunk * chunkSize..<min(pairs.count, (chunk + 1) * chunkSize) {
                     let job = pairs[index]
-                    (slots.baseAddress! + index).initialize(to: evaluate(job.requirement, of: job.policyID, on: job.target,
-                                                                         sources: sources, indices: job.sources, now: now))
+                    (slots.baseAddress! + index).initialize(to: evaluate(job.requirement, groups: job.groups, of: job.policyID, on: job.target,
+                                                                         sources: sources, types: types, indices: job.sources, now: now))
                 }
             }
             count = pairs.count
         }
     }
 
-    /// One requirement against one target's sources.
-    static func evaluate(_ requirement: Requirement, of policyID: String, on target: Target, sources: [LogSource], now: Date) -> Finding {
-        evaluate(RequirementBox(requirement), of: policyID, on: target, sources: sources, indices: Array(sources.indices), now: now)
+    /// A requirement's log types as groups of which one source each must be found (one group for "any of", one
+    /// per type for "all of"), by name and by number.
+    struct TypeGroups: Sendable {
+        var names: [[String]]
+        var numbers: [[Int]]
+
+        init(_ rule: LogTypeRule, numbers typeNumbers: [String: Int]) {
+            names = switch rule {
+            case .anyOf(let types): [types]
+            case .allOf(let types): types.map { [$0] }
+            }
+            numbers = names.map { group in group.map { typeNumbers[$0] ?? -1 } }
+        }
     }
 
-    /// `indices` are the target's sources in `sources` (which is never copied, nor are its elements).
-    static func evaluate(_ box: RequirementBox, of policyID: String, on target: Target, sources: [LogSource], indices: [Int],
-                         now: Date) -> Finding {
+    /// `indices` are the target's sources in `sources` (which is never copied, nor are its elements); `types`
+    /// holds each source's log type by the numbers of `groups`.
+    static func evaluate(_ box: RequirementBox, groups: TypeGroups, of policyID: String, on target: Target, sources: [LogSource],
+                         types sourceTypes: [Int], indices: [Int], now: Date) -> Finding {
         let requirement = box.value
-        let groups: [[String]] = switch requirement.logTypes {
-        case .anyOf(let types): [types]
-        case .allOf(let types): types.map { [$0] }
-        }
         var shortfalls: [Shortfall] = [], shortfallTypes: [String] = [], counted: [LogSourceID] = [], missingTypes: [String] = []
-        for types in groups {
+        for (group, types) in zip(groups.numbers, groups.names) {
             var best: (index: Int, shortfalls: [Shortfall], severity: Double)?
-            for index in indices where types.contains(sources[index].logType) {
+            for index in indices where group.contains(sourceTypes[index]) {
                 let candidate = Self.shortfalls(of: sources[index], for: requirement, now: now)
                 let severity = candidate.reduce(0) { $0 + $1.severity }
                 if let current = best,
