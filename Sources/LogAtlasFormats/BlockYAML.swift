@@ -352,81 +352,9 @@ struct BlockYAML {
     /// A single-line single- or double-quoted scalar.
     private mutating func quoted() throws -> YAMLNode {
         let start = pos
-        let quote = bytes[start]
-        var index = start + 1
-        var value: [UInt8] = []
-        var runStart = index
-        while true {
-            guard index < end, bytes[index] != Self.newline else { throw Unsupported(line: line) }
-            let byte = bytes[index]
-            if byte == quote {
-                if quote == Self.singleQuote, index + 1 < end, bytes[index + 1] == Self.singleQuote {
-                    value.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...index]))
-                    index += 2
-                    runStart = index
-                    continue
-                }
-                break
-            }
-            if quote == Self.doubleQuote, byte == Self.backslash {
-                value.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                index = try escape(at: index, into: &value)
-                runStart = index
-                continue
-            }
-            index += 1
-        }
-        let text: String
-        if value.isEmpty {
-            text = self.text(runStart, index)
-        } else {
-            value.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-            text = String(decoding: value, as: UTF8.self)
-        }
-        pos = index + 1
-        return .scalar(text, isPlain: false, mark(at: start))
-    }
-
-    /// One escape of a double-quoted scalar at `index` (its backslash); returns the index after it.
-    private func escape(at index: Int, into value: inout [UInt8]) throws -> Int {
-        guard index + 1 < end else { throw Unsupported(line: line) }
-        let code = bytes[index + 1]
-        let simple: UInt8? = switch code {
-        case UInt8(ascii: "\\"): 0x5C
-        case UInt8(ascii: "\""): 0x22
-        case UInt8(ascii: "/"): 0x2F
-        case UInt8(ascii: "n"): 0x0A
-        case UInt8(ascii: "t"): 0x09
-        case UInt8(ascii: "r"): 0x0D
-        case UInt8(ascii: "0"): 0x00
-        case UInt8(ascii: " "): 0x20
-        default: nil
-        }
-        if let simple {
-            value.append(simple)
-            return index + 2
-        }
-        let digits = switch code {
-        case UInt8(ascii: "x"): 2
-        case UInt8(ascii: "u"): 4
-        case UInt8(ascii: "U"): 8
-        default: throw Unsupported(line: line)
-        }
-        guard index + 2 + digits <= end else { throw Unsupported(line: line) }
-        var scalar: UInt32 = 0
-        for offset in 0..<digits {
-            let byte = bytes[index + 2 + offset]
-            let digit: UInt32 = switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw Unsupported(line: line)
-            }
-            scalar = scalar << 4 | digit
-        }
-        guard let unicode = Unicode.Scalar(scalar) else { throw Unsupported(line: line) }
-        value.append(contentsOf: Array(String(Character(unicode)).utf8))
-        return index + 2 + digits
+        guard let quoted = QuotedScalar.scan(bytes, at: start) else { throw Unsupported(line: line) }
+        pos = quoted.end
+        return .scalar(quoted.text(in: bytes), isPlain: false, mark(at: start))
     }
 
     // MARK: Flow collections
@@ -588,5 +516,103 @@ struct BlockYAML {
 
     private func text(_ start: Int, _ end: Int) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+}
+
+/// A single-line single- or double-quoted scalar, as both `BlockYAML` and `SourceEntryReader` read it.
+struct QuotedScalar {
+    /// Between the quotes.
+    var content: Range<Int>
+    /// Its text when it differs from the bytes between the quotes (escapes, doubled single quotes).
+    var unescaped: [UInt8]?
+    /// After the closing quote.
+    var end: Int
+
+    private static let newline = UInt8(ascii: "\n"), singleQuote = UInt8(ascii: "'"), doubleQuote = UInt8(ascii: "\""),
+                       backslash = UInt8(ascii: "\\")
+
+    func text(in bytes: UnsafeBufferPointer<UInt8>) -> String {
+        if let unescaped { return String(decoding: unescaped, as: UTF8.self) }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[content]), as: UTF8.self)
+    }
+
+    /// The scalar whose opening quote is at `start`; `nil` when it does not end on its line or has an escape
+    /// libyaml would reject or that is left to it.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> QuotedScalar? {
+        let end = bytes.count
+        let quote = bytes[start]
+        var index = start + 1
+        var value: [UInt8] = []
+        var runStart = index
+        while true {
+            guard index < end, bytes[index] != newline else { return nil }
+            let byte = bytes[index]
+            if byte == quote {
+                if quote == singleQuote, index + 1 < end, bytes[index + 1] == singleQuote {
+                    value.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...index]))
+                    index += 2
+                    runStart = index
+                    continue
+                }
+                break
+            }
+            if quote == doubleQuote, byte == backslash {
+                value.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                guard let next = escape(bytes, at: index, into: &value) else { return nil }
+                index = next
+                runStart = index
+                continue
+            }
+            index += 1
+        }
+        let content = (start + 1)..<index
+        guard !value.isEmpty || runStart != content.lowerBound else { return QuotedScalar(content: content, unescaped: nil, end: index + 1) }
+        value.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+        return QuotedScalar(content: content, unescaped: value, end: index + 1)
+    }
+
+    /// One escape of a double-quoted scalar at `index` (its backslash); returns the index after it.
+    private static func escape(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, into value: inout [UInt8]) -> Int? {
+        let end = bytes.count
+        guard index + 1 < end else { return nil }
+        let code = bytes[index + 1]
+        let simple: UInt8? = switch code {
+        case UInt8(ascii: "\\"): 0x5C
+        case UInt8(ascii: "\""): 0x22
+        case UInt8(ascii: "/"): 0x2F
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "t"): 0x09
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "0"): 0x00
+        case UInt8(ascii: " "): 0x20
+        default: nil
+        }
+        if let simple {
+            value.append(simple)
+            return index + 2
+        }
+        let digits: Int
+        switch code {
+        case UInt8(ascii: "x"): digits = 2
+        case UInt8(ascii: "u"): digits = 4
+        case UInt8(ascii: "U"): digits = 8
+        default: return nil
+        }
+        guard index + 2 + digits <= end else { return nil }
+        var scalar: UInt32 = 0
+        for offset in 0..<digits {
+            let byte = bytes[index + 2 + offset]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: return nil
+            }
+            scalar = scalar << 4 | digit
+        }
+        guard let unicode = Unicode.Scalar(scalar) else { return nil }
+        value.append(contentsOf: Array(String(Character(unicode)).utf8))
+        return index + 2 + digits
     }
 }

@@ -7,7 +7,7 @@ import LogAtlasCore
 /// mapping of single-line plain or quoted scalars, single-line flow lists and mappings of scalars, nested block
 /// mappings (`access_procedure`, `clock`) and block lists of scalars or of tiers. It vouches only for entries
 /// that read without a single problem: on any other syntax (comments, anchors, tags, multi-line scalars, blank
-/// lines inside the entry, escapes beyond the simple ones), any unknown or repeated field, any value of the
+/// lines inside the entry, escapes libyaml refuses), any unknown or repeated field, any value of the
 /// wrong type, anything `Validation` objects to, it answers `nil` and the entry is composed into nodes and read
 /// by `NodeReader` as before. So whatever the file holds, the sources, the problems and their positions are
 /// `NodeReader`'s; scalars are resolved by the same `YAMLNode` rules.
@@ -565,51 +565,12 @@ struct SourceEntryReader {
         return Scalar(bytes: UnsafeBufferPointer(rebasing: bytes[start..<last]), isPlain: true)
     }
 
-    /// A single-line quoted scalar; double-quoted ones only with the escapes `\\ \" \/ \n \t`.
+    /// A single-line quoted scalar (`QuotedScalar`).
     private mutating func quoted() -> Scalar? {
-        let quote = bytes[pos]
-        var index = pos + 1
-        var value: [UInt8] = []
-        var runStart = index
-        while true {
-            guard index < end, bytes[index] != Self.newline else { return nil }
-            let byte = bytes[index]
-            if byte == quote {
-                if quote == Self.singleQuote, index + 1 < end, bytes[index + 1] == Self.singleQuote {
-                    value.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...index]))
-                    index += 2
-                    runStart = index
-                    continue
-                }
-                break
-            }
-            if quote == Self.doubleQuote, byte == Self.backslash {
-                guard index + 1 < end else { return nil }
-                let unescaped: UInt8
-                switch bytes[index + 1] {
-                case Self.backslash: unescaped = Self.backslash
-                case Self.doubleQuote: unescaped = Self.doubleQuote
-                case UInt8(ascii: "/"): unescaped = UInt8(ascii: "/")
-                case UInt8(ascii: "n"): unescaped = Self.newline
-                case UInt8(ascii: "t"): unescaped = 0x09
-                default: return nil
-                }
-                value.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                value.append(unescaped)
-                index += 2
-                runStart = index
-                continue
-            }
-            index += 1
-        }
-        let start = pos + 1
-        pos = index + 1
-        if value.isEmpty, runStart == start {
-            return Scalar(bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]), isPlain: false)
-        }
-        value.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-        return Scalar(bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]), isPlain: false,
-                      unescaped: String(decoding: value, as: UTF8.self))
+        guard let quoted = QuotedScalar.scan(bytes, at: pos) else { return nil }
+        pos = quoted.end
+        return Scalar(bytes: UnsafeBufferPointer(rebasing: bytes[quoted.content]), isPlain: false,
+                      unescaped: quoted.unescaped.map { String(decoding: $0, as: UTF8.self) })
     }
 
     // MARK: Typed reads, as `NodeReader` does them

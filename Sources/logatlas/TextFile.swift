@@ -18,17 +18,7 @@ enum TextFile {
         let size = Int(status.st_size)
         var valid = false
         let text = String(unsafeUninitializedCapacity: size) { buffer in
-            var filled = 0
-            while filled < size {
-                let count = Glibc.read(descriptor, buffer.baseAddress! + filled, size - filled)
-                if count > 0 {
-                    filled += count
-                } else if count < 0, errno == EINTR {
-                    continue
-                } else {
-                    break
-                }
-            }
+            let filled = readAll(descriptor, into: buffer.baseAddress!, count: size)
             let bytes = UnsafeBufferPointer(rebasing: buffer[..<filled])
             // Foundation drops a byte order mark: such files are left to it.
             let marked = filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
@@ -53,19 +43,24 @@ enum TextFile {
         guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0),
               memory != MAP_FAILED else { return try Self.withFoundationBytes(path, body) }
         defer { munmap(memory, size) }
+        guard readAll(descriptor, into: memory, count: size) == size else { return try Self.withFoundationBytes(path, body) }   // changed while read
+        return try body(UnsafeBufferPointer(start: memory.assumingMemoryBound(to: UInt8.self), count: size))
+    }
+
+    /// Reads up to `count` bytes (fewer at the end of the file or on an error); returns how many.
+    private static func readAll(_ descriptor: Int32, into memory: UnsafeMutableRawPointer, count: Int) -> Int {
         var filled = 0
-        while filled < size {
-            let count = Glibc.read(descriptor, memory + filled, size - filled)
-            if count > 0 {
-                filled += count
-            } else if count < 0, errno == EINTR {
+        while filled < count {
+            let got = Glibc.read(descriptor, memory + filled, count - filled)
+            if got > 0 {
+                filled += got
+            } else if got < 0, errno == EINTR {
                 continue
             } else {
                 break
             }
         }
-        guard filled == size else { return try Self.withFoundationBytes(path, body) }   // changed while read
-        return try body(UnsafeBufferPointer(start: memory.assumingMemoryBound(to: UInt8.self), count: size))
+        return filled
     }
 
     private static func withFoundationBytes<T>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
