@@ -505,13 +505,7 @@ struct BlockYAML {
 
     /// libyaml's mark of `position` on the current line: columns count characters, not bytes.
     private func mark(at position: Int) -> YAMLMark {
-        var column = 1
-        var index = lineStart
-        while index < position {
-            if bytes[index] & 0xC0 != 0x80 { column += 1 }
-            index += 1
-        }
-        return YAMLMark(line: line, column: column)
+        YAMLMark.of(bytes, at: position, line: line, lineStart: lineStart)
     }
 
     private func text(_ start: Int, _ end: Int) -> String {

@@ -618,21 +618,11 @@ struct SourceEntryReader {
 
     /// libyaml's mark of `position` on the current line: columns count characters, not bytes.
     private func mark(at position: Int) -> YAMLMark {
-        Self.mark(bytes, at: position, line: line, lineStart: lineStart)
+        YAMLMark.of(bytes, at: position, line: line, lineStart: lineStart)
     }
 
     /// The mark of the last inline value (read before its line was finished).
     private var valueMark: YAMLMark {
-        Self.mark(bytes, at: valueStart, line: valueLine, lineStart: valueLineStart)
-    }
-
-    private static func mark(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int, line: Int, lineStart: Int) -> YAMLMark {
-        var column = 1
-        var index = lineStart
-        while index < position {
-            if bytes[index] & 0xC0 != 0x80 { column += 1 }
-            index += 1
-        }
-        return YAMLMark(line: line, column: column)
+        YAMLMark.of(bytes, at: valueStart, line: valueLine, lineStart: valueLineStart)
     }
 }

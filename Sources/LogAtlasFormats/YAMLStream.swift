@@ -5,6 +5,17 @@ import Foundation
 struct YAMLMark: Hashable, Sendable {
     var line: Int
     var column: Int
+
+    /// libyaml's mark of `position` on the line `line` that starts at `lineStart`: columns count characters, not bytes.
+    static func of(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int, line: Int, lineStart: Int) -> YAMLMark {
+        var column = 1
+        var index = lineStart
+        while index < position {
+            if bytes[index] & 0xC0 != 0x80 { column += 1 }
+            index += 1
+        }
+        return YAMLMark(line: line, column: column)
+    }
 }
 
 /// A light YAML node. Yams' `Node` allocates a tag object per scalar, which costs ~15 KB per inventory
