@@ -29,7 +29,7 @@ struct BlockYAML {
     private static let dash = UInt8(ascii: "-"), comma = UInt8(ascii: ","), dot = UInt8(ascii: ".")
     private static let openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]")
     private static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
-    private static let singleQuote = UInt8(ascii: "'"), doubleQuote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+    private static let singleQuote = UInt8(ascii: "'"), doubleQuote = UInt8(ascii: "\"")
 
     /// Composes the first document of `bytes`; `item` receives the items of lists under top-level keys, as in `YAMLStream`.
     /// `entry`, when given, is offered each such item first.

@@ -37,7 +37,7 @@ struct SourceEntryReader {
     private static let dash = UInt8(ascii: "-"), comma = UInt8(ascii: ",")
     private static let openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]")
     private static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
-    private static let singleQuote = UInt8(ascii: "'"), doubleQuote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+    private static let singleQuote = UInt8(ascii: "'"), doubleQuote = UInt8(ascii: "\"")
     /// A mark for scalars made here: they are only looked at when there is no problem, so never for a position.
     private static let noMark = YAMLMark(line: 0, column: 0)
 
