@@ -140,18 +140,37 @@ struct SourceEntryReader {
 
     // MARK: The entry
 
-    /// The fields of a source as read, before their types are checked.
+    /// The fields of a source entry. The first eight hold scalars; the values of `system`, `name` and
+    /// `custodian_org` are marked for reference checks.
+    private enum Field: Int {
+        case system, name, logType, product, format, custodian, volume, notes, tiers, access, fields, clock
+
+        static let names: [StaticString] = ["system", "name", "log_type", "product", "format", "custodian_org",
+                                            "volume_gb_per_day", "notes", "retention_tiers", "access_procedure", "fields", "clock"]
+        static let texts = names.map(\.description)
+
+        init?(_ key: Key) {
+            guard let index = Self.names.firstIndex(where: { key.is($0) }) else { return nil }
+            self.init(rawValue: index)
+        }
+
+        var isMarked: Bool { self == .system || self == .name || self == .custodian }
+    }
+
+    /// A source's fields as read, before their types are checked; each may be read once.
     private struct Fields {
-        var system: Scalar?, name: Scalar?, logType: Scalar?, product: Scalar?, format: Scalar?
-        var custodian: Scalar?, notes: Scalar?, volume: Scalar?
-        var tiers: [RetentionTier] = []
+        var scalars = InlineArray<8, Scalar?>(repeating: nil)
+        var tiers: [RetentionTier]?
         var access: AccessProcedure?
-        var fields: [String] = []
-        var clock = Clock()
+        var fields: [String]?
+        var clock: Clock?
         var seen: UInt16 = 0
 
-        /// Records `bit` as seen; `false` when it was seen before (a repeated key is a problem).
-        mutating func first(_ bit: UInt16) -> Bool {
+        subscript(field: Field) -> Scalar? { scalars[field.rawValue] }
+
+        /// Records `field` as seen; `false` when it was seen before (a repeated key is a problem).
+        mutating func first(_ field: Field) -> Bool {
+            let bit: UInt16 = 1 << field.rawValue
             defer { seen |= bit }
             return seen & bit == 0
         }
@@ -167,59 +186,27 @@ struct SourceEntryReader {
         keyMarks.reserveCapacity(3)
         var fields = Fields()
         let mapped = mapping(indent: pos - lineStart) { reader, key in
-            if key.is("system") {
-                guard fields.first(1), let scalar = reader.scalarValue() else { return false }
-                fields.system = scalar
-                keyMarks.append(("system", reader.valueMark))
-            } else if key.is("name") {
-                guard fields.first(2), let scalar = reader.scalarValue() else { return false }
-                fields.name = scalar
-                keyMarks.append(("name", reader.valueMark))
-            } else if key.is("log_type") {
-                guard fields.first(4), let scalar = reader.scalarValue() else { return false }
-                fields.logType = scalar
-            } else if key.is("product") {
-                guard fields.first(8), let scalar = reader.scalarValue() else { return false }
-                fields.product = scalar
-            } else if key.is("format") {
-                guard fields.first(16), let scalar = reader.scalarValue() else { return false }
-                fields.format = scalar
-            } else if key.is("custodian_org") {
-                guard fields.first(32), let scalar = reader.scalarValue() else { return false }
-                fields.custodian = scalar
-                keyMarks.append(("custodian_org", reader.valueMark))
-            } else if key.is("retention_tiers") {
-                guard fields.first(64), let tiers = reader.tiersValue() else { return false }
-                fields.tiers = tiers
-            } else if key.is("access_procedure") {
-                guard fields.first(128), let access = reader.accessProcedureValue() else { return false }
-                fields.access = access
-            } else if key.is("fields") {
-                guard fields.first(256), let list = reader.stringsValue() else { return false }
-                fields.fields = list
-            } else if key.is("clock") {
-                guard fields.first(512), let clock = reader.clockValue() else { return false }
-                fields.clock = clock
-            } else if key.is("volume_gb_per_day") {
-                guard fields.first(1024), let scalar = reader.scalarValue() else { return false }
-                fields.volume = scalar
-            } else if key.is("notes") {
-                guard fields.first(2048), let scalar = reader.scalarValue() else { return false }
-                fields.notes = scalar
-            } else {
-                return false
+            guard let field = Field(key), fields.first(field) else { return false }
+            switch field {
+            case .tiers: fields.tiers = reader.tiersValue() ?? reader.fail()
+            case .access: fields.access = reader.accessProcedureValue() ?? reader.fail()
+            case .fields: fields.fields = reader.stringsValue()
+            case .clock: fields.clock = reader.clockValue() ?? reader.fail()
+            default:
+                fields.scalars[field.rawValue] = reader.scalarValue()
+                if field.isMarked { keyMarks.append((Field.texts[field.rawValue], reader.valueMark)) }
             }
-            return true
+            return !reader.failed
         }
         // The entry ends at the end of the text or at the start of a line (at or left of its `-`, or blank).
         guard mapped, pos == end || pos == lineStart else { return nil }
-        guard let system = Self.text(fields.system), let name = Self.text(fields.name),
-              let logType = Self.text(fields.logType), let custodian = Self.text(fields.custodian),
-              let product = Self.optionalText(fields.product), let format = Self.optionalText(fields.format),
-              let notes = Self.optionalText(fields.notes), let volume = Self.number(fields.volume) else { return nil }
+        guard let system = Self.text(fields[.system]), let name = Self.text(fields[.name]),
+              let logType = Self.text(fields[.logType]), let custodian = Self.text(fields[.custodian]),
+              let product = Self.optionalText(fields[.product]), let format = Self.optionalText(fields[.format]),
+              let notes = Self.optionalText(fields[.notes]), let volume = Self.number(fields[.volume]) else { return nil }
         let source = LogSource(id: LogSourceID(), systemID: SystemID(system), name: name, logType: logType, product: product,
-                               format: format, custodianOrgID: OrgID(custodian), retentionTiers: fields.tiers,
-                               accessProcedure: fields.access, fields: fields.fields, clock: fields.clock,
+                               format: format, custodianOrgID: OrgID(custodian), retentionTiers: fields.tiers ?? [],
+                               accessProcedure: fields.access, fields: fields.fields ?? [], clock: fields.clock ?? Clock(),
                                volumeGBPerDay: volume, notes: notes)
         guard Validation.issues(in: source).isEmpty else { return nil }
         sources.append(source)
@@ -227,32 +214,32 @@ struct SourceEntryReader {
         return Cursor(pos: pos, line: line, lineStart: lineStart)
     }
 
-    /// The fields of one retention tier.
-    private struct TierFields {
-        var medium: Scalar?, days: Scalar?, searchable: Scalar?, hours: Scalar?
+    /// The scalar fields of a small mapping (a tier, an access procedure, a clock), by the position of their key in
+    /// `names`; each may be read once.
+    private struct ScalarFields {
+        let names: [StaticString]
+        private var values = InlineArray<4, Scalar?>(repeating: nil)
 
-        /// Reads the value of `key`; `false` for a key a tier does not have, or has already.
-        mutating func take(_ key: Key, _ reader: inout SourceEntryReader) -> Bool {
-            if key.is("medium"), medium == nil {
-                medium = reader.scalarValue()
-            } else if key.is("days"), days == nil {
-                days = reader.scalarValue()
-            } else if key.is("searchable"), searchable == nil {
-                searchable = reader.scalarValue()
-            } else if key.is("retrieval_hours"), hours == nil {
-                hours = reader.scalarValue()
-            } else {
-                return false
-            }
+        init(_ names: [StaticString]) { self.names = names }
+
+        subscript(position: Int) -> Scalar? { values[position] }
+
+        /// Reads the value of `key` when it is one of `names` not read before; `false` otherwise.
+        mutating func take(_ key: Key, from reader: inout SourceEntryReader) -> Bool {
+            guard let position = names.firstIndex(where: { key.is($0) }), values[position] == nil else { return false }
+            values[position] = reader.scalarValue()
             return !reader.failed
         }
+    }
 
-        var tier: RetentionTier? {
-            guard let code = SourceEntryReader.text(medium), let medium = StorageMedium(rawValue: code),
-                  let days, !days.isNull, let dayCount = days.int,
-                  let searchable = SourceEntryReader.bool(searchable), let hours = SourceEntryReader.number(hours) else { return nil }
-            return RetentionTier(medium: medium, days: dayCount, isSearchable: searchable ?? medium.isSearchableByDefault, retrievalHours: hours)
-        }
+    private static let tierFields: [StaticString] = ["medium", "days", "searchable", "retrieval_hours"]
+
+    /// A retention tier from its fields (in the order of `tierFields`), as `NodeReader` reads it.
+    private static func tier(_ fields: ScalarFields) -> RetentionTier? {
+        guard let code = text(fields[0]), let medium = StorageMedium(rawValue: code),
+              let days = fields[1], !days.isNull, let dayCount = days.int,
+              let searchable = bool(fields[2]), let hours = number(fields[3]) else { return nil }
+        return RetentionTier(medium: medium, days: dayCount, isSearchable: searchable ?? medium.isSearchableByDefault, retrievalHours: hours)
     }
 
     /// `retention_tiers`: a block list of tiers, each a flow or block mapping; null or `[]` for none.
@@ -267,13 +254,13 @@ struct SourceEntryReader {
                 pos += 1
                 skipSpaces()
                 guard pos < end, bytes[pos] != Self.newline else { return nil }
-                var fields = TierFields()
+                var fields = ScalarFields(Self.tierFields)
                 if bytes[pos] == Self.openBrace {
-                    guard flowMapping({ reader, key in fields.take(key, &reader) }), finishLine() else { return nil }
+                    guard flowMapping({ reader, key in fields.take(key, from: &reader) }), finishLine() else { return nil }
                 } else {
-                    guard mapping(indent: pos - lineStart, { reader, key in fields.take(key, &reader) }) else { return nil }
+                    guard mapping(indent: pos - lineStart, { reader, key in fields.take(key, from: &reader) }) else { return nil }
                 }
-                guard let tier = fields.tier else { return nil }
+                guard let tier = Self.tier(fields) else { return nil }
                 tiers.append(tier)
                 guard nextContent(atMost: indent) else { return nil }
             }
@@ -287,50 +274,35 @@ struct SourceEntryReader {
         return []
     }
 
+    private static let accessFields: [StaticString] = ["contact", "steps", "lead_time_hours", "delivery"]
+
     /// `access_procedure`: a block or flow mapping.
     private mutating func accessProcedureValue() -> AccessProcedure? {
-        var contact: Scalar?, steps: Scalar?, lead: Scalar?, delivery: Scalar?
+        var scalars = ScalarFields(Self.accessFields)
         var approvals: [String]?
         let read = mappingValue { reader, key in
-            if key.is("contact"), contact == nil {
-                contact = reader.scalarValue()
-            } else if key.is("steps"), steps == nil {
-                steps = reader.scalarValue()
-            } else if key.is("lead_time_hours"), lead == nil {
-                lead = reader.scalarValue()
-            } else if key.is("delivery"), delivery == nil {
-                delivery = reader.scalarValue()
-            } else if key.is("approvals"), approvals == nil {
-                approvals = reader.stringsValue()
-            } else {
-                return false
-            }
-            return !reader.failed
+            if scalars.take(key, from: &reader) { return true }
+            guard !reader.failed, key.is("approvals"), approvals == nil else { return false }
+            approvals = reader.stringsValue()
+            return approvals != nil
         }
-        guard read, let contactText = Self.optionalText(contact), let stepsText = Self.optionalText(steps),
-              let hours = Self.number(lead) else { return nil }
+        guard read, let contact = Self.optionalText(scalars[0]), let steps = Self.optionalText(scalars[1]),
+              let hours = Self.number(scalars[2]) else { return nil }
         var method: DeliveryMethod?
-        if let delivery {   // present: a known method is required
+        if let delivery = scalars[3] {   // present: a known method is required
             guard let code = Self.text(delivery), let known = DeliveryMethod(rawValue: code) else { return nil }
             method = known
         }
-        return AccessProcedure(contact: contactText, approvals: approvals ?? [], steps: stepsText, leadTimeHours: hours, delivery: method)
+        return AccessProcedure(contact: contact, approvals: approvals ?? [], steps: steps, leadTimeHours: hours, delivery: method)
     }
+
+    private static let clockFields: [StaticString] = ["ntp_synced", "timezone"]
 
     /// `clock`: a flow or block mapping.
     private mutating func clockValue() -> Clock? {
-        var synced: Scalar?, timezone: Scalar?
-        let read = mappingValue { reader, key in
-            if key.is("ntp_synced"), synced == nil {
-                synced = reader.scalarValue()
-            } else if key.is("timezone"), timezone == nil {
-                timezone = reader.scalarValue()
-            } else {
-                return false
-            }
-            return !reader.failed
-        }
-        guard read, let isSynced = Self.bool(synced), let zone = Self.optionalText(timezone) else { return nil }
+        var scalars = ScalarFields(Self.clockFields)
+        guard mappingValue({ reader, key in scalars.take(key, from: &reader) }),
+              let isSynced = Self.bool(scalars[0]), let zone = Self.optionalText(scalars[1]) else { return nil }
         return Clock(isNTPSynced: isSynced ?? false, timezone: zone)
     }
 
@@ -346,13 +318,7 @@ struct SourceEntryReader {
         valueStart = pos
         valueLine = line
         valueLineStart = lineStart
-        if inFlow {
-            guard pos < end else { return fail() }
-            switch bytes[pos] {
-            case Self.singleQuote, Self.doubleQuote: return quoted() ?? fail()
-            default: return plain(flow: true) ?? fail()
-            }
-        }
+        if inFlow { return flowScalar() ?? fail() }
         if atLineEnd {
             guard finishLine(), blockChild() == nil else { return fail() }
             return Scalar(bytes: UnsafeBufferPointer(rebasing: bytes[pos..<pos]), isPlain: true)
@@ -428,14 +394,34 @@ struct SourceEntryReader {
         if pos < end, bytes[pos] == Self.closeBrace { pos += 1; return true }
         while true {
             skipSpaces()
-            guard let key = key(), pos < end, bytes[pos] == Self.space, take(&self, key), !failed else { return false }
-            skipSpaces()
-            guard pos < end else { return false }
-            if bytes[pos] == Self.closeBrace { pos += 1; return true }
-            guard bytes[pos] == Self.comma else { return false }
+            guard let key = key(), pos < end, bytes[pos] == Self.space, take(&self, key), !failed,
+                  let closed = endOfFlowItem(Self.closeBrace) else { return false }
+            if closed { return true }
+        }
+    }
+
+    /// After an item of a flow collection: `true` at the closing `close` (consumed), `false` after a comma that
+    /// another item follows, `nil` for anything else.
+    private mutating func endOfFlowItem(_ close: UInt8) -> Bool? {
+        skipSpaces()
+        guard pos < end else { return nil }
+        if bytes[pos] == close {
             pos += 1
-            skipSpaces()
-            guard pos < end, bytes[pos] != Self.closeBrace else { return false }
+            return true
+        }
+        guard bytes[pos] == Self.comma else { return nil }
+        pos += 1
+        skipSpaces()
+        guard pos < end, bytes[pos] != close else { return nil }
+        return false
+    }
+
+    /// A quoted or plain scalar inside a flow collection.
+    private mutating func flowScalar() -> Scalar? {
+        guard pos < end else { return nil }
+        switch bytes[pos] {
+        case Self.singleQuote, Self.doubleQuote: return quoted()
+        default: return plain(flow: true)
         }
     }
 
@@ -514,21 +500,10 @@ struct SourceEntryReader {
         if pos < end, bytes[pos] == Self.closeBracket { pos += 1; return items }
         while true {
             skipSpaces()
-            guard pos < end else { return nil }
-            let item: Scalar?
-            switch bytes[pos] {
-            case Self.singleQuote, Self.doubleQuote: item = quoted()
-            default: item = plain(flow: true)
-            }
-            guard let item else { return nil }
+            guard let item = flowScalar() else { return nil }
             items.append(item.string)
-            skipSpaces()
-            guard pos < end else { return nil }
-            if bytes[pos] == Self.closeBracket { pos += 1; return items }
-            guard bytes[pos] == Self.comma else { return nil }
-            pos += 1
-            skipSpaces()
-            guard pos < end, bytes[pos] != Self.closeBracket else { return nil }
+            guard let closed = endOfFlowItem(Self.closeBracket) else { return nil }
+            if closed { return items }
         }
     }
 
