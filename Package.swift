@@ -1,5 +1,16 @@
 // swift-tools-version: 6.1
+// LogAtlas runs on Linux only: the embedded PostgreSQL is started through util-linux's setpriv, and the
+// service and CLI call Glibc directly. The macOS minimum below only lets the package resolve there.
+import Foundation
 import PackageDescription
+
+/// The files of a top-level data folder (`schema/`, `policies/`) that the binary carries as resources. The
+/// folders hold the files themselves; each is also a small target whose one Swift file says where they are.
+func resources(in folder: String, ending suffix: String) -> [Resource] {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(folder)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    return names.filter { $0.hasSuffix(suffix) }.sorted().map { .copy($0) }
+}
 
 let package = Package(
     name: "LogAtlas",
@@ -16,7 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
-        // YAML for inventory-as-code files (its libyaml, CYaml, is read event by event for large files).
+        // YAML for inventory-as-code and policy files (libyaml, with line and column marks).
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // CLI parsing.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,26 +43,27 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        .target(name: "LogAtlasCore", dependencies: ["CSystemRandom"]),
-        // Bulk random bytes from the system's generator for new identifiers (getrandom is not in Swift's Glibc module).
-        .target(name: "CSystemRandom"),
+        .target(name: "LogAtlasCore"),
+        // The shipped requirement catalogues, `policies/*.yaml`.
+        .target(name: "LogAtlasPolicies", path: "policies", exclude: ["README.md"], sources: ["ShippedPolicies.swift"],
+                resources: resources(in: "policies", ending: ".yaml")),
+        // The SQL migrations, `schema/*.sql`.
+        .target(name: "LogAtlasSchema", path: "schema", sources: ["SchemaFiles.swift"], resources: resources(in: "schema", ending: ".sql")),
         .target(
             name: "LogAtlasFormats",
-            dependencies: ["LogAtlasCore", .product(name: "Yams", package: "Yams")],
-            resources: [.copy("policies")]
+            dependencies: ["LogAtlasCore", "LogAtlasPolicies", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "LogAtlasStore",
             dependencies: [
-                "LogAtlasCore",
+                "LogAtlasCore", "LogAtlasSchema",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            resources: [.copy("schema")]
+            ]
         ),
         .target(
             name: "LogAtlasServer",
@@ -68,12 +80,10 @@ let package = Package(
             resources: [.copy("openapi.yaml"), .copy("Demo/demo-inventory.yaml")],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
-        // glibc's allocator settings for the server process (mallopt is not in Swift's Glibc module).
-        .target(name: "CMallocTuning"),
         .executableTarget(
             name: "logatlas",
             dependencies: [
-                "LogAtlasServer", "LogAtlasStore", "LogAtlasFormats", "LogAtlasCore", "CMallocTuning",
+                "LogAtlasServer", "LogAtlasStore", "LogAtlasFormats", "LogAtlasCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -87,7 +97,20 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "LogAtlasCoreTests", dependencies: ["LogAtlasCore", "LogAtlasFormats"]),
+        // Synthetic inventories of any size, for benchmarks and tests; not part of the product.
+        .target(name: "SyntheticInventory", dependencies: ["LogAtlasCore"], path: "Benchmarks/SyntheticInventory"),
+        // `logatlas-bench`: the helpers `Benchmarks/run.sh` times (generate, parse, gaps, reads, hash).
+        .executableTarget(
+            name: "logatlas-bench",
+            dependencies: [
+                "LogAtlasCore", "LogAtlasFormats", "LogAtlasStore", "SyntheticInventory",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/logatlas-bench"
+        ),
+        .testTarget(name: "LogAtlasCoreTests", dependencies: ["LogAtlasCore", "LogAtlasFormats", "SyntheticInventory"]),
         .testTarget(
             name: "LogAtlasIntegrationTests",
             dependencies: [

@@ -22,7 +22,7 @@ cleanup() { [ -n "$server_pid" ] && kill -INT "$server_pid" 2>/dev/null && wait 
 trap cleanup EXIT
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ); work folder on $(df -h "$work" | awk 'NR==2{print $1}')"
-$BIN bench generate --sources 2000 --out "$work/inventory.yaml" >/dev/null
+$BENCH generate --sources 2000 --out "$work/inventory.yaml" >/dev/null
 $BIN serve --data-dir "$db" --port "$PORT" --artifact-dir "$work/artifacts" > "$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done

@@ -10,6 +10,7 @@ SOURCES=${SOURCES:-100000}
 CLIENTS=${CLIENTS:-32}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-15}
 BIN=.build/release/logatlas
+BENCH=.build/release/logatlas-bench
 PORT=${PORT:-18080}
 
 need=()
@@ -29,7 +30,7 @@ cleanup() { [ -n "$server_pid" ] && kill -INT "$server_pid" 2>/dev/null && wait 
 trap cleanup EXIT
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ)"
-$BIN bench generate --sources "$SOURCES" --out "$work/inventory.yaml"
+$BENCH generate --sources "$SOURCES" --out "$work/inventory.yaml"
 ls -l "$work/inventory.yaml" | awk '{printf "inventory file: %.1f MB\n", $5/1048576}'
 
 # The server owns the embedded cluster; the CLI commands below attach to it.
@@ -44,8 +45,8 @@ timed_apply() {
   fi
   grep -E "^sources" "$work/apply.txt"; cat "$work/time.txt"
 }
-echo "== logatlas bench parse (YAML decoding and validation alone)"
-$BIN bench parse -f "$work/inventory.yaml"
+echo "== logatlas-bench parse (YAML decoding and validation alone)"
+$BENCH parse -f "$work/inventory.yaml"
 echo "== apply of $SOURCES sources (first run: everything created)"
 timed_apply
 echo "== apply again (nothing changes)"
@@ -57,8 +58,8 @@ token=$($BIN token create --user bench --expires 1d --data-dir "$db" 2>/dev/null
 "$PGBIN/createdb" -h "$db" -U logatlas pgbench
 "$PGBIN/pgbench" -h "$db" -U logatlas -i -s 10 -q pgbench >/dev/null 2>&1
 
-echo "== gap analysis of the same file with every current policy, offline (logatlas bench gaps; then gaps --inventory end to end, 5 runs)"
-$BIN bench gaps -f "$work/inventory.yaml"
+echo "== gap analysis of the same file with every current policy, offline (logatlas-bench gaps; then gaps --inventory end to end, 5 runs)"
+$BENCH gaps -f "$work/inventory.yaml"
 for run in 1 2 3 4 5; do
   /usr/bin/time -f "wall %e s, peak RSS %M KB" -o "$work/time.txt" $BIN gaps --inventory "$work/inventory.yaml" --format table > /dev/null
   cat "$work/time.txt"
@@ -76,7 +77,7 @@ echo "== ceilings of the HTTP stack alone, same settings: /healthz (no auth, no 
 wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:$PORT/healthz" | grep -E "Requests/sec" | sed 's/^/healthz /'
 wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/v1/me" | grep -E "Requests/sec" | sed 's/^/me      /'
 echo "== the store alone, without HTTP: SELECT 1 through the PostgresNIO pool, then repository.source, $CLIENTS tasks"
-$BIN bench reads --data-dir "$db" --concurrency "$CLIENTS" --seconds "$SECONDS_PER_RUN" 2>/dev/null | grep "per second"
+$BENCH reads --data-dir "$db" --concurrency "$CLIENTS" --seconds "$SECONDS_PER_RUN" 2>/dev/null | grep "per second"
 echo "== pgbench -S, $CLIENTS clients, ${SECONDS_PER_RUN}s, same cluster"
 "$PGBIN/pgbench" -h "$db" -U logatlas -S -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" pgbench 2>/dev/null | grep -E "^tps|latency average"
 echo "== the read GET /v1/sources/{id} makes, in PostgreSQL alone: source_as_caller (role switch, row-level security,"

@@ -63,6 +63,41 @@ extension Principal {
 
     /// Whether the role may change the inventory at all (used to answer 403 before looking anything up).
     public var mayEditInventory: Bool { role == .admin || role == .custodian }
+
+    /// Whether the caller may give an object to `org`: an admin to any, a custodian only to its own.
+    public func mayAssign(to org: OrgID) -> Bool { role != .custodian || orgIDs.contains(org) }
+
+    /// Whether the caller may learn that an organisation it is not a member of exists (custodians may not).
+    public var mayLearnOfOtherOrgs: Bool { role != .custodian }
+
+    /// Whether the caller may create, change or delete organisation records.
+    public var mayManageOrgs: Bool { role == .admin }
+
+    /// Whether the caller may upload and delete policies.
+    public var mayManagePolicies: Bool { role == .admin }
+}
+
+/// Authorisation decisions for the retrieval broker's conversation and notifications.
+extension Principal {
+    /// Whether the caller may write on a request's comment thread (auditors read, they do not take part).
+    public var mayComment: Bool { role != .auditor }
+
+    /// Whether a comment of the caller must be addressed to one of its own organisations (custodians speak to the
+    /// requester about their own items, never to the other custodians of the request).
+    public var speaksOnlyForOwnOrgs: Bool { role == .custodian }
+
+    /// Whether the caller may subscribe an organisation to notifications: an admin any, others their own;
+    /// auditors subscribe as users only.
+    public func maySubscribe(org: OrgID) -> Bool {
+        switch role {
+        case .admin: true
+        case .auditor: false
+        case .csirt, .custodian: orgIDs.contains(org)
+        }
+    }
+
+    /// Whether the caller may subscribe the user `name`: itself, or anyone for an admin.
+    public func maySubscribe(user name: String) -> Bool { role == .admin || name == self.name }
 }
 
 /// Resolves a bearer token to the principal it stands for.

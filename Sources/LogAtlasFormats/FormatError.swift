@@ -1,3 +1,5 @@
+import Foundation
+
 /// One problem in an inventory file, located by line and column (1-based).
 public struct FormatProblem: Hashable, Sendable, CustomStringConvertible {
     public var line: Int
@@ -29,5 +31,17 @@ public struct FormatError: Error, Sendable, CustomStringConvertible {
     /// `file:line:column: message`, one line per problem, like a compiler.
     public var description: String {
         problems.map { "\(file):\($0.line):\($0.column): \($0)" }.joined(separator: "\n")
+    }
+}
+
+extension FormatError {
+    /// The text of a file's bytes: UTF-8, or a problem at 1:1 (nothing is guessed or repaired); a byte order
+    /// mark is dropped.
+    public static func text(of data: Data, file: String) throws -> String {
+        guard var text = String(validating: data, as: UTF8.self) else {
+            throw FormatError(file: file, problems: [FormatProblem(line: 1, column: 1, path: "", message: "the file is not UTF-8 text")])
+        }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        return text
     }
 }

@@ -3,8 +3,8 @@ import LogAtlasCore
 
 /// A self-contained HTML page (no external assets): readiness heat map, scores per organisation and
 /// policy, remediation list and every finding.
-enum GapReportHTML {
-    static func render(_ report: GapReport, title: String = "Logging gap report") -> String {
+public enum GapReportHTML {
+    public static func render(_ report: GapReport, title: String = "Logging gap report") -> String {
         var html = """
             <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
             <style>

@@ -1,23 +1,14 @@
 import Foundation
 import LogAtlasCore
+import Yams
 
-/// Walks YAML nodes into inventory values, collecting problems with their positions instead of stopping.
-/// Positions are looked up only when there is a problem: inside the item being read by walking its node,
-/// and across the document through the marks of every item's key fields (what reference checks point at).
+/// Walks a composed YAML document into inventory values, collecting problems with their positions instead of
+/// stopping at the first. A problem's position is found from its field path by walking the document.
 struct NodeReader {
     private(set) var problems: [FormatProblem] = []
     private(set) var inventory = Inventory()
-    /// For every item of `orgs`, `systems` and `sources`: where it is and where its key fields are.
-    private var itemMarks: [String: [ItemMarks]] = [:]
-    /// How many entries `SourceEntryReader` read straight from the bytes (for tests).
-    private(set) var directEntries = 0
-    /// The item being read, to locate problems found in it.
-    var current: (path: String, node: YAMLNode)?
-
-    struct ItemMarks {
-        var item: YAMLMark
-        var keys: [(field: String, mark: YAMLMark)]
-    }
+    /// The document being read, to locate problems by their paths.
+    var root: Node?
 
     static let topFields: Set<String> = ["orgs", "systems", "sources"]
     static let orgFields: Set<String> = ["id", "name", "kind", "parent", "contacts", "escalation_contact"]
@@ -30,17 +21,25 @@ struct NodeReader {
     /// The fields whole-document checks refer to.
     static let keyFieldSet: Set<String> = ["id", "name", "parent", "owner_org", "system", "custodian_org"]
 
-    /// Reads one item of a top-level list as soon as the stream has composed it, and validates it.
-    mutating func read(list: String, index: Int, node: YAMLNode) {
-        guard Self.topFields.contains(list) else { return }  // an unknown top-level key, reported by `top`
+    /// Reads an inventory document: the items of `orgs`, `systems` and `sources` in the order they appear, each
+    /// validated on its own, then the top-level mapping itself.
+    mutating func read(inventory document: Node?) {
+        root = document
+        guard let document else { return }
+        for (key, value) in document.pairs ?? [] {
+            guard let list = key.text, Self.topFields.contains(list), let items = value.items else { continue }
+            for (index, item) in items.enumerated() { read(list: list, index: index, node: item) }
+        }
+        if let top = fields(document, path: "", allowed: Self.topFields) {
+            for key in Self.topFields.sorted() {
+                if let value = top[key], value.items == nil, !value.isNull { report(value, path: key, "expected a list") }
+            }
+        }
+    }
+
+    /// Reads one item of a top-level list and validates it.
+    mutating func read(list: String, index: Int, node: Node) {
         let path = "\(list)[\(index)]"
-        current = (path, node)
-        defer { current = nil }
-        let pairs = node.mapping ?? []
-        itemMarks[list, default: []].append(ItemMarks(item: node.mark, keys: pairs.compactMap { pair in
-            guard let field = pair.key.string, Self.keyFieldSet.contains(field) else { return nil }
-            return (field, pair.value.mark)
-        }))
         let before = problems.count
         switch list {
         case "orgs":
@@ -55,41 +54,6 @@ struct NodeReader {
             guard let source = source(node, path: path) else { return }
             inventory.sources.append(source)
             if problems.count == before { report(issues: Validation.issues(in: source, path: path)) }
-        }
-    }
-
-    /// Reads an entry of `sources` straight from the bytes when `SourceEntryReader` vouches for it (it then has no
-    /// problems), returning where the next line starts; `nil` to have it composed and passed to `read` instead.
-    mutating func readEntry(list: String, index: Int, bytes: UnsafeBufferPointer<UInt8>, at cursor: SourceEntryReader.Cursor)
-        -> SourceEntryReader.Cursor? {
-        guard list == "sources",
-              let next = SourceEntryReader.read(bytes, at: cursor, into: &inventory.sources, marks: &itemMarks[list, default: []])
-        else { return nil }
-        directEntries += 1
-        return next
-    }
-
-    /// Makes room for `count` sources and their marks.
-    mutating func reserve(sources count: Int) {
-        inventory.sources.reserveCapacity(count)
-        itemMarks["sources", default: []].reserveCapacity(count)
-    }
-
-    /// Takes over what `other` read from the items that follow this reader's in the same document.
-    mutating func append(_ other: NodeReader) {
-        problems += other.problems
-        directEntries += other.directEntries
-        inventory.orgs += other.inventory.orgs
-        inventory.systems += other.inventory.systems
-        inventory.sources += other.inventory.sources
-        for (list, marks) in other.itemMarks { itemMarks[list, default: []] += marks }
-    }
-
-    /// Checks the top-level mapping (the streamed lists arrive empty here).
-    mutating func top(_ root: YAMLNode?) {
-        guard let root, let top = fields(root, path: "", allowed: Self.topFields) else { return }
-        for key in Self.topFields.sorted() {
-            if let value = top[key], value.sequence == nil, !value.isNull { report(value, path: key, "expected a list") }
         }
     }
 
@@ -108,7 +72,7 @@ struct NodeReader {
 
     // MARK: Objects
 
-    mutating func org(_ node: YAMLNode, path: String) -> Organisation? {
+    mutating func org(_ node: Node, path: String) -> Organisation? {
         guard let map = fields(node, path: path, allowed: Self.orgFields) else { return nil }
         let id = string(map, "id", path), name = string(map, "name", path)
         let kind = enumeration(map, "kind", path, OrgKind.self)
@@ -117,7 +81,7 @@ struct NodeReader {
                             contacts: strings(map, "contacts", path), escalationContact: string(map, "escalation_contact", path, required: false))
     }
 
-    mutating func system(_ node: YAMLNode, path: String) -> ProtectedSystem? {
+    mutating func system(_ node: Node, path: String) -> ProtectedSystem? {
         guard let map = fields(node, path: path, allowed: Self.systemFields) else { return nil }
         let id = string(map, "id", path), name = string(map, "name", path), owner = string(map, "owner_org", path)
         let criticality = map["criticality"] == nil ? .medium : enumeration(map, "criticality", path, Criticality.self)
@@ -127,7 +91,7 @@ struct NodeReader {
                                description: string(map, "description", path, required: false))
     }
 
-    mutating func source(_ node: YAMLNode, path: String) -> LogSource? {
+    mutating func source(_ node: Node, path: String) -> LogSource? {
         guard let map = fields(node, path: path, allowed: Self.sourceFields) else { return nil }
         let system = string(map, "system", path), name = string(map, "name", path)
         let logType = string(map, "log_type", path), custodian = string(map, "custodian_org", path)
@@ -145,7 +109,7 @@ struct NodeReader {
                          volumeGBPerDay: number(map, "volume_gb_per_day", path), notes: string(map, "notes", path, required: false))
     }
 
-    mutating func tier(_ node: YAMLNode, path: String) -> RetentionTier? {
+    mutating func tier(_ node: Node, path: String) -> RetentionTier? {
         guard let map = fields(node, path: path, allowed: Self.tierFields) else { return nil }
         guard let mediumCode = string(map, "medium", path), let days = integer(map, "days", path) else { return nil }
         switch Validation.medium(mediumCode, path: "\(path).medium") {
@@ -158,7 +122,7 @@ struct NodeReader {
         }
     }
 
-    mutating func accessProcedure(_ node: YAMLNode, path: String) -> AccessProcedure? {
+    mutating func accessProcedure(_ node: Node, path: String) -> AccessProcedure? {
         guard let map = fields(node, path: path, allowed: Self.accessFields) else { return nil }
         return AccessProcedure(contact: string(map, "contact", path, required: false), approvals: strings(map, "approvals", path),
                                steps: string(map, "steps", path, required: false), leadTimeHours: number(map, "lead_time_hours", path),
@@ -169,25 +133,25 @@ struct NodeReader {
 
     /// The entries of a mapping, looked up by key; keys that are not `allowed` or appear twice are reported.
     struct Fields {
-        let node: YAMLNode
-        let pairs: [(key: YAMLNode, value: YAMLNode)]
-        subscript(key: String) -> YAMLNode? { pairs.first { NodeReader.isKey($0.key, key) }?.value }
+        let node: Node
+        let pairs: [(key: Node, value: Node)]
+        subscript(key: String) -> Node? { pairs.first { NodeReader.isKey($0.key, key) }?.value }
     }
 
     /// Whether `node` is the key `key`; lengths first, because most keys compared differ in length and
     /// comparing lengths is much cheaper than comparing two different strings.
-    static func isKey(_ node: YAMLNode, _ key: String) -> Bool {
-        guard case .scalar(let value, _, _) = node else { return false }
+    static func isKey(_ node: Node, _ key: String) -> Bool {
+        guard let value = node.text else { return false }
         return value.utf8.count == key.utf8.count && value == key
     }
 
-    mutating func fields(_ node: YAMLNode, path: String, allowed: Set<String>) -> Fields? {
-        guard let pairs = node.mapping else {
+    mutating func fields(_ node: Node, path: String, allowed: Set<String>) -> Fields? {
+        guard let pairs = node.pairs else {
             report(node, path: path, "expected a mapping of fields")
             return nil
         }
         for (index, pair) in pairs.enumerated() {
-            let key = pair.key.string ?? ""
+            let key = pair.key.text ?? ""
             if !allowed.contains(key) {
                 report(pair.key, path: join(path, key), Validation.unknownMessage("field", key, allowed.sorted()))
             } else if pairs[..<index].contains(where: { Self.isKey($0.key, key) }) {
@@ -198,10 +162,10 @@ struct NodeReader {
     }
 
     /// The items of a list; an item's path is spelled out only when `element` needs it (for a problem, mostly).
-    mutating func list<T>(_ node: YAMLNode?, _ path: String, _ key: String,
-                          _ element: (inout NodeReader, YAMLNode, _ itemPath: () -> String) -> T?) -> [T] {
+    mutating func list<T>(_ node: Node?, _ path: String, _ key: String,
+                          _ element: (inout NodeReader, Node, _ itemPath: () -> String) -> T?) -> [T] {
         guard let node, !node.isNull else { return [] }
-        guard let sequence = node.sequence else {
+        guard let sequence = node.items else {
             report(node, path: join(path, key), "expected a list")
             return []
         }
@@ -218,7 +182,7 @@ struct NodeReader {
             if required { report(map.node, path: join(path, key), "missing required field '\(key)'") }
             return nil
         }
-        guard let value = node.string else {
+        guard let value = node.text else {
             report(node, path: join(path, key), "expected text")
             return nil
         }
@@ -227,35 +191,35 @@ struct NodeReader {
 
     mutating func strings(_ map: Fields, _ key: String, _ path: String) -> [String] {
         list(map[key], path, key) { reader, node, itemPath in
-            guard case .scalar(let value, _, _) = node else { reader.report(node, path: itemPath(), "expected text"); return nil }
+            guard let value = node.text else { reader.report(node, path: itemPath(), "expected text"); return nil }
             return value
         }
     }
 
     /// A required whole number.
     mutating func integer(_ map: Fields, _ key: String, _ path: String) -> Int? {
-        scalar(map, key, path, required: true, expected: "a whole number") { $0.int }
+        scalar(map, key, path, required: true, expected: "a whole number") { $0.intValue }
     }
 
     /// An optional number.
     mutating func number(_ map: Fields, _ key: String, _ path: String) -> Double? {
-        scalar(map, key, path, required: false, expected: "a number") { $0.double }
+        scalar(map, key, path, required: false, expected: "a number") { $0.doubleValue }
     }
 
     /// An optional boolean.
     mutating func bool(_ map: Fields, _ key: String, _ path: String) -> Bool? {
-        scalar(map, key, path, required: false, expected: "true or false") { $0.bool }
+        scalar(map, key, path, required: false, expected: "true or false") { $0.boolValue }
     }
 
     /// A typed scalar: absent (or null) is `nil`, reported only when `required`; the wrong type is reported.
     mutating func scalar<T>(_ map: Fields, _ key: String, _ path: String, required: Bool, expected: String,
-                            _ convert: (YAMLNode) -> T?) -> T? {
+                            _ convert: (Node) -> T?) -> T? {
         guard let node = map[key], !node.isNull else {
             if required { report(map.node, path: join(path, key), "missing required field '\(key)'") }
             return nil
         }
         guard let value = convert(node) else {
-            report(node, path: join(path, key), "expected \(expected), got '\(node.string ?? "")'")
+            report(node, path: join(path, key), "expected \(expected), got '\(node.text ?? "")'")
             return nil
         }
         return value
@@ -275,8 +239,8 @@ struct NodeReader {
     // MARK: Problems and positions
 
     /// Records a problem at `node`, or where `path` points when there is no node.
-    mutating func report(_ node: YAMLNode?, path: String, _ message: String) {
-        let place = node.map { (line: $0.mark.line, column: $0.mark.column) } ?? mark(for: path)
+    mutating func report(_ node: Node?, path: String, _ message: String) {
+        let place = node.map { (line: $0.position.line, column: $0.position.column) } ?? mark(for: path)
         problems.append(FormatProblem(line: place.line, column: place.column, path: path, message: message))
     }
 
@@ -285,38 +249,31 @@ struct NodeReader {
         problems.append(FormatProblem(line: mark.line, column: mark.column, path: path, message: message))
     }
 
-    /// Where `path` is: inside the item being read, or a key field of any item read so far.
+    /// Where `path` is in the document: the node it names, or the nearest one above it that exists.
     func mark(for path: String) -> (line: Int, column: Int) {
-        if let current, path.hasPrefix(current.path) {
-            let mark = Self.walk(current.node, String(path.dropFirst(current.path.count)))
-            return (mark.line, mark.column)
-        }
-        guard let open = path.firstIndex(of: "["), let close = path.firstIndex(of: "]"),
-              let index = Int(path[path.index(after: open)..<close]),
-              let items = itemMarks[String(path[..<open])], index < items.count else { return (1, 1) }
-        let field = path[path.index(after: close)...].dropFirst()
-        let mark = items[index].keys.first { $0.field == field }?.mark ?? items[index].item
+        guard let root else { return (1, 1) }
+        let mark = Self.walk(root, path.hasPrefix("[") ? path : ".\(path)")
         return (mark.line, mark.column)
     }
 
     /// Follows `.key` and `[index]` steps from `node`, as far as they exist.
-    static func walk(_ node: YAMLNode, _ relativePath: String) -> YAMLMark {
+    static func walk(_ node: Node, _ relativePath: String) -> YAMLMark {
         var node = node
         var rest = Substring(relativePath)
         while !rest.isEmpty {
             if rest.hasPrefix("["), let close = rest.firstIndex(of: "]"), let index = Int(rest[rest.index(after: rest.startIndex)..<close]),
-               let items = node.sequence, index < items.count {
-                node = items[index]
+               let items = node.sequence, index >= 0, index < items.count {
+                node = items[items.index(items.startIndex, offsetBy: index)]
                 rest = rest[rest.index(after: close)...]
             } else if rest.hasPrefix(".") {
                 let key = rest.dropFirst().prefix { $0 != "." && $0 != "[" }
-                guard let value = node.mapping?.first(where: { $0.key.string == String(key) })?.value else { break }
+                guard let value = node.mapping?.first(where: { $0.key.text == String(key) })?.value else { break }
                 node = value
                 rest = rest.dropFirst(1 + key.count)
             } else {
                 break
             }
         }
-        return node.mark
+        return node.position
     }
 }

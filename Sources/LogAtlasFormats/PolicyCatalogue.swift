@@ -1,12 +1,18 @@
 import Foundation
 import LogAtlasCore
+import LogAtlasPolicies
 
-/// The policies shipped in the binary (`policies/*.yaml`) plus any the user adds from a folder or file.
+/// The policies shipped beside the binary (`policies/*.yaml`) plus any the user adds from a folder or file.
 public enum PolicyCatalogue {
-    /// Every shipped policy, by ID.
+    /// Every shipped policy, by ID. No shipped policy at all means a broken installation: an error, never an
+    /// empty catalogue that every inventory would pass.
     public static func shipped() throws -> [Policy] {
-        guard let folder = Bundle.module.url(forResource: "policies", withExtension: nil) else { return [] }
-        return try load(folder: folder)
+        let policies = try load(folder: ShippedPolicies.folder)
+        guard !policies.isEmpty else {
+            throw FormatError(file: ShippedPolicies.folder.path, problems: [FormatProblem(line: 1, column: 1, path: "",
+                message: "no shipped policy files: the installation is incomplete")])
+        }
+        return policies
     }
 
     /// Every `*.yaml` policy in `folder`; all files are validated, and every problem of every file is reported.
@@ -29,7 +35,7 @@ public enum PolicyCatalogue {
     }
 
     public static func load(file: URL) throws -> Policy {
-        try PolicyYAML.decode(try String(contentsOf: file, encoding: .utf8), file: file.lastPathComponent)
+        try PolicyYAML.decode(try Data(contentsOf: file), file: file.lastPathComponent)
     }
 
     /// Resolves each reference — a shipped, folder or `also` policy ID, or a file path — to a policy.

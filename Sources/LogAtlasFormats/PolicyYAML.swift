@@ -1,40 +1,24 @@
 import Foundation
 import LogAtlasCore
+import Yams
 
 /// Requirement catalogues as YAML (`policies/*.yaml`). A file is loaded whole or not at all: every problem
 /// is reported with its line and column.
 public enum PolicyYAML {
     public static func decode(_ text: String, file: String = "policy.yaml") throws -> Policy {
         var reader = NodeReader()
-        var requirements: [Requirement] = []
-        var idMarks: [YAMLMark] = []
-        var root: YAMLNode?
-        do {
-            root = try YAMLStream.compose(text, restart: {
-                reader = NodeReader()
-                requirements = []
-                idMarks = []
-            }) { list, index, node in
-                guard list == "requirements" else { return }
-                if let requirement = reader.requirement(node, path: "requirements[\(index)]") {
-                    requirements.append(requirement)
-                    idMarks.append(node.mapping?.first { $0.key.string == "id" }?.value.mark ?? node.mark)
-                }
-            }
-        } catch let error as YAMLSyntaxError {
-            throw FormatError(file: file, problems: [FormatProblem(line: error.mark.line, column: error.mark.column, path: "",
-                                                                   message: "YAML syntax: \(error.message)")])
-        }
-        let policy = root.flatMap { reader.policyHeader($0, requirements: requirements) }
-        var seen = Set<String>()
-        for (index, requirement) in requirements.enumerated() where !seen.insert(requirement.id).inserted {
-            reader.report(at: idMarks[index], path: "requirements[\(index)].id", "duplicate requirement id '\(requirement.id)'")
-        }
+        reader.root = try YAMLDocument.compose(text, file: file)
+        let policy = reader.root.flatMap { reader.policy($0) }
         guard reader.problems.isEmpty, let policy else {
             throw FormatError(file: file, problems: reader.problems.isEmpty
                 ? [FormatProblem(line: 1, column: 1, path: "", message: "empty policy file")] : reader.problems)
         }
         return policy
+    }
+
+    /// `decode` of a file's bytes: bytes that are not UTF-8 are a problem at 1:1; a byte order mark is skipped.
+    public static func decode(_ data: Data, file: String) throws -> Policy {
+        try decode(try FormatError.text(of: data, file: file), file: file)
     }
 }
 
@@ -45,19 +29,27 @@ extension NodeReader {
                                                  "required_fields", "clock_sync", "max_attestation_age_days", "incident_types", "weight"]
     static let systemSelectorFields: Set<String> = ["internet_facing", "min_criticality", "tags", "org_kinds"]
 
-    mutating func policyHeader(_ root: YAMLNode, requirements: [Requirement]) -> Policy? {
+    /// A policy document: its header and requirements, each requirement read and checked on its own, and
+    /// requirement ids checked to be unique.
+    mutating func policy(_ root: Node) -> Policy? {
         guard let map = fields(root, path: "", allowed: Self.policyFields) else { return nil }
+        var requirements: [Requirement] = []
+        for (index, node) in (map["requirements"]?.items ?? []).enumerated() {
+            guard let requirement = requirement(node, path: "requirements[\(index)]") else { continue }
+            if requirements.contains(where: { $0.id == requirement.id }) {
+                report(issues: [ValidationIssue(path: "requirements[\(index)].id", message: "duplicate requirement id '\(requirement.id)'")])
+            }
+            requirements.append(requirement)
+        }
         let id = string(map, "id", ""), title = string(map, "title", ""), version = string(map, "version", "")
         let citation = string(map, "citation", ""), status = enumeration(map, "status", "", PolicyStatus.self)
-        if let list = map["requirements"], list.sequence == nil, !list.isNull { report(list, path: "requirements", "expected a list") }
+        if let list = map["requirements"], list.items == nil, !list.isNull { report(list, path: "requirements", "expected a list") }
         if requirements.isEmpty, problems.isEmpty { report(map["requirements"] ?? root, path: "requirements", "a policy needs at least one requirement") }
         guard let id, let title, let version, let citation, let status else { return nil }
         return Policy(id: id, title: title, version: version, citation: citation, status: status, requirements: requirements)
     }
 
-    mutating func requirement(_ node: YAMLNode, path: String) -> Requirement? {
-        current = (path, node)
-        defer { current = nil }
+    mutating func requirement(_ node: Node, path: String) -> Requirement? {
         guard let map = fields(node, path: path, allowed: Self.requirementFields) else { return nil }
         let id = string(map, "id", path), title = string(map, "title", path), clause = string(map, "clause", path)
         let selector = map["applies_to"].flatMap { self.selector($0, path: "\(path).applies_to") }
@@ -77,14 +69,14 @@ extension NodeReader {
         let weight = number(map, "weight", path) ?? 1
         if weight <= 0 { report(map["weight"], path: "\(path).weight", "weight must be more than zero") }
         let incidents = list(map["incident_types"], path, "incident_types") { reader, node, itemPath -> IncidentType? in
-            guard let code = node.int, let type = IncidentType(rawValue: code) else {
+            guard let code = node.intValue, let type = IncidentType(rawValue: code) else {
                 reader.report(node, path: itemPath(), "incident type is one of \(IncidentType.allCases.map { String($0.rawValue) }.joined(separator: ", "))")
                 return nil
             }
             return type
         }
         for (index, field) in strings(map, "required_fields", path).enumerated() where !Validation.isFieldName(field) {
-            report(map["required_fields"]?.sequence?[index], path: "\(path).required_fields[\(index)]", "'\(field)' is not a normalised field name")
+            report(map["required_fields"]?.items?[index], path: "\(path).required_fields[\(index)]", "'\(field)' is not a normalised field name")
         }
         guard let id, let title, let clause, let selector, let rule else { return nil }
         return Requirement(id: id, title: title, clause: clause, appliesTo: selector, logTypes: rule, minRetentionDays: days[0],
@@ -94,9 +86,9 @@ extension NodeReader {
     }
 
     /// `every_org`, `{orgs: {org_kinds: […]}}` or `{systems: {internet_facing, min_criticality, tags, org_kinds}}`.
-    mutating func selector(_ node: YAMLNode, path: String) -> TargetSelector? {
-        if node.string == "every_org" { return TargetSelector(scope: .orgs) }
-        if node.string == "every_system" { return TargetSelector(scope: .systems) }
+    mutating func selector(_ node: Node, path: String) -> TargetSelector? {
+        if node.text == "every_org" { return TargetSelector(scope: .orgs) }
+        if node.text == "every_system" { return TargetSelector(scope: .systems) }
         guard let map = fields(node, path: path, allowed: ["systems", "orgs"]) else { return nil }
         if let systems = map["systems"] {
             if systems.isNull { return TargetSelector(scope: .systems) }
@@ -118,13 +110,13 @@ extension NodeReader {
     mutating func orgKinds(_ map: Fields, _ path: String) -> [OrgKind] {
         strings(map, "org_kinds", path).enumerated().compactMap { index, raw in
             if let kind = OrgKind(rawValue: raw) { return kind }
-            report(map["org_kinds"]?.sequence?[index], path: "\(path).org_kinds[\(index)]",
+            report(map["org_kinds"]?.items?[index], path: "\(path).org_kinds[\(index)]",
                    Validation.unknownMessage("organisation kind", raw, OrgKind.allCases.map(\.rawValue)))
             return nil
         }
     }
 
-    mutating func logTypeRule(_ node: YAMLNode, path: String) -> LogTypeRule? {
+    mutating func logTypeRule(_ node: Node, path: String) -> LogTypeRule? {
         guard let map = fields(node, path: path, allowed: ["any_of", "all_of"]) else { return nil }
         let key = map["any_of"] != nil ? "any_of" : "all_of"
         let types = strings(map, key, path)
@@ -134,7 +126,7 @@ extension NodeReader {
         }
         for (index, type) in types.enumerated() {
             for issue in Validation.logTypeIssues(type, path: "\(path).\(key)[\(index)]") {
-                report(map[key]?.sequence?[index], path: issue.path, issue.message)
+                report(map[key]?.items?[index], path: issue.path, issue.message)
             }
         }
         return key == "any_of" ? .anyOf(types) : .allOf(types)

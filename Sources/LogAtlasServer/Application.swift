@@ -91,10 +91,10 @@ public func buildRouter(
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database.client)) ?? false },
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.
-    try api.registerHandlers(on: router, configuration: .init(dateTranscoder: FastDateTranscoder(), jsonEncodingOptions: [.sortedKeys]),
-                             middlewares: [GapReportJSONMiddleware(api: api), RetrievalRequestJSONMiddleware(api: api)])
+    try api.registerHandlers(on: router, configuration: .init(dateTranscoder: FastDateTranscoder(), jsonEncodingOptions: [.sortedKeys]))
+    let document = ByteBuffer(string: try OpenAPIDocument.text())
     router.get("/openapi.yaml") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: document))
     }
     return router
 }
@@ -111,13 +111,20 @@ struct FastDateTranscoder: DateTranscoder {
     }
 }
 
-/// The OpenAPI document this server implements, as shipped in the binary.
+/// The OpenAPI document this server implements, from the resource bundle beside the binary.
 enum OpenAPIDocument {
-    static let text: String = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-              let text = try? String(contentsOf: url, encoding: .utf8) else { return "openapi: 3.1.0\n" }
-        return text
-    }()
+    /// The document's text; a missing document stops the server from starting rather than serving a stub.
+    static func text() throws -> String {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
+            throw MissingResource(description: "openapi.yaml is missing from the LogAtlasServer resource bundle")
+        }
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+}
+
+/// A file the server carries as a resource is not there: the installation is incomplete.
+struct MissingResource: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Keeps the embedded cluster running for the life of the service group and stops it last, on shutdown.

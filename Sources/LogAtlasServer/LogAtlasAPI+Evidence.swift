@@ -5,7 +5,7 @@ import OpenAPIRuntime
 /// Evidence: streamed uploads, hand-over records, downloads and the chain of custody.
 extension LogAtlasAPI {
     func uploadArtifact(_ input: Operations.UploadArtifact.Input) async throws -> Operations.UploadArtifact.Output {
-        guard case .binary(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .binary(let body): body }
         let caller = try RequestPrincipal.required()
         let requestID = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
         let itemID = RequestItemID(try APIMapping.uuid(input.path.itemId, kind: "request item"))
@@ -26,7 +26,7 @@ extension LogAtlasAPI {
     }
 
     func recordHandover(_ input: Operations.RecordHandover.Input) async throws -> Operations.RecordHandover.Output {
-        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .json(let body): body }
         let caller = try RequestPrincipal.required()
         let artifact = Artifact(requestID: RequestID(try APIMapping.uuid(input.path.requestId, kind: "request")),
                                 itemID: RequestItemID(try APIMapping.uuid(input.path.itemId, kind: "request item")),

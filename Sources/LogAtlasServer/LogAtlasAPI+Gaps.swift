@@ -26,9 +26,9 @@ extension LogAtlasAPI {
     }
 
     func uploadPolicy(_ input: Operations.UploadPolicy.Input) async throws -> Operations.UploadPolicy.Output {
-        guard case .yaml(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .yaml(let body): body }
         let caller = try RequestPrincipal.required()
-        guard caller.role == .admin else { throw InventoryError.forbidden("only admins upload policies") }
+        guard caller.mayManagePolicies else { throw InventoryError.forbidden("only admins upload policies") }
         let id = input.path.policyId
         let yaml = try await String(collecting: body, upTo: 1_000_000)
         let policy = try PolicyYAML.decode(yaml, file: "\(id).yaml")
@@ -44,7 +44,7 @@ extension LogAtlasAPI {
 
     func deletePolicy(_ input: Operations.DeletePolicy.Input) async throws -> Operations.DeletePolicy.Output {
         let caller = try RequestPrincipal.required()
-        guard caller.role == .admin else { throw InventoryError.forbidden("only admins delete policies") }
+        guard caller.mayManagePolicies else { throw InventoryError.forbidden("only admins delete policies") }
         if builtInPolicies.contains(where: { $0.policy.id == input.path.policyId }) {
             throw InventoryError.inUse(kind: "policy", id: input.path.policyId, detail: "shipped and folder policies cannot be deleted through the API")
         }
@@ -78,58 +78,48 @@ extension LogAtlasAPI {
     }
 
     func createGapReport(_ input: Operations.CreateGapReport.Input) async throws -> Operations.CreateGapReport.Output {
-        // JSON is normally written by `GapReportJSONMiddleware` (same bytes as below, a fraction of the time).
         let query = input.query
-        func run<Rendered: Sendable>(_ render: @escaping @Sendable (GapReport, String) throws -> Rendered) async throws -> Rendered {
-            try await runGapReport(policies: query.policy, org: query.org, system: query.system, render: render)
-        }
+        let (report, id) = try await runGapReport(policies: query.policy, org: query.org, system: query.system)
         switch query.format ?? .json {
-        case .json: return .ok(.init(body: .json(try await run { APIMapping.gapReport($0, id: $1) })))
-        case .csv: return .ok(.init(body: .csv(HTTPBody(try await run { report, _ in try GapReportFormat.csv.render(report) }))))
-        case .md: return .ok(.init(body: .textMarkdown(HTTPBody(try await run { report, _ in try GapReportFormat.md.render(report) }))))
-        case .html: return .ok(.init(body: .html(HTTPBody(try await run { report, _ in try GapReportFormat.html.render(report) }))))
+        case .json: return .ok(.init(body: .json(APIMapping.gapReport(report, id: id))))
+        case .csv: return .ok(.init(body: .csv(HTTPBody(GapReportRenderer.csv(report)))))
+        case .md: return .ok(.init(body: .textMarkdown(HTTPBody(GapReportRenderer.markdown(report)))))
+        case .html: return .ok(.init(body: .html(HTTPBody(GapReportHTML.render(report)))))
         }
     }
 
-    /// Evaluates the policies (every current one by default) against the inventory the caller may see, stores the
-    /// run, and renders it with its id while PostgreSQL stores the findings.
-    func runGapReport<Rendered: Sendable>(policies: [String]?, org: String?, system: String?,
-                                          render: @escaping @Sendable (GapReport, _ id: String) throws -> Rendered) async throws -> Rendered {
+    /// Evaluates the policies (every current one by default) against the inventory the caller may see and stores
+    /// the run; returns the report and the stored run's id.
+    func runGapReport(policies: [String]?, org: String?, system: String?) async throws -> (GapReport, String) {
         let caller = try RequestPrincipal.required()
-        let selected = try await selectPolicies(policies, as: caller)
+        let (report, selected) = try await gapReport(policies: policies, org: org, system: system, as: caller)
+        let stored = try await gapReports.save(report.findings, policies: selected.map(\.id).sorted(), orgFilter: org, systemFilter: system,
+                                               as: caller)
+        return (report, stored.id.uuidString.lowercased())
+    }
+
+    /// The report of the selected policies on the inventory `caller` may see (`GapAnalysis.report`).
+    private func gapReport(policies: [String]?, org: String?, system: String?, as caller: Principal) async throws -> (GapReport, [Policy]) {
+        let selected = try GapAnalysis.select(policies, from: try await catalogue(as: caller).map(\.policy))
         let inventory = try await self.inventory.export(as: caller)
-        var findings = GapAnalysis.findings(for: selected, in: inventory, now: clock())
-        if let org { findings.removeAll { $0.target.orgID != OrgID(org) } }
-        if let system { findings.removeAll { !($0.target.kind == .system && $0.target.id == system) } }
-        let analysed = findings
-        let id = UUID.random()
-        async let stored = gapReports.save(analysed, policies: selected.map(\.id).sorted(), orgFilter: org, systemFilter: system,
-                                           id: id, as: caller)
-        let rendered = try render(GapReport(findings: analysed, inventory: inventory), id.uuidString.lowercased())
-        _ = try await stored
-        return rendered
+        let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, system: system.map { SystemID($0) }, now: clock())
+        return (report, selected)
     }
 
     func readiness(_ input: Operations.Readiness.Input) async throws -> Operations.Readiness.Output {
-        let caller = try RequestPrincipal.required()
-        let selected = try await selectPolicies(input.query.policy, as: caller)
-        let inventory = try await self.inventory.export(as: caller)
-        var findings = GapAnalysis.findings(for: selected, in: inventory, now: clock())
-        if let org = input.query.org { findings.removeAll { $0.target.orgID != OrgID(org) } }
-        let report = GapReport(findings: findings, inventory: inventory)
+        let (report, _) = try await gapReport(policies: input.query.policy, org: input.query.org, system: nil, as: try RequestPrincipal.required())
         return .ok(.init(body: .json(.init(cells: APIMapping.gapReport(report, id: nil).readiness.map {
             .init(system: $0.system, incidentType: $0.incidentType, readiness: .init(rawValue: $0.readiness.rawValue)!, limiting: $0.limiting)
         }))))
     }
 
     func getGapReport(_ input: Operations.GetGapReport.Input) async throws -> Operations.GetGapReport.Output {
-        // JSON is normally written by `GapReportJSONMiddleware` (same bytes as below, a fraction of the time).
         let report = try await storedGapReport(input.path.reportId)
         switch input.query.format ?? .json {
         case .json: return .ok(.init(body: .json(APIMapping.gapReport(report, id: input.path.reportId))))
-        case .csv: return .ok(.init(body: .csv(HTTPBody(try GapReportFormat.csv.render(report)))))
-        case .md: return .ok(.init(body: .textMarkdown(HTTPBody(try GapReportFormat.md.render(report)))))
-        case .html: return .ok(.init(body: .html(HTTPBody(try GapReportFormat.html.render(report)))))
+        case .csv: return .ok(.init(body: .csv(HTTPBody(GapReportRenderer.csv(report)))))
+        case .md: return .ok(.init(body: .textMarkdown(HTTPBody(GapReportRenderer.markdown(report)))))
+        case .html: return .ok(.init(body: .html(HTTPBody(GapReportHTML.render(report)))))
         }
     }
 
@@ -156,20 +146,6 @@ extension LogAtlasAPI {
         return id
     }
 
-
-    /// The named policies, or every current one; an unknown ID is a 422 naming the closest.
-    private func selectPolicies(_ ids: [String]?, as caller: Principal) async throws -> [Policy] {
-        let policies = try await catalogue(as: caller).map(\.policy)
-        guard let ids, !ids.isEmpty else { return policies.filter { $0.status == .current } }
-        var issues: [ValidationIssue] = []
-        let selected = ids.enumerated().compactMap { index, id -> Policy? in
-            if let policy = policies.first(where: { $0.id == id }) { return policy }
-            issues.append(ValidationIssue(path: "policy[\(index)]", message: Validation.unknownMessage("policy", id, policies.map(\.id))))
-            return nil
-        }
-        if !issues.isEmpty { throw InventoryError.invalid(issues) }
-        return selected
-    }
 
     static func describe(_ selector: TargetSelector) -> String {
         var parts: [String] = []

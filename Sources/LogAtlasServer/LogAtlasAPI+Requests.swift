@@ -5,12 +5,12 @@ import OpenAPIRuntime
 /// Retrieval requests: filing (and its preview), lists, the item lifecycle and the comment thread.
 extension LogAtlasAPI {
     func previewRequest(_ input: Operations.PreviewRequest.Input) async throws -> Operations.PreviewRequest.Output {
-        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .json(let body): body }
         return .ok(.init(body: .json(try await previewed(body))))
     }
 
     func fileRequest(_ input: Operations.FileRequest.Input) async throws -> Operations.FileRequest.Output {
-        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .json(let body): body }
         return .created(.init(body: .json(try await filed(body))))
     }
 
@@ -51,7 +51,7 @@ extension LogAtlasAPI {
     }
 
     func transitionItem(_ input: Operations.TransitionItem.Input) async throws -> Operations.TransitionItem.Output {
-        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .json(let body): body }
         let caller = try RequestPrincipal.required()
         let requestID = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
         let itemID = RequestItemID(try APIMapping.uuid(input.path.itemId, kind: "request item"))
@@ -68,7 +68,7 @@ extension LogAtlasAPI {
     }
 
     func addComment(_ input: Operations.AddComment.Input) async throws -> Operations.AddComment.Output {
-        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .json(let body): body }
         let id = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
         let comment = try await requests.addComment(body.body, addressedTo: body.to.map { OrgID($0) }, on: id,
                                                     as: try RequestPrincipal.required(), now: clock())

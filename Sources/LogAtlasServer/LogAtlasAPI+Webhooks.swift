@@ -9,7 +9,7 @@ extension LogAtlasAPI {
     }
 
     func createWebhook(_ input: Operations.CreateWebhook.Input) async throws -> Operations.CreateWebhook.Output {
-        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .json(let body): body }
         let caller = try RequestPrincipal.required()
         let owner: WebhookSubscription.Owner = if let org = body.org { .org(OrgID(org)) } else { .user(body.user ?? caller.name) }
         let (subscription, secret) = try await webhooks.subscribe(owner, url: body.url, events: body.events ?? [], as: caller, now: clock())

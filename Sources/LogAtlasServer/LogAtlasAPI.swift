@@ -56,7 +56,7 @@ struct LogAtlasAPI: APIProtocol {
     }
 
     func createOrg(_ input: Operations.CreateOrg.Input) async throws -> Operations.CreateOrg.Output {
-        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .json(let body): body }
         let org = try await inventory.create(APIMapping.org(body), as: try RequestPrincipal.required())
         return .created(.init(headers: .init(eTag: APIMapping.etag(org.version)), body: .json(APIMapping.org(org))))
     }
@@ -67,7 +67,7 @@ struct LogAtlasAPI: APIProtocol {
     }
 
     func updateOrg(_ input: Operations.UpdateOrg.Input) async throws -> Operations.UpdateOrg.Output {
-        guard case .json(let patch) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let patch = switch input.body { case .json(let patch): patch }
         let caller = try RequestPrincipal.required()
         try requireEditor(caller)
         let org = try await inventory.updateOrg(OrgID(input.path.orgId), ifVersion: try APIMapping.version(ifMatch: input.headers.ifMatch),
@@ -92,7 +92,7 @@ struct LogAtlasAPI: APIProtocol {
     }
 
     func createSystem(_ input: Operations.CreateSystem.Input) async throws -> Operations.CreateSystem.Output {
-        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .json(let body): body }
         let caller = try RequestPrincipal.required()
         try requireEditor(caller)
         let system = try await inventory.create(APIMapping.system(body), as: caller)
@@ -105,7 +105,7 @@ struct LogAtlasAPI: APIProtocol {
     }
 
     func updateSystem(_ input: Operations.UpdateSystem.Input) async throws -> Operations.UpdateSystem.Output {
-        guard case .json(let patch) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let patch = switch input.body { case .json(let patch): patch }
         let caller = try RequestPrincipal.required()
         try requireEditor(caller)
         let system = try await inventory.updateSystem(SystemID(input.path.systemId), ifVersion: try APIMapping.version(ifMatch: input.headers.ifMatch),
@@ -136,7 +136,7 @@ struct LogAtlasAPI: APIProtocol {
     }
 
     func createSource(_ input: Operations.CreateSource.Input) async throws -> Operations.CreateSource.Output {
-        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .json(let body): body }
         let caller = try RequestPrincipal.required()
         try requireEditor(caller)
         let source = try await inventory.create(try APIMapping.source(body), as: caller)
@@ -149,7 +149,7 @@ struct LogAtlasAPI: APIProtocol {
     }
 
     func updateSource(_ input: Operations.UpdateSource.Input) async throws -> Operations.UpdateSource.Output {
-        guard case .json(let patch) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let patch = switch input.body { case .json(let patch): patch }
         let caller = try RequestPrincipal.required()
         try requireEditor(caller)
         let source = try await inventory.updateSource(try APIMapping.sourceID(input.path.sourceId),
@@ -167,7 +167,7 @@ struct LogAtlasAPI: APIProtocol {
     }
 
     func attestSource(_ input: Operations.AttestSource.Input) async throws -> Operations.AttestSource.Output {
-        guard case .json(let body) = input.body else { throw Problem(status: 415, title: "Unsupported Media Type") }
+        let body = switch input.body { case .json(let body): body }
         let caller = try RequestPrincipal.required()
         try requireEditor(caller)
         let source = try await inventory.attest(APIMapping.attestation(body), to: try APIMapping.sourceID(input.path.sourceId), as: caller)

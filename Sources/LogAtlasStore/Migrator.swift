@@ -1,4 +1,5 @@
 import Foundation
+import LogAtlasSchema
 import Logging
 import PostgresNIO
 
@@ -8,7 +9,7 @@ public struct Migration: Sendable {
     public let sql: String
 }
 
-/// Applies the SQL files of `schema/` (carried in the binary as resources) in order, once each.
+/// Applies the SQL files of `schema/` (carried beside the binary as a resource bundle) in order, once each.
 public struct Migrator: Sendable {
     /// Advisory lock key that serialises migrators across processes.
     static let lockKey: Int64 = 7_310_000
@@ -18,12 +19,11 @@ public struct Migrator: Sendable {
 
     /// The migrations the binary carries, ordered by version.
     public static func bundled() throws -> [Migration] {
-        guard let folder = Bundle.module.url(forResource: "schema", withExtension: nil) else {
-            throw DatabaseError.migrationFailed("the schema files are missing from the LogAtlas bundle")
-        }
+        let folder = SchemaFiles.folder
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             .filter { $0.range(of: #"^\d{4}_[a-z0-9_]+\.sql$"#, options: .regularExpression) != nil }
             .sorted()
+        guard !names.isEmpty else { throw DatabaseError.migrationFailed("no schema files in \(folder.path)") }
         return try names.map { name in
             Migration(version: String(name.dropLast(4)), sql: try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))
         }

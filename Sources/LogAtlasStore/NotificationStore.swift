@@ -14,13 +14,12 @@ public struct NotificationStore: WebhookRepository {
                           now: Date) async throws -> (WebhookSubscription, secret: String) {
         var issues = WebhookSubscription.issues(url: url, events: events)
         switch owner {
-        case .org(let org) where !caller.orgIDs.contains(org) && caller.role != .admin:
-            issues.append(ValidationIssue(path: "org", message: "must be one of your organisations"))
-        case .user(let name) where name != caller.name && caller.role != .admin:
+        case .org(let org) where !caller.maySubscribe(org: org):
+            issues.append(ValidationIssue(path: "org", message: "must be one of your organisations (auditors subscribe as users)"))
+        case .user(let name) where !caller.maySubscribe(user: name):
             issues.append(ValidationIssue(path: "user", message: "you can subscribe only yourself"))
         default: break
         }
-        if caller.role == .auditor, case .org = owner { issues.append(ValidationIssue(path: "org", message: "auditors subscribe as users")) }
         guard issues.isEmpty, let parsed = URL(string: url) else { throw InventoryError.invalid(issues) }
         let secret = Self.newSecret()
         let subscription = WebhookSubscription(owner: owner, url: parsed, events: events, createdBy: caller.name, createdAt: now)

@@ -16,7 +16,7 @@ extension PostgresInventoryRepository {
                 try Self.check(desired.issues())
             }
             let diff = InventoryDiff(from: current, to: desired, prune: prune)
-            if caller.role != .admin, !diff.orgs.isEmpty {
+            if !caller.mayManageOrgs, !diff.orgs.isEmpty {
                 throw InventoryError.forbidden("only admins create, change or delete organisations")
             }
             if dryRun || diff.isEmpty { return diff }

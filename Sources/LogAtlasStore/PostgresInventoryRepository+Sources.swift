@@ -116,7 +116,7 @@ extension PostgresInventoryRepository {
         let rows = try await connection.query("SELECT 1 FROM orgs WHERE id = \(source.custodianOrgID.rawValue)", logger: database.logger)
         for try await _ in rows { return }
         // Foreign keys see every org even where row-level security hides it; say only that it is unknown here.
-        if caller.role == .custodian { return }
+        if !caller.mayLearnOfOtherOrgs { return }
         throw InventoryError.invalid([ValidationIssue(path: "custodian_org", message: "unknown organisation '\(source.custodianOrgID)'")])
     }
 

@@ -183,7 +183,7 @@ public struct PostgresInventoryRepository: InventoryRepository {
 
     /// A custodian may only give objects to its own organisations; anyone needs the organisation to exist.
     func requireOwnOrg(_ org: OrgID, caller: Principal, path: String, on connection: PostgresConnection) async throws {
-        if caller.role == .custodian, !caller.orgIDs.contains(org) {
+        if !caller.mayAssign(to: org) {
             throw InventoryError.invalid([ValidationIssue(path: path, message: "must be one of your organisations")])
         }
         let rows = try await connection.query("SELECT 1 FROM orgs WHERE id = \(org.rawValue)", logger: database.logger)

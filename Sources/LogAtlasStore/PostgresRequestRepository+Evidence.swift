@@ -28,12 +28,11 @@ extension PostgresRequestRepository {
         guard (1...20_000).contains(text.count) else {
             throw InventoryError.invalid([ValidationIssue(path: "body", message: "1 to 20000 characters")])
         }
-        guard caller.role != .auditor else { throw InventoryError.forbidden("auditors read requests; they do not comment") }
+        guard caller.mayComment else { throw InventoryError.forbidden("auditors read requests; they do not comment") }
         return try await database.withCaller(caller) { connection in
             let custodians = try await fetchRequest(request, on: connection).items.map(\.custodianOrgID)
             var addressee = org
-            if caller.role == .custodian {
-                // A custodian speaks to the requester, never to the other custodians of the request.
+            if caller.speaksOnlyForOwnOrgs {
                 let own = custodians.filter { caller.orgIDs.contains($0) }
                 addressee = org ?? own.first
                 guard let addressee, own.contains(addressee) else {

@@ -20,11 +20,11 @@ struct Apply: AsyncParsableCommand {
     var actor: String = Environment.value("LOGATLAS_ACTOR") ?? "cli:\(Environment.value("USER") ?? "operator")"
 
     func run() async throws {
-        let text: String
-        do { text = try TextFile.read(file) } catch { throw CommandFailure(description: "cannot read \(file): \(error.localizedDescription)") }
+        let data = try Gaps.contents(of: file)
         let isCSV = file.lowercased().hasSuffix(".csv")
         let desired: Inventory
         do {
+            let text = try FormatError.text(of: data, file: file)
             desired = isCSV ? Inventory(sources: try SourcesCSV.decode(text, file: file)) : try InventoryYAML.decode(text, file: file)
         } catch let error as FormatError {
             throw CommandFailure(description: error.description)

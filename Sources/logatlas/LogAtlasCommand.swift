@@ -10,8 +10,26 @@ struct LogAtlasCommand: AsyncParsableCommand {
         commandName: "logatlas",
         abstract: "Log-source inventory, coverage and retrieval broker for incident response.",
         subcommands: [Serve.self, Migrate.self, Apply.self, Export.self, UserCommand.self, TokenCommand.self,
-                      AuditCommand.self, Demo.self, Gaps.self, RequestCommand.self, Bench.self]
+                      AuditCommand.self, Demo.self, Gaps.self, RequestCommand.self]
     )
+
+    /// Refuses to start, with one line, when a resource bundle is missing; then parses and runs the command.
+    static func main() async {
+        if let problem = InstalledResources.problem() {
+            FileHandle.standardError.write(Data((problem + "\n").utf8))
+            Foundation.exit(2)
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Where the database is; shared by every command that needs it.

@@ -4,7 +4,6 @@ import LogAtlasServer
 import LogAtlasStore
 import PostgresNIO
 import ServiceLifecycle
-import CMallocTuning
 
 /// `logatlas serve`: the HTTP service, on the embedded database unless DATABASE_URL is set.
 struct Serve: AsyncParsableCommand {
@@ -32,16 +31,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Load the demo inventory when the database is empty, and print fresh demo tokens (env: LOGATLAS_DEMO=1).")
     var demo: Bool = Environment.value("LOGATLAS_DEMO") == "1"
 
-    /// Evidence streams through 1 MiB buffers. glibc hands buffers that large to the kernel and back (mmap,
-    /// munmap, then a page fault per 4 KiB on first touch): half of a download's time. Keeping them in the heap
-    /// (allocations below 4 MiB, up to 16 MiB of freed memory retained per heap) doubled download throughput;
-    /// 64 MiB retained measured no faster and let the server's RSS grow by 84 MB during a download.
-    static func keepFreedBuffers() {
-        _ = logatlas_keep_freed_buffers(4 << 20, 16 << 20)
-    }
-
     func run() async throws {
-        Self.keepFreedBuffers()
         let logger = makeLogger("logatlas", default: .info)
         let session = try await DatabaseSession.open(database.location, connections: database.dbConnections, logger: logger)
         do {

@@ -92,7 +92,7 @@ struct GapAnalysisTests {
         inventory.orgs[0].name = "<Shop & Co>"
         let policies = try PolicyCatalogue.shipped()
         let report = GapReport(findings: GapAnalysis.findings(for: policies, in: inventory, now: Self.now), inventory: inventory)
-        let html = try GapReportFormat.html.render(report)
+        let html = GapReportHTML.render(report)
         #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
         #expect(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<script"))
         #expect(html.contains("<td class=\"notready\"") && html.contains("What to fix first"))
@@ -291,7 +291,7 @@ struct CoverageDefinitionTests {
             let inventory = GapAnalysisTests.randomInventory(seed: UInt64(seed) &* 7919 &+ random.next() % 1000)
             let report = GapReport(findings: GapAnalysis.findings(for: try PolicyCatalogue.shipped(), in: inventory, now: GapAnalysisTests.now),
                                    inventory: inventory)
-            let table = try GapReportFormat.table.render(report).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let table = GapReportRenderer.table(report).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             let header = try #require(table.firstIndex { $0.hasPrefix("Readiness (") })
             // Row by row through `cell`, padded by Foundation: what the table printed before it walked the cells.
             let expected = report.matrixSystems.map { system in

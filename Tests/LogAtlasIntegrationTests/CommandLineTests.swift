@@ -25,7 +25,7 @@ struct CommandLineTests {
         return folder.appendingPathComponent("logatlas")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+    static func run(_ arguments: [String], environment: [String: String] = [:], binary: URL = binary) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -204,6 +204,33 @@ struct CommandLineTests {
         #expect(banner.contains("export TOKEN_CSIRT_LEAD=la_"))
         #expect(process.terminationStatus == 0)
         #expect(kill(postmaster, 0) != 0, "the embedded PostgreSQL must stop with the service")
+    }
+
+    /// A binary installed without its resource bundles refuses to start with one line, before doing anything:
+    /// it must never serve a stub OpenAPI document or pass `gaps --fail-on missing` on zero policies.
+    @Test(arguments: InstalledResourcesCase.allCases)
+    func aMissingResourceBundleStopsTheProcessWithOneLine(_ missing: InstalledResourcesCase) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("la-install-\(getpid())-\(missing.rawValue)")
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let built = Self.binary.deletingLastPathComponent()
+        try FileManager.default.copyItem(at: Self.binary, to: folder.appendingPathComponent("logatlas"))
+        for bundle in InstalledResourcesCase.allCases where bundle != missing {
+            try FileManager.default.copyItem(at: built.appendingPathComponent(bundle.rawValue), to: folder.appendingPathComponent(bundle.rawValue))
+        }
+        let inventory = folder.appendingPathComponent("inventory.yaml")
+        try "orgs: []\n".write(to: inventory, atomically: true, encoding: .utf8)
+        let run = try Self.run(["gaps", "--inventory", inventory.path, "--fail-on", "missing"], binary: folder.appendingPathComponent("logatlas"))
+        #expect(run.status == 2)
+        #expect(run.output.isEmpty)
+        #expect(run.errors.split(separator: "\n").count == 1 && run.errors.contains(missing.rawValue), "\(run.errors)")
+    }
+
+    /// The resource bundles `logatlas` needs beside it.
+    enum InstalledResourcesCase: String, CaseIterable, Sendable {
+        case schema = "LogAtlas_LogAtlasSchema.resources", policies = "LogAtlas_LogAtlasPolicies.resources"
+        case server = "LogAtlas_LogAtlasServer.resources"
     }
 
     @Test func aConnectionLimitBelowOneIsRefused() throws {

@@ -170,3 +170,30 @@ public enum GapAnalysis {
         return shortfalls
     }
 }
+
+extension GapAnalysis {
+    /// The one path of every gap report — the server's, its readiness matrix and both of `logatlas gaps`: the
+    /// selected policies evaluated on the inventory the caller may see, the findings narrowed to an organisation
+    /// or a system when asked, and rolled up.
+    public static func report(for policies: [Policy], in inventory: Inventory, org: OrgID? = nil, system: SystemID? = nil,
+                              now: Date) -> GapReport {
+        var findings = self.findings(for: policies, in: inventory, now: now)
+        if let org { findings.removeAll { $0.target.orgID != org } }
+        if let system { findings.removeAll { !($0.target.kind == .system && $0.target.id == system.rawValue) } }
+        return GapReport(findings: findings, inventory: inventory)
+    }
+
+    /// The policies named by `ids` from `catalogue`, or every current one when none is named; an unknown ID is a
+    /// validation issue at `policy[index]` naming the closest known one.
+    public static func select(_ ids: [String]?, from catalogue: [Policy]) throws -> [Policy] {
+        guard let ids, !ids.isEmpty else { return catalogue.filter { $0.status == .current } }
+        var issues: [ValidationIssue] = []
+        let selected = ids.enumerated().compactMap { index, id -> Policy? in
+            if let policy = catalogue.first(where: { $0.id == id }) { return policy }
+            issues.append(ValidationIssue(path: "policy[\(index)]", message: Validation.unknownMessage("policy", id, catalogue.map(\.id))))
+            return nil
+        }
+        if !issues.isEmpty { throw InventoryError.invalid(issues) }
+        return selected
+    }
+}

@@ -51,6 +51,6 @@ extension GapReportRepository {
     /// Stores a run under a new id.
     public func save(_ findings: [Finding], policies: [String], orgFilter: String?, systemFilter: String?,
                      as caller: Principal) async throws -> StoredGapReport {
-        try await save(findings, policies: policies, orgFilter: orgFilter, systemFilter: systemFilter, id: .random(), as: caller)
+        try await save(findings, policies: policies, orgFilter: orgFilter, systemFilter: systemFilter, id: UUID(), as: caller)
     }
 }

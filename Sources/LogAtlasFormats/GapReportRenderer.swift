@@ -1,45 +1,14 @@
 import Foundation
 import LogAtlasCore
 
-/// Renders a gap report as a terminal table, JSON, CSV (one row per finding) or Markdown.
-public enum GapReportFormat: String, CaseIterable, Sendable {
-    case table, json, csv, md, html
-
-    /// Renders `report`; `id` (a stored run's) is included in JSON.
-    public func render(_ report: GapReport, id: String? = nil) throws -> String {
-        switch self {
-        case .html: GapReportHTML.render(report)
-        case .table: GapReportRenderer.table(report)
-        case .json: GapReportRenderer.json(report, id: id)
-        case .csv: GapReportRenderer.csv(report)
-        case .md: GapReportRenderer.markdown(report)
-        }
-    }
-}
-
-extension GapReportFormat {
-    /// Finding statuses by key from a JSON report this tool wrote earlier (a baseline for `--fail-on regression`).
-    public static func statuses(fromJSON text: String, file: String) throws -> [String: FindingStatus] {
-        struct Baseline: Decodable {
-            struct Row: Decodable { let policy: String, requirement: String, target_kind: String, target: String, status: FindingStatus }
-            let findings: [Row]
-        }
-        do {
-            let baseline = try JSONDecoder().decode(Baseline.self, from: Data(text.utf8))
-            return Dictionary(baseline.findings.map { ("\($0.policy)/\($0.requirement)@\($0.target_kind):\($0.target)", $0.status) },
-                              uniquingKeysWith: { first, _ in first })
-        } catch {
-            throw FormatError(file: file, problems: [FormatProblem(line: 1, column: 1, path: "", message: "not a JSON gap report written by logatlas gaps --format json")])
-        }
-    }
-}
-
-enum GapReportRenderer {
+/// A gap report as a terminal table, CSV (one row per finding) or Markdown; HTML is `GapReportHTML`, and JSON is
+/// the API's `GapReport` document, written by the server's generated types.
+public enum GapReportRenderer {
     static func score(_ score: GapReport.Score) -> String {
         "\(score.percent)% (\(score.met) met, \(score.partial) partial, \(score.missing) missing)"
     }
 
-    static func table(_ report: GapReport) -> String {
+    public static func table(_ report: GapReport) -> String {
         var lines = ["Overall: \(score(report.overall))", "", "By policy:"]
         lines += report.byPolicy.keys.sorted().map { "  \($0.padding(toLength: 20, withPad: " ", startingAt: 0)) \(score(report.byPolicy[$0]!))" }
         lines += ["", "By organisation:"]
@@ -80,7 +49,7 @@ enum GapReportRenderer {
         return text + String(repeating: " ", count: width - count)
     }
 
-    static func csv(_ report: GapReport) -> String {
+    public static func csv(_ report: GapReport) -> String {
         var text = "policy,requirement,clause,target_kind,target,org,status,shortfalls,incident_types,weight\n"
         // A requirement's own cells are the same on each of its (often thousands of) rows: quote them once.
         struct RequirementKey: Hashable { let policy: String, requirement: String }
@@ -108,7 +77,7 @@ enum GapReportRenderer {
         return text
     }
 
-    static func markdown(_ report: GapReport) -> String {
+    public static func markdown(_ report: GapReport) -> String {
         var lines = ["# Logging gap report", "", "Overall: **\(score(report.overall))**", "", "| policy | score |", "|---|---|"]
         lines += report.byPolicy.keys.sorted().map { "| \($0) | \(score(report.byPolicy[$0]!)) |" }
         lines += ["", "| organisation | score |", "|---|---|"]
@@ -124,9 +93,5 @@ enum GapReportRenderer {
         lines += ["", "## What to fix first", ""]
         lines += report.remediation.enumerated().map { "\($0 + 1). \($1.action) — impact \($1.impact) (\($1.serves.joined(separator: ", ")))" }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    static func json(_ report: GapReport, id: String?) -> String {
-        String(decoding: GapReportJSON.render(report, id: id, pretty: true), as: UTF8.self) + "\n"
     }
 }

@@ -3,7 +3,7 @@ import Crypto
 import Foundation
 
 extension Bench {
-    /// `logatlas bench hash --mib N`: swift-crypto's SHA-256 alone, in 1 MiB chunks — the ceiling of an upload
+    /// `logatlas-bench hash --mib N`: swift-crypto's SHA-256 alone, in 1 MiB chunks — the ceiling of an upload
     /// or download that hashes every byte on one core.
     struct Hash: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Time SHA-256 (swift-crypto) over N MiB held in memory.")

@@ -3,13 +3,17 @@ import Foundation
 import LogAtlasCore
 import LogAtlasFormats
 import LogAtlasStore
+import Logging
 import PostgresNIO
+import SyntheticInventory
 
-/// `logatlas bench …`: helpers for `Benchmarks/run.sh` (the timing itself is done there, on a release build).
+/// `logatlas-bench …`: helpers for `Benchmarks/run.sh` (the timing itself is done there, on a release build).
+@main
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [Generate.self, Parse.self, Gaps.self, Reads.self, Hash.self])
+    static let configuration = CommandConfiguration(commandName: "logatlas-bench", abstract: "Benchmark helpers.",
+                                                    subcommands: [Generate.self, Parse.self, Gaps.self, Reads.self, Hash.self])
 
-    /// `logatlas bench generate --sources N --out FILE`
+    /// `logatlas-bench generate --sources N --out FILE`
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a synthetic inventory (1 org per 100 sources, 1 system per 10).")
         @Option(help: "Number of sources.") var sources: Int = 100_000
@@ -23,15 +27,14 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    /// `logatlas bench parse -f FILE`: decode and validate only, to separate parsing from the database work.
+    /// `logatlas-bench parse -f FILE`: decode and validate only, to separate parsing from the database work.
     struct Parse: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Time decoding and validating an inventory file.")
         @Option(name: .shortAndLong, help: "The inventory file.") var file: String
 
         func run() async throws {
             let start = ContinuousClock.now
-            let text = try TextFile.read(file)
-            let inventory = try InventoryYAML.decode(text, file: file)
+            let inventory = try InventoryYAML.decode(try Data(contentsOf: URL(fileURLWithPath: file)), file: file)
             let elapsed = ContinuousClock.now - start
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -39,7 +42,7 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    /// `logatlas bench gaps -f FILE`: parse, evaluation with every current policy, and roll-up, timed separately.
+    /// `logatlas-bench gaps -f FILE`: parse, evaluation with every current policy, and roll-up, timed separately.
     struct Gaps: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Time the gap analysis of an inventory file, phase by phase.")
         @Option(name: .shortAndLong, help: "The inventory file.") var file: String
@@ -47,12 +50,9 @@ struct Bench: AsyncParsableCommand {
         func run() async throws {
             let clock = ContinuousClock()
             var start = clock.now
-            var read = Duration.zero
-            // As `logatlas gaps --inventory` reads it: from the file's bytes.
-            let inventory = try TextFile.withBytes(file) { bytes in
-                read = clock.now - start
-                return try InventoryYAML.decode(utf8: bytes, file: file)
-            }
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            let read = clock.now - start
+            let inventory = try InventoryYAML.decode(data, file: file)
             let parse = clock.now - start
             let policies = try PolicyCatalogue.shipped().filter { $0.status == .current }
             start = clock.now
@@ -68,16 +68,16 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    /// `logatlas bench reads`: source reads through the store alone (no HTTP), next to `SELECT 1` on the same pool.
+    /// `logatlas-bench reads`: source reads through the store alone (no HTTP), next to `SELECT 1` on the same pool.
     struct Reads: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Concurrent reads through the store, without HTTP, for N seconds.")
-        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The embedded PostgreSQL folder of a running `logatlas serve`.") var dataDir: String
         @Option(help: "Concurrent readers.") var concurrency: Int = 32
         @Option(help: "Seconds per measurement.") var seconds: Int = 5
 
         func run() async throws {
             let (concurrency, seconds) = (concurrency, seconds)
-            try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
+            try await DatabaseSession.with(.resolve(databaseURL: nil, dataDirectory: dataDir), connections: nil, logger: Logger(label: "bench")) { database in
                 let repository = PostgresInventoryRepository(database: database)
                 let caller = Principal(userID: UserID(), name: "bench", role: .csirt, orgIDs: [])
                 let ids = try await repository.sources(matching: SourceFilter(), as: caller, page: PageRequest(limit: 500)).items.map(\.id)

@@ -1,4 +1,5 @@
 import Foundation
+import LogAtlasCore
 
 /// A deterministic synthetic inventory for benchmarks: one organisation per 100 sources, one system per
 /// 10 sources, every source with realistic tiers, fields and access procedures.

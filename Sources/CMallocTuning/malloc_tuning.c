@@ -1,2 +1,0 @@
-// The tuning is a header-only inline function; this file makes the target a C library SwiftPM can build.
-#include "malloc_tuning.h"
