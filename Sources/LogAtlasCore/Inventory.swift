@@ -1,4 +1,3 @@
-import Dispatch
 
 /// A whole inventory: what an inventory-as-code file declares or an export contains.
 public struct Inventory: Sendable, Hashable {
@@ -36,51 +35,19 @@ public struct Inventory: Sendable, Hashable {
             if !systemIDs.insert(system.id).inserted { issues.append(.init(path: "systems[\(index)].id", message: "duplicate system '\(system.id)'")) }
             if !orgIDs.contains(system.ownerOrgID) { issues.append(.init(path: "systems[\(index)].owner_org", message: "unknown organisation '\(system.ownerOrgID)'")) }
         }
-        // Duplicates need one set built in order; the references only look up. For large inventories the two run
-        // side by side on two cores (a quarter of reading a 100,000-source file went here), then merge by index.
-        let checked = SourceChecks()
-        let sources = self.sources
-        let (orgs, systems) = (orgIDs, systemIDs)
-        DispatchQueue.concurrentPerform(iterations: sources.count >= 10_000 ? 2 : 1) { part in
-            if part == 1 {
-                checked.references = Self.unknownReferences(sources, systems: systems, orgs: orgs)
-                return
+        var sourceKeys = Set<SourceKey>(minimumCapacity: sources.count)
+        for (index, source) in sources.enumerated() {
+            if !sourceKeys.insert(source.key).inserted {
+                issues.append(.init(path: "sources[\(index)].name", message: "duplicate source '\(source.name)' on system '\(source.systemID)'"))
             }
-            var sourceKeys = Set<SourceKey>(minimumCapacity: sources.count)
-            for index in sources.indices where !sourceKeys.insert(sources[index].key).inserted {
-                checked.duplicates.append(index)
+            if !systemIDs.contains(source.systemID) {
+                issues.append(.init(path: "sources[\(index)].system", message: "unknown system '\(source.systemID)'"))
             }
-            if sources.count < 10_000 { checked.references = Self.unknownReferences(sources, systems: systems, orgs: orgs) }
+            if !orgIDs.contains(source.custodianOrgID) {
+                issues.append(.init(path: "sources[\(index)].custodian_org", message: "unknown organisation '\(source.custodianOrgID)'"))
+            }
         }
-        var references = checked.references[...]
-        for index in checked.duplicates {
-            while let first = references.first, first.index < index { issues.append(first.issue); references = references.dropFirst() }
-            let source = sources[index]
-            issues.append(.init(path: "sources[\(index)].name", message: "duplicate source '\(source.name)' on system '\(source.systemID)'"))
-        }
-        issues += references.map(\.issue)
         return issues
-    }
-
-    /// Each source's unknown system and custodian, in order.
-    private static func unknownReferences(_ sources: [LogSource], systems: Set<SystemID>, orgs: Set<OrgID>)
-        -> [(index: Int, issue: ValidationIssue)] {
-        var found: [(index: Int, issue: ValidationIssue)] = []
-        for index in sources.indices {
-            if !systems.contains(sources[index].systemID) {
-                found.append((index, .init(path: "sources[\(index)].system", message: "unknown system '\(sources[index].systemID)'")))
-            }
-            if !orgs.contains(sources[index].custodianOrgID) {
-                found.append((index, .init(path: "sources[\(index)].custodian_org", message: "unknown organisation '\(sources[index].custodianOrgID)'")))
-            }
-        }
-        return found
-    }
-
-    /// What the two checks of sources found, each written by one of them only.
-    private final class SourceChecks: @unchecked Sendable {
-        var duplicates: [Int] = []
-        var references: [(index: Int, issue: ValidationIssue)] = []
     }
 }
 

@@ -21,7 +21,7 @@ public struct PostgresRequestRepository: RequestRepository {
         return try await database.read { connection in
             let plan = try await plan(draft, sla: sla, now: now, caller: caller, on: connection)
             let request = plan.request
-            let items = RequestRows.ItemRecord.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
+            let items = try RequestRows.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
             let insert = FileRequestAsCaller(caller: CallerSettings(caller), request: request, hints: try RequestRows.json(draft.hints), items: items)
             for try await _ in try await connection.execute(insert, logger: database.logger) {}
             return plan

@@ -53,50 +53,6 @@ enum RecordJSON {
     }
 }
 
-/// Writes JSON text directly, for records written in bulk (strings escaped as RFC 8259 requires).
-struct JSONWriter {
-    var text = ""
-
-    mutating func string(_ value: String) {
-        text += "\""
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            text += value
-        } else {
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": text += "\\\""
-                case "\\": text += "\\\\"
-                case "\n": text += "\\n"
-                case "\r": text += "\\r"
-                case "\t": text += "\\t"
-                case _ where scalar.value < 0x20: text += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-                default: text.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        text += "\""
-    }
-
-    mutating func strings(_ values: [String]) {
-        text += "["
-        for (index, value) in values.enumerated() {
-            if index > 0 { text += "," }
-            string(value)
-        }
-        text += "]"
-    }
-
-    /// Swift's shortest round-trip form; `null` for a value JSON cannot hold (infinity, NaN).
-    mutating func number(_ value: Double) {
-        guard value.isFinite else { text += "null"; return }
-        var written = value.description
-        if written.hasSuffix(".0") { written.removeLast(2) }
-        text += written
-    }
-
-    /// A date as the store's encoder writes it: RFC 3339 with microseconds.
-    mutating func date(_ value: Date) { string(Timestamp.format(value, fractional: true)) }
-}
 
 /// Column lists and row decoding shared by the inventory queries.
 enum Rows {
@@ -139,8 +95,8 @@ enum Rows {
     /// A source plus the owner of its system (which authorisation needs).
     static func source(_ row: PostgresRandomAccessRow) throws -> (source: LogSource, systemOwner: OrgID) {
         var (source, owner, tiers, access) = try sourceWithoutJSON(row)
-        source.retentionTiers = try ColumnJSON.tiers(tiers)
-        source.accessProcedure = try access.map(ColumnJSON.accessProcedure)
+        source.retentionTiers = try RecordJSON.decoder.decode([RetentionTier].self, from: Data(tiers.utf8))
+        source.accessProcedure = try access.map { try RecordJSON.decoder.decode(AccessProcedure.self, from: Data($0.utf8)) }
         return (source, owner)
     }
 

@@ -35,58 +35,6 @@ enum RequestRows {
             source_ids = item.sourceIDs.map(\.rawValue); feasibility = item.feasibility
             acknowledge_due = item.acknowledgeDue; deliver_due = item.deliverDue; preserve_before = item.preserveBefore
         }
-
-        /// The JSON array `file_request_as_caller` (schema/0014) reads with `jsonb_to_recordset`, written directly: `JSONEncoder` took a seventh of the server's
-        /// time per filing. Reads back as encoding the same records does (tested).
-        static func json(_ items: [ItemRecord]) -> String {
-            var writer = JSONWriter()
-            writer.text.reserveCapacity(items.count * 256 + items.reduce(0) { $0 + $1.feasibility.count * 512 })
-            writer.text += "["
-            for (index, item) in items.enumerated() {
-                if index > 0 { writer.text += "," }
-                writer.text += "{\"id\":"; writer.string(item.id.uuidString)
-                if let org = item.requester_org_id { writer.text += ",\"requester_org_id\":"; writer.string(org) }
-                writer.text += ",\"custodian_org_id\":"; writer.string(item.custodian_org_id)
-                writer.text += ",\"source_ids\":"; writer.strings(item.source_ids.map(\.uuidString))
-                writer.text += ",\"feasibility\":["
-                for (position, feasibility) in item.feasibility.enumerated() {
-                    if position > 0 { writer.text += "," }
-                    write(feasibility, into: &writer)
-                }
-                writer.text += "],\"acknowledge_due\":"; writer.date(item.acknowledge_due)
-                writer.text += ",\"deliver_due\":"; writer.date(item.deliver_due)
-                if let preserve = item.preserve_before { writer.text += ",\"preserve_before\":"; writer.date(preserve) }
-                writer.text += "}"
-            }
-            writer.text += "]"
-            return writer.text
-        }
-
-        /// `SourceFeasibility` as its synthesised `Codable` writes it (a source ID is an object with its `rawValue`).
-        private static func write(_ feasibility: SourceFeasibility, into writer: inout JSONWriter) {
-            writer.text += "{\"sourceID\":{\"rawValue\":"; writer.string(feasibility.sourceID.rawValue.uuidString)
-            writer.text += "},\"sourceName\":"; writer.string(feasibility.sourceName)
-            writer.text += ",\"custodianOrgID\":"; writer.string(feasibility.custodianOrgID.rawValue)
-            writer.text += ",\"segments\":["
-            for (index, segment) in feasibility.segments.enumerated() {
-                if index > 0 { writer.text += "," }
-                writer.text += "{\"from\":"; writer.date(segment.from)
-                writer.text += ",\"to\":"; writer.date(segment.to)
-                writer.text += ",\"availability\":"; writer.string(segment.availability.rawValue)
-                if let medium = segment.medium { writer.text += ",\"medium\":"; writer.string(medium.rawValue) }
-                if let hours = segment.leadHours { writer.text += ",\"leadHours\":"; writer.number(hours) }
-                writer.text += "}"
-            }
-            writer.text += "]"
-            if let hold = feasibility.hold {
-                writer.text += ",\"hold\":{\"before\":"; writer.date(hold.before)
-                writer.text += ",\"medium\":"; writer.string(hold.medium.rawValue)
-                writer.text += ",\"isLoss\":"; writer.text += hold.isLoss ? "true" : "false"
-                writer.text += "}"
-            }
-            writer.text += ",\"warnings\":"; writer.strings(feasibility.warnings)
-            writer.text += "}"
-        }
     }
 
     static let requestColumns = """

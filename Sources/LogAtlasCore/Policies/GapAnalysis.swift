@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Evaluates requirements against an inventory. Pure and deterministic: the same policies and inventory
@@ -47,21 +46,9 @@ public enum GapAnalysis {
                 }
             }
         }
-        // The pairs are independent: evaluate them in chunks on every core, each into its own slot.
-        let sources = inventory.sources
-        let pairs = jobs
-        let types = sourceTypes
-        return Array(unsafeUninitializedCapacity: pairs.count) { buffer, count in
-            nonisolated(unsafe) let slots = buffer
-            let chunkSize = 512
-            DispatchQueue.concurrentPerform(iterations: (pairs.count + chunkSize - 1) / chunkSize) { chunk in
-                for index in chunk * chunkSize..<min(pairs.count, (chunk + 1) * chunkSize) {
-                    let job = pairs[index]
-                    (slots.baseAddress! + index).initialize(to: evaluate(job.requirement, groups: job.groups, of: job.policyID, on: job.target,
-                                                                         sources: sources, types: types, indices: job.sources, now: now))
-                }
-            }
-            count = pairs.count
+        return jobs.map { job in
+            evaluate(job.requirement, groups: job.groups, of: job.policyID, on: job.target, sources: inventory.sources, types: sourceTypes,
+                     indices: job.sources, now: now)
         }
     }
 

@@ -62,32 +62,10 @@ public struct GapReport: Sendable {
     /// Rolls `findings` up; `inventory` supplies the systems of the readiness matrix.
     public init(findings: [Finding], inventory: Inventory) {
         self.findings = findings
-        // The remediation list is about half the work of rolling up, and independent of the rest: on a machine
-        // with more than one core it is worked out beside the scores and the matrix.
-        let rolled = RolledUp()
-        let systems = inventory.systems
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            if part == 0 {
-                rolled.remediation = Self.remediation(findings)
-            } else {
-                rolled.scores = Self.scores(findings)
-                rolled.readiness = Self.matrix(findings, systems: systems)
-                rolled.cellIndex = Dictionary(rolled.readiness.map { (CellKey(system: $0.system, type: $0.incidentType), $0) },
-                                              uniquingKeysWith: { first, _ in first })
-            }
-        }
-        (overall, byOrg, bySystem, byPolicy, byIncidentType) = rolled.scores
-        readiness = rolled.readiness
-        cellIndex = rolled.cellIndex
-        remediation = rolled.remediation
-    }
-
-    /// What the two halves of rolling up produce, each written by one of them only.
-    private final class RolledUp: @unchecked Sendable {
-        var scores: Scores = (Score(), [:], [:], [:], [:])
-        var readiness: [ReadinessCell] = []
-        var cellIndex: [CellKey: ReadinessCell] = [:]
-        var remediation: [Remediation] = []
+        (overall, byOrg, bySystem, byPolicy, byIncidentType) = Self.scores(findings)
+        readiness = Self.matrix(findings, systems: inventory.systems)
+        cellIndex = Dictionary(readiness.map { (CellKey(system: $0.system, type: $0.incidentType), $0) }, uniquingKeysWith: { first, _ in first })
+        remediation = Self.remediation(findings)
     }
 
     private typealias Scores = (overall: Score, byOrg: [OrgID: Score], bySystem: [SystemID: Score], byPolicy: [String: Score],
