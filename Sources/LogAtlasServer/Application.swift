@@ -80,7 +80,7 @@ public func buildRouter(
     router.add(middleware: ProblemMiddleware(logger: logger))
     router.add(middleware: ETagHeaderMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))
-    router.add(middleware: AuthenticationMiddleware(authenticator: CachingAuthenticator(IdentityStore(database: database), lifetime: configuration.tokenCacheLifetime)))
+    router.add(middleware: AuthenticationMiddleware(authenticator: CachingAuthenticator(IdentityStore(database: database), lifetime: configuration.tokenCacheLifetime, clock: clock)))
     let builtIn = try PolicyCatalogue.shipped().map { ($0, "shipped") }
         + (configuration.policyDirectory.map { try PolicyCatalogue.load(folder: $0) } ?? []).map { ($0, "folder") }
     let api = LogAtlasAPI(inventory: PostgresInventoryRepository(database: database), builtInPolicies: builtIn,
