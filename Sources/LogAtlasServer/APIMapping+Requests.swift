@@ -12,7 +12,7 @@ extension APIMapping {
             }
             return LogSourceID(id)
         }
-        if !issues.isEmpty { throw InventoryError.invalid(issues) }
+        if !issues.isEmpty { throw RequestError.invalid(issues) }
         return RequestDraft(incidentReference: body.incidentReference, purpose: body.purpose,
                             priority: Priority(rawValue: body.priority.rawValue)!,
                             window: TimeWindow(from: body.window.from, to: body.window.to),
@@ -96,7 +96,7 @@ extension APIMapping {
 
     /// A path segment that must be a UUID; anything else is simply not found.
     static func uuid(_ raw: String, kind: String) throws -> UUID {
-        guard let id = UUID(uuidString: raw) else { throw InventoryError.notFound(kind: kind, id: raw) }
+        guard let id = UUID(uuidString: raw) else { throw InputError.unknownID(kind: kind, id: raw) }
         return id
     }
 }

@@ -16,7 +16,7 @@ enum APIMapping {
     }
 
     static func sourceID(_ raw: String) throws -> LogSourceID {
-        guard let uuid = UUID(uuidString: raw) else { throw InventoryError.notFound(kind: "source", id: raw) }
+        guard let uuid = UUID(uuidString: raw) else { throw InputError.unknownID(kind: "source", id: raw) }
         return LogSourceID(uuid)
     }
 

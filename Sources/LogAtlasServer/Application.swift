@@ -78,7 +78,7 @@ public func buildRouter(
 ) throws -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ProblemMiddleware(logger: logger))
-    router.add(middleware: ETagHeaderMiddleware())
+    router.add(middleware: PercentDecodedHeadersMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))
     router.add(middleware: AuthenticationMiddleware(authenticator: CachingAuthenticator(IdentityStore(database: database), lifetime: configuration.tokenCacheLifetime, clock: clock)))
     let builtIn = try PolicyCatalogue.shipped().map { ($0, "shipped") }

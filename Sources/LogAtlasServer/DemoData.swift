@@ -22,7 +22,7 @@ public enum DemoData {
     /// The demo inventory document shipped in the binary.
     public static func inventory() throws -> Inventory {
         guard let url = Bundle.module.url(forResource: "demo-inventory", withExtension: "yaml") else {
-            throw InventoryError.notFound(kind: "resource", id: "demo-inventory.yaml")
+            throw MissingResource(description: "demo-inventory.yaml is missing from the LogAtlasServer resource bundle")
         }
         return try InventoryYAML.decode(try String(contentsOf: url, encoding: .utf8), file: "demo-inventory.yaml")
     }

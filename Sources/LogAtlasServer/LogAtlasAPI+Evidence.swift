@@ -44,7 +44,7 @@ extension LogAtlasAPI {
         let caller = try RequestPrincipal.required()
         let artifact = try await requests.artifactForDownload(ArtifactID(try APIMapping.uuid(input.path.artifactId, kind: "artifact")),
                                                               of: RequestID(try APIMapping.uuid(input.path.requestId, kind: "request")), as: caller)
-        guard let key = artifact.storageKey else { throw InventoryError.notFound(kind: "artifact content", id: artifact.id.description) }
+        guard let key = artifact.storageKey else { throw RequestError.notFound(kind: "artifact content", id: artifact.id.description) }
         let bytes = try await artifactStore.read(key)
         let base64 = ContentDigest.base64(ofHex: artifact.sha256)
         let name = (artifact.fileName ?? "\(artifact.id).bin").replacingOccurrences(of: "\"", with: "")

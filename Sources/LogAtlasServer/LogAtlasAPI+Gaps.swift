@@ -28,26 +28,22 @@ extension LogAtlasAPI {
     func uploadPolicy(_ input: Operations.UploadPolicy.Input) async throws -> Operations.UploadPolicy.Output {
         let body = switch input.body { case .yaml(let body): body }
         let caller = try RequestPrincipal.required()
-        guard caller.mayManagePolicies else { throw InventoryError.forbidden("only admins upload policies") }
+        guard caller.mayManagePolicies else { throw PolicyError.forbidden("only admins upload policies") }
         let id = input.path.policyId
         let yaml = try await String(collecting: body, upTo: 1_000_000)
         let policy = try PolicyYAML.decode(yaml, file: "\(id).yaml")
         guard policy.id == id else {
-            throw InventoryError.invalid([ValidationIssue(path: "id", message: "the file's id is '\(policy.id)', the path says '\(id)'")])
+            throw PolicyError.invalid([ValidationIssue(path: "id", message: "the file's id is '\(policy.id)', the path says '\(id)'")])
         }
-        if builtInPolicies.contains(where: { $0.policy.id == id }) {
-            throw InventoryError.duplicate(kind: "built-in policy", key: id)
-        }
+        if builtInPolicies.contains(where: { $0.policy.id == id }) { throw PolicyError.builtIn(id: id) }
         _ = try await policyStore.save(id: id, yaml: yaml, as: caller)
         return .ok(.init(body: .json(Self.summary(policy, origin: "uploaded"))))
     }
 
     func deletePolicy(_ input: Operations.DeletePolicy.Input) async throws -> Operations.DeletePolicy.Output {
         let caller = try RequestPrincipal.required()
-        guard caller.mayManagePolicies else { throw InventoryError.forbidden("only admins delete policies") }
-        if builtInPolicies.contains(where: { $0.policy.id == input.path.policyId }) {
-            throw InventoryError.inUse(kind: "policy", id: input.path.policyId, detail: "shipped and folder policies cannot be deleted through the API")
-        }
+        guard caller.mayManagePolicies else { throw PolicyError.forbidden("only admins delete policies") }
+        if builtInPolicies.contains(where: { $0.policy.id == input.path.policyId }) { throw PolicyError.builtIn(id: input.path.policyId) }
         try await policyStore.delete(id: input.path.policyId, as: caller)
         return .noContent(.init())
     }
@@ -55,7 +51,7 @@ extension LogAtlasAPI {
     func getPolicy(_ input: Operations.GetPolicy.Input) async throws -> Operations.GetPolicy.Output {
         let policies = try await catalogue(as: try RequestPrincipal.required()).map(\.policy)
         guard let policy = policies.first(where: { $0.id == input.path.policyId }) else {
-            throw InventoryError.notFound(kind: "policy", id: input.path.policyId)
+            throw PolicyError.notFound(kind: "policy", id: input.path.policyId)
         }
         return .ok(.init(body: .json(.init(
             id: policy.id, title: policy.title, version: policy.version, citation: policy.citation,
@@ -142,7 +138,7 @@ extension LogAtlasAPI {
     }
 
     static func reportID(_ raw: String) throws -> UUID {
-        guard let id = UUID(uuidString: raw) else { throw InventoryError.notFound(kind: "gap report", id: raw) }
+        guard let id = UUID(uuidString: raw) else { throw PolicyError.notFound(kind: "gap report", id: raw) }
         return id
     }
 

@@ -25,7 +25,7 @@ extension LogAtlasAPI {
         let id = try APIMapping.uuid(input.path.webhookId, kind: "webhook subscription")
         let caller = try RequestPrincipal.required()
         guard try await webhooks.subscriptions(as: caller).contains(where: { $0.id == id }) else {
-            throw InventoryError.notFound(kind: "webhook subscription", id: input.path.webhookId)
+            throw WebhookError.notFound(id: input.path.webhookId)
         }
         return .ok(.init(body: .json(try await webhooks.deliveries(of: id, as: caller, limit: 200).map {
             .init(event: $0.event, message: $0.attempt.messageID, attemptAt: $0.at, statusCode: $0.attempt.statusCode,

@@ -35,7 +35,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             problem = Problem(status: Int(http.status.code), title: http.status.reasonPhrase,
                               detail: http.status.code == 413 ? "the request body is larger than the server accepts" : http.body)
         }
-        if problem == nil, let serverError = error as? ServerError, !(underlying is InventoryError) {
+        if problem == nil, let serverError = error as? ServerError {
             // The OpenAPI layer could not read the request (bad query value, wrong content type, …).
             problem = Problem(status: 400, title: "Bad Request", detail: serverError.causeDescription)
         }
@@ -92,7 +92,7 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// The OpenAPI runtime percent-encodes header values (`"3"` becomes `%223%22`); an ETag must carry its quotes, a digest its colons.
-struct ETagHeaderMiddleware<Context: RequestContext>: RouterMiddleware {
+struct PercentDecodedHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Headers whose values carry quotes, colons or equals signs.
     static var names: [HTTPField.Name] {
         [.eTag, HTTPField.Name("Content-Digest")!, HTTPField.Name("Digest")!, .contentDisposition]

@@ -39,7 +39,11 @@ public struct Problem: Error, Sendable, Encodable {
         switch error {
         case let problem as Problem: return problem
         case let error as InventoryError: return from(error)
+        case let error as PolicyError: return from(error)
         case let error as RequestError: return from(error)
+        case let error as WebhookError: return from(error)
+        case let error as IdentityError: return from(error)
+        case let error as InputError: return from(error)
         case let error as FormatError:
             return Problem(status: 422, title: "Unprocessable Content", detail: "the file has \(error.problems.count) problem(s); nothing was changed",
                            errors: error.problems.map { Field(path: $0.path, message: $0.message, line: $0.line, column: $0.column) })
@@ -48,17 +52,54 @@ public struct Problem: Error, Sendable, Encodable {
         }
     }
 
+    static func notFound(_ kind: String, _ id: String) -> Problem { Problem(status: 404, title: "Not Found", detail: "no \(kind) '\(id)'") }
+
+    static func invalid(_ issues: [ValidationIssue]) -> Problem {
+        Problem(status: 422, title: "Unprocessable Content", detail: issues.map(\.description).joined(separator: "; "),
+                errors: issues.map { Field(path: $0.path, message: $0.message) })
+    }
+
+    static func forbidden(_ reason: String) -> Problem { Problem(status: 403, title: "Forbidden", detail: reason) }
+
     static func from(_ error: InventoryError) -> Problem {
         switch error {
-        case .notFound(let kind, let id): Problem(status: 404, title: "Not Found", detail: "no \(kind) '\(id)'")
-        case .invalid(let issues):
-            Problem(status: 422, title: "Unprocessable Content", detail: issues.map(\.description).joined(separator: "; "),
-                    errors: issues.map { Field(path: $0.path, message: $0.message) })
+        case .notFound(let kind, let id): notFound(kind, id)
+        case .invalid(let issues): invalid(issues)
         case .versionConflict(let kind, let id, let current):
             Problem(status: 412, title: "Precondition Failed", detail: "\(kind) '\(id)' changed: the current ETag is \"\(current)\"; fetch it again and retry")
         case .duplicate(let kind, let key): Problem(status: 409, title: "Conflict", detail: "\(kind) '\(key)' already exists")
         case .inUse(let kind, let id, let detail): Problem(status: 409, title: "Conflict", detail: "\(kind) '\(id)' is in use: \(detail)")
-        case .forbidden(let reason): Problem(status: 403, title: "Forbidden", detail: reason)
+        case .forbidden(let reason): forbidden(reason)
+        }
+    }
+
+    static func from(_ error: PolicyError) -> Problem {
+        switch error {
+        case .notFound(let kind, let id): notFound(kind, id)
+        case .invalid(let issues): invalid(issues)
+        case .builtIn(let id): Problem(status: 409, title: "Conflict", detail: "'\(id)' is a shipped or folder policy; the API neither replaces nor deletes it")
+        case .forbidden(let reason): forbidden(reason)
+        }
+    }
+
+    static func from(_ error: WebhookError) -> Problem {
+        switch error {
+        case .notFound(let id): notFound("webhook subscription", id)
+        case .invalid(let issues): invalid(issues)
+        }
+    }
+
+    static func from(_ error: IdentityError) -> Problem {
+        switch error {
+        case .notFound(let kind, let id): notFound(kind, id)
+        case .invalid(let issues): invalid(issues)
+        }
+    }
+
+    static func from(_ error: InputError) -> Problem {
+        switch error {
+        case .unknownID(let kind, let id): notFound(kind, id)
+        case .invalid(let issues): invalid(issues)
         }
     }
 
@@ -81,6 +122,9 @@ public struct Problem: Error, Sendable, Encodable {
                     errors: [Field(path: "Content-Digest", message: "does not match the body")])
         case .tooLarge(let limit):
             Problem(status: 413, title: "Content Too Large", detail: "artifacts are limited to \(limit) bytes; nothing was stored")
+        case .notFound(let kind, let id): notFound(kind, id)
+        case .invalid(let issues): invalid(issues)
+        case .forbidden(let reason): forbidden(reason)
         }
     }
 

@@ -25,7 +25,7 @@ public struct Database: Sendable {
     }
 
     /// Runs a single caller-scoped statement (a function that sets the caller itself) outside an explicit transaction.
-    func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
             return try await client.withConnection { connection in try await body(connection) }
         } catch {

@@ -49,7 +49,7 @@ public struct FileSystemArtifactStore: ArtifactStore {
 
     /// Keys are UUIDs this store made; anything else is refused so that no key can point outside the folder.
     func location(of key: String) throws -> URL {
-        guard UUID(uuidString: key) != nil else { throw InventoryError.notFound(kind: "artifact content", id: key) }
+        guard UUID(uuidString: key) != nil else { throw RequestError.notFound(kind: "artifact content", id: key) }
         return folder.appendingPathComponent(key)
     }
 }

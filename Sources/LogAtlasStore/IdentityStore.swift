@@ -25,7 +25,7 @@ public struct IdentityStore: TokenAuthenticator {
             for try await value in try await connection.query(
                 "INSERT INTO users (name, role) VALUES (\(name), \(role.rawValue)) RETURNING id", logger: database.logger
             ).decode(UUID.self) { id = value }
-            guard let id else { throw InventoryError.invalid([ValidationIssue(path: "name", message: "user not created")]) }
+            guard let id else { throw IdentityError.invalid([ValidationIssue(path: "name", message: "user not created")]) }
             if !orgs.isEmpty {
                 let rows = try await connection.query("""
                     INSERT INTO user_orgs (user_id, org_id) SELECT \(id), o FROM unnest(\(orgs.map(\.rawValue))::text[]) AS o
@@ -34,7 +34,7 @@ public struct IdentityStore: TokenAuthenticator {
                 var count = 0
                 for try await _ in rows { count += 1 }
                 guard count == orgs.count else {
-                    throw InventoryError.invalid([ValidationIssue(path: "orgs", message: "unknown organisation among \(orgs.map(\.rawValue).joined(separator: ", "))")])
+                    throw IdentityError.invalid([ValidationIssue(path: "orgs", message: "unknown organisation among \(orgs.map(\.rawValue).joined(separator: ", "))")])
                 }
             }
             return UserID(id)
@@ -55,7 +55,7 @@ public struct IdentityStore: TokenAuthenticator {
             for try await id in rows.decode(UUID.self) {
                 return IssuedToken(id: id, secret: secret, prefix: prefix, expiresAt: expiresAt)
             }
-            throw InventoryError.notFound(kind: "user", id: userName)
+            throw IdentityError.notFound(kind: "user", id: userName)
         }
     }
 

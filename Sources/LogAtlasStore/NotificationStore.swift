@@ -20,7 +20,7 @@ public struct NotificationStore: WebhookRepository {
             issues.append(ValidationIssue(path: "user", message: "you can subscribe only yourself"))
         default: break
         }
-        guard issues.isEmpty, let parsed = URL(string: url) else { throw InventoryError.invalid(issues) }
+        guard issues.isEmpty, let parsed = URL(string: url) else { throw WebhookError.invalid(issues) }
         let secret = Self.newSecret()
         let subscription = WebhookSubscription(owner: owner, url: parsed, events: events, createdBy: caller.name, createdAt: now)
         let (org, user): (String?, String?) = switch owner {
@@ -35,7 +35,7 @@ public struct NotificationStore: WebhookRepository {
                 RETURNING id
                 """, logger: database.logger)
             for try await _ in rows { return }
-            throw InventoryError.invalid([ValidationIssue(path: "user", message: "no such user")])
+            throw WebhookError.invalid([ValidationIssue(path: "user", message: "no such user")])
         }
         return (subscription, secret)
     }
@@ -63,7 +63,7 @@ public struct NotificationStore: WebhookRepository {
         try await database.withCaller(caller) { connection in
             let rows = try await connection.query("DELETE FROM webhook_subscriptions WHERE id = \(id) RETURNING id", logger: database.logger)
             for try await _ in rows { return }
-            throw InventoryError.notFound(kind: "webhook subscription", id: id.uuidString.lowercased())
+            throw WebhookError.notFound(id: id.uuidString.lowercased())
         }
     }
 

@@ -47,8 +47,8 @@ public struct PostgresGapReportRepository: GapReportRepository {
                 """, logger: database.logger)
             var stored: (UUID, Date, String)?
             for try await value in rows.decode((UUID, Date, String).self) { stored = value }
-            guard let (id, createdAt, digest) = stored else { throw InventoryError.forbidden("report not stored") }
-            // One document per organisation (schema/0010): row-level security checks each organisation's row.
+            guard let (id, createdAt, digest) = stored else { throw PolicyError.forbidden("report not stored") }
+            // One document per organisation (schema/0003_gap_reports.sql): row-level security checks each organisation's row.
             var byOrg: [String: [Finding]] = [:]
             for finding in findings { byOrg[finding.target.orgID.rawValue, default: []].append(finding) }
             let orgIDs = byOrg.keys.sorted()
@@ -76,7 +76,7 @@ public struct PostgresGapReportRepository: GapReportRepository {
                                          policies: try r.value("policies"), orgFilter: try r.value("org_filter"), systemFilter: try r.value("system_filter"),
                                          inventoryDigest: try r.value("inventory_digest"), findings: [])
             }
-            guard var report else { throw InventoryError.notFound(kind: "gap report", id: id.uuidString.lowercased()) }
+            guard var report else { throw PolicyError.notFound(kind: "gap report", id: id.uuidString.lowercased()) }
             let rows = try await connection.query("""
                 SELECT findings::text AS findings FROM gap_report_orgs WHERE report_id = \(id)
                 """, logger: database.logger)

@@ -35,16 +35,15 @@ extension PostgresInventoryRepository {
     /// Everything the caller sees, in key order.
     func snapshot(on connection: PostgresConnection) async throws -> Inventory {
         var inventory = Inventory()
-        for try await row in try await connection.query("SELECT \(unescaped: Rows.orgColumns) FROM orgs o ORDER BY o.id", logger: database.logger) {
-            inventory.orgs.append(try Rows.org(row.makeRandomAccess()))
+        for try await row in try await connection.query("SELECT \(unescaped: InventoryRows.orgColumns) FROM orgs o ORDER BY o.id", logger: database.logger) {
+            inventory.orgs.append(try InventoryRows.org(row.makeRandomAccess()))
         }
-        for try await row in try await connection.query("SELECT \(unescaped: Rows.systemColumns) FROM systems y ORDER BY y.id", logger: database.logger) {
-            inventory.systems.append(try Rows.system(row.makeRandomAccess()))
+        for try await row in try await connection.query("SELECT \(unescaped: InventoryRows.systemColumns) FROM systems y ORDER BY y.id", logger: database.logger) {
+            inventory.systems.append(try InventoryRows.system(row.makeRandomAccess()))
         }
-        let sources = try await connection.query("""
-            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins) ORDER BY s.system_id, s.name
-            """, logger: database.logger)
-        inventory.sources = try await Self.decodeInParallel(sources)
+        for try await row in try await connection.query("SELECT * FROM source_rows ORDER BY system_id, name", logger: database.logger) {
+            inventory.sources.append(try InventoryRows.source(row.makeRandomAccess()).source)
+        }
         // Parents first, so that a re-applied export never names an organisation before it exists.
         inventory.orgs = Self.parentsFirst(inventory.orgs)
         return inventory
@@ -62,32 +61,6 @@ extension PostgresInventoryRepository {
         let orgIDs = diff.orgs.deleted.map(\.rawValue)
         if !orgIDs.isEmpty {
             try await connection.query("DELETE FROM orgs WHERE id = ANY(\(orgIDs))", logger: database.logger)
-        }
-    }
-
-    /// Decodes source rows in batches on other cores while the next rows arrive (decoding 100,000 rows took
-    /// twice as long as PostgreSQL's part of reading them); the order of the rows is kept.
-    static func decodeInParallel(_ rows: PostgresRowSequence) async throws -> [LogSource] {
-        try await withThrowingTaskGroup(of: (Int, [LogSource]).self) { group in
-            var batch: [PostgresRow] = [], batches = 0
-            batch.reserveCapacity(2_000)
-            for try await row in rows {
-                batch.append(row)
-                if batch.count == 2_000 {
-                    let rows = batch, index = batches
-                    group.addTask { (index, try rows.map { try Rows.source($0.makeRandomAccess()).source }) }
-                    batch.removeAll(keepingCapacity: true)
-                    batches += 1
-                }
-            }
-            if !batch.isEmpty {
-                let rows = batch, index = batches
-                group.addTask { (index, try rows.map { try Rows.source($0.makeRandomAccess()).source }) }
-                batches += 1
-            }
-            var decoded = [[LogSource]](repeating: [], count: batches)
-            for try await (index, sources) in group { decoded[index] = sources }
-            return decoded.flatMap { $0 }
         }
     }
 

@@ -23,18 +23,17 @@ extension PostgresInventoryRepository {
                       AND (\(text)::text IS NULL OR s.name ILIKE \(text) OR s.product ILIKE \(text) OR s.notes ILIKE \(text))),
                      page AS (SELECT id FROM filtered WHERE (\(after)::uuid IS NULL OR id > \(after)) ORDER BY id LIMIT \(page.limit + 1))
                 SELECT t.total, x.* FROM (SELECT count(*) AS total FROM filtered) t
-                LEFT JOIN (SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins)
-                           WHERE s.id IN (SELECT id FROM page)) x ON true
+                LEFT JOIN (SELECT * FROM source_rows WHERE id IN (SELECT id FROM page)) x ON true
                 ORDER BY x.id
                 """, logger: database.logger)
-            return try await Self.page(rows, limit: page.limit, key: { $0.id.description }) { try Rows.source($0).source }
+            return try await Self.page(rows, limit: page.limit, key: { $0.id.description }) { try InventoryRows.source($0).source }
         }
     }
 
     public func source(_ id: LogSourceID, as caller: Principal) async throws -> LogSource {
-        try await database.read { connection in
+        try await database.withConnection { connection in
             for try await row in try await connection.execute(SourceAsCaller(caller: CallerSettings(caller), id: id.rawValue), logger: database.logger) {
-                return try Rows.source(row).source
+                return try InventoryRows.source(row).source
             }
             throw InventoryError.notFound(kind: "source", id: id.description)
         }
@@ -95,10 +94,10 @@ extension PostgresInventoryRepository {
 
     func fetchSource(_ id: LogSourceID, on connection: PostgresConnection, lock: Bool) async throws -> (source: LogSource, systemOwner: OrgID) {
         let rows = try await connection.query("""
-            SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins)
-            WHERE s.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE OF s" : "")
+            WITH locked AS (SELECT id FROM log_sources WHERE id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE" : ""))
+            SELECT * FROM source_rows WHERE id IN (SELECT id FROM locked)
             """, logger: database.logger)
-        for try await row in rows { return try Rows.source(row.makeRandomAccess()) }
+        for try await row in rows { return try InventoryRows.source(row.makeRandomAccess()) }
         throw InventoryError.notFound(kind: "source", id: id.description)
     }
 

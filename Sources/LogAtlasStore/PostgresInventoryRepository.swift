@@ -19,10 +19,10 @@ public struct PostgresInventoryRepository: InventoryRepository {
                 WITH filtered AS (SELECT o.id FROM orgs o WHERE (\(scope.all) OR o.id = ANY(\(scope.orgs)))),
                      page AS (SELECT id FROM filtered WHERE (\(after)::text IS NULL OR id > \(after)) ORDER BY id LIMIT \(page.limit + 1))
                 SELECT t.total, x.* FROM (SELECT count(*) AS total FROM filtered) t
-                LEFT JOIN (SELECT \(unescaped: Rows.orgColumns) FROM orgs o WHERE o.id IN (SELECT id FROM page)) x ON true
+                LEFT JOIN (SELECT \(unescaped: InventoryRows.orgColumns) FROM orgs o WHERE o.id IN (SELECT id FROM page)) x ON true
                 ORDER BY x.id
                 """, logger: database.logger)
-            return try await Self.page(rows, limit: page.limit, key: { $0.id.rawValue }) { try Rows.org($0) }
+            return try await Self.page(rows, limit: page.limit, key: { $0.id.rawValue }) { try InventoryRows.org($0) }
         }
     }
 
@@ -73,9 +73,9 @@ public struct PostgresInventoryRepository: InventoryRepository {
 
     func fetchOrg(_ id: OrgID, on connection: PostgresConnection, lock: Bool) async throws -> Organisation {
         let rows = try await connection.query("""
-            SELECT \(unescaped: Rows.orgColumns) FROM orgs o WHERE o.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")
+            SELECT \(unescaped: InventoryRows.orgColumns) FROM orgs o WHERE o.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: database.logger)
-        for try await row in rows { return try Rows.org(row.makeRandomAccess()) }
+        for try await row in rows { return try InventoryRows.org(row.makeRandomAccess()) }
         throw InventoryError.notFound(kind: "organisation", id: id.rawValue)
     }
 
@@ -108,10 +108,10 @@ public struct PostgresInventoryRepository: InventoryRepository {
                       AND (\(text)::text IS NULL OR y.name ILIKE \(text) OR y.id ILIKE \(text) OR y.description ILIKE \(text))),
                      page AS (SELECT id FROM filtered WHERE (\(after)::text IS NULL OR id > \(after)) ORDER BY id LIMIT \(page.limit + 1))
                 SELECT t.total, x.* FROM (SELECT count(*) AS total FROM filtered) t
-                LEFT JOIN (SELECT \(unescaped: Rows.systemColumns) FROM systems y WHERE y.id IN (SELECT id FROM page)) x ON true
+                LEFT JOIN (SELECT \(unescaped: InventoryRows.systemColumns) FROM systems y WHERE y.id IN (SELECT id FROM page)) x ON true
                 ORDER BY x.id
                 """, logger: database.logger)
-            return try await Self.page(rows, limit: page.limit, key: { $0.id.rawValue }) { try Rows.system($0) }
+            return try await Self.page(rows, limit: page.limit, key: { $0.id.rawValue }) { try InventoryRows.system($0) }
         }
     }
 
@@ -161,9 +161,9 @@ public struct PostgresInventoryRepository: InventoryRepository {
 
     func fetchSystem(_ id: SystemID, on connection: PostgresConnection, lock: Bool) async throws -> ProtectedSystem {
         let rows = try await connection.query("""
-            SELECT \(unescaped: Rows.systemColumns) FROM systems y WHERE y.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")
+            SELECT \(unescaped: InventoryRows.systemColumns) FROM systems y WHERE y.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: database.logger)
-        for try await row in rows { return try Rows.system(row.makeRandomAccess()) }
+        for try await row in rows { return try InventoryRows.system(row.makeRandomAccess()) }
         throw InventoryError.notFound(kind: "system", id: id.rawValue)
     }
 

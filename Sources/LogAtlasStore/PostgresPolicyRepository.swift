@@ -21,7 +21,7 @@ public struct PostgresPolicyRepository: PolicyRepository {
     }
 
     public func save(id: String, yaml: String, as caller: Principal) async throws -> UploadedPolicy {
-        guard caller.mayManagePolicies else { throw InventoryError.forbidden("only admins upload policies") }
+        guard caller.mayManagePolicies else { throw PolicyError.forbidden("only admins upload policies") }
         return try await database.withCaller(caller) { connection in
             let rows = try await connection.query("""
                 INSERT INTO uploaded_policies (id, yaml, uploaded_by) VALUES (\(id), \(yaml), \(caller.name))
@@ -32,16 +32,16 @@ public struct PostgresPolicyRepository: PolicyRepository {
             for try await (id, yaml, by, at, version) in rows.decode((String, String, String, Date, Int).self) {
                 return UploadedPolicy(id: id, yaml: yaml, uploadedBy: by, uploadedAt: at, version: version)
             }
-            throw InventoryError.forbidden("only admins upload policies")
+            throw PolicyError.forbidden("only admins upload policies")
         }
     }
 
     public func delete(id: String, as caller: Principal) async throws {
-        guard caller.mayManagePolicies else { throw InventoryError.forbidden("only admins delete policies") }
+        guard caller.mayManagePolicies else { throw PolicyError.forbidden("only admins delete policies") }
         try await database.withCaller(caller) { connection in
             let rows = try await connection.query("DELETE FROM uploaded_policies WHERE id = \(id) RETURNING id", logger: database.logger)
             for try await _ in rows { return }
-            throw InventoryError.notFound(kind: "uploaded policy", id: id)
+            throw PolicyError.notFound(kind: "uploaded policy", id: id)
         }
     }
 }

@@ -26,9 +26,9 @@ extension PostgresRequestRepository {
     public func addComment(_ body: String, addressedTo org: OrgID?, on request: RequestID, as caller: Principal, now: Date) async throws -> RequestComment {
         let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...20_000).contains(text.count) else {
-            throw InventoryError.invalid([ValidationIssue(path: "body", message: "1 to 20000 characters")])
+            throw RequestError.invalid([ValidationIssue(path: "body", message: "1 to 20000 characters")])
         }
-        guard caller.mayComment else { throw InventoryError.forbidden("auditors read requests; they do not comment") }
+        guard caller.mayComment else { throw RequestError.forbidden("auditors read requests; they do not comment") }
         return try await database.withCaller(caller) { connection in
             let custodians = try await fetchRequest(request, on: connection).items.map(\.custodianOrgID)
             var addressee = org
@@ -36,10 +36,10 @@ extension PostgresRequestRepository {
                 let own = custodians.filter { caller.orgIDs.contains($0) }
                 addressee = org ?? own.first
                 guard let addressee, own.contains(addressee) else {
-                    throw InventoryError.invalid([ValidationIssue(path: "to", message: "must be one of your organisations on this request")])
+                    throw RequestError.invalid([ValidationIssue(path: "to", message: "must be one of your organisations on this request")])
                 }
             } else if let org, !custodians.contains(org) {
-                throw InventoryError.invalid([ValidationIssue(path: "to", message: "'\(org)' holds no item of this request")])
+                throw RequestError.invalid([ValidationIssue(path: "to", message: "'\(org)' holds no item of this request")])
             }
             let comment = RequestComment(author: caller.name, authorRole: caller.role, addressedTo: addressee, body: text, createdAt: now)
             try await connection.query("""
@@ -79,7 +79,7 @@ extension PostgresRequestRepository {
                 issues.append(ValidationIssue(path: path, message: "required for a hand-over record"))
             }
         }
-        if !issues.isEmpty { throw InventoryError.invalid(issues) }
+        if !issues.isEmpty { throw RequestError.invalid(issues) }
         return try await database.withCaller(caller) { connection in
             try await checkEvidence(item: artifact.itemID, of: artifact.requestID, caller: caller, on: connection)
             try await connection.query("""
@@ -113,13 +113,13 @@ extension PostgresRequestRepository {
         try await database.withCaller(caller) { connection in
             let found = try await fetchRequest(request, on: connection)
             guard let artifact = try await fetchArtifacts(of: request, on: connection).first(where: { $0.id == id }) else {
-                throw InventoryError.notFound(kind: "artifact", id: id.description)
+                throw RequestError.notFound(kind: "artifact", id: id.description)
             }
             guard caller.mayDownloadEvidence(requesterOrg: found.requesterOrgID) else {
-                throw InventoryError.forbidden("only the requesting team downloads evidence; others see its metadata")
+                throw RequestError.forbidden("only the requesting team downloads evidence; others see its metadata")
             }
             guard artifact.kind == .upload else {
-                throw InventoryError.invalid([ValidationIssue(path: "artifact", message: "a hand-over record has no content to download")])
+                throw RequestError.invalid([ValidationIssue(path: "artifact", message: "a hand-over record has no content to download")])
             }
             // Recorded before the first byte leaves: an access is logged even if the client aborts.
             try await connection.query("""

@@ -11,14 +11,14 @@ public struct PostgresRequestRepository: RequestRepository {
 
     public func preview(_ draft: RequestDraft, sla: SLAPolicy, now: Date, as caller: Principal) async throws -> RequestPlanner.Plan {
         try requireFiler(caller)
-        return try await database.read { connection in try await plan(draft, sla: sla, now: now, caller: caller, on: connection) }
+        return try await database.withConnection { connection in try await plan(draft, sla: sla, now: now, caller: caller, on: connection) }
     }
 
     public func file(_ draft: RequestDraft, sla: SLAPolicy, now: Date, as caller: Principal) async throws -> RequestPlanner.Plan {
         try requireFiler(caller)
-        // Two statements, each its own transaction and each setting the caller itself (schema/0014): the sources are
+        // Two statements, each its own transaction and each setting the caller itself (schema/0001_inventory.sql, 0004_requests.sql): the sources are
         // read and the request inserted as the caller, and the insert is atomic.
-        return try await database.read { connection in
+        return try await database.withConnection { connection in
             let plan = try await plan(draft, sla: sla, now: now, caller: caller, on: connection)
             let request = plan.request
             let items = try RequestRows.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
@@ -33,7 +33,7 @@ public struct PostgresRequestRepository: RequestRepository {
         var sources: [LogSourceID: LogSource] = [:]
         for try await row in try await connection.execute(SourcesAsCaller(caller: CallerSettings(caller), ids: draft.sourceIDs.map(\.rawValue)),
                                                           logger: database.logger) {
-            let source = try Rows.source(row).source
+            let source = try InventoryRows.source(row).source
             sources[source.id] = source
         }
         return try RequestPlanner.plan(draft, sources: sources, requester: caller, requesterOrg: caller.requesterTeam, now: now, sla: sla)
@@ -43,7 +43,7 @@ public struct PostgresRequestRepository: RequestRepository {
         let after = try Cursor.decode(page.after).map { key -> (Date, UUID) in
             let parts = key.split(separator: "|")
             guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
-                throw InventoryError.invalid([ValidationIssue(path: "cursor", message: "not a cursor this server issued")])
+                throw InputError.invalid([ValidationIssue(path: "cursor", message: "not a cursor this server issued")])
             }
             return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
         }
@@ -93,7 +93,7 @@ public struct PostgresRequestRepository: RequestRepository {
                                               logger: database.logger)
         var request: RetrievalRequest?
         for try await row in rows { request = try RequestRows.request(row.makeRandomAccess()) }
-        guard var request else { throw InventoryError.notFound(kind: "request", id: id.description) }
+        guard var request else { throw RequestError.notFound(kind: "request", id: id.description) }
         request.items = try await items(of: [id], on: connection)[id] ?? []
         request.draft.sourceIDs = request.items.flatMap(\.sourceIDs)
         return request
@@ -162,7 +162,7 @@ public struct PostgresRequestRepository: RequestRepository {
             let r = row.makeRandomAccess()
             return (try RequestRows.item(r).item, try r.value("requester_org_id", as: String?.self).map { OrgID($0) })
         }
-        throw InventoryError.notFound(kind: "request item", id: id.description)
+        throw RequestError.notFound(kind: "request item", id: id.description)
     }
 
     public func history(of request: RequestID, as caller: Principal) async throws -> [ItemEvent] {
@@ -185,7 +185,7 @@ public struct PostgresRequestRepository: RequestRepository {
     }
 
     func requireFiler(_ caller: Principal) throws {
-        guard caller.mayFileRequests else { throw InventoryError.forbidden("only CSIRT members and admins file retrieval requests") }
+        guard caller.mayFileRequests else { throw RequestError.forbidden("only CSIRT members and admins file retrieval requests") }
     }
 }
 
@@ -209,11 +209,11 @@ extension PostgresRequestRepository {
             }
             let ids = Array(Set(samples.flatMap(\.sourceIDs))).map(\.rawValue)
             let sourceRows = try await connection.query("""
-                SELECT \(unescaped: Rows.sourceColumns) FROM log_sources s \(unescaped: Rows.sourceJoins) WHERE s.id = ANY(\(ids))
+                SELECT * FROM source_rows WHERE id = ANY(\(ids))
                 """, logger: database.logger)
             var sources: [LogSourceID: LogSource] = [:]
             for try await row in sourceRows {
-                let source = try Rows.source(row.makeRandomAccess()).source
+                let source = try InventoryRows.source(row.makeRandomAccess()).source
                 sources[source.id] = source
             }
             return FrictionReport.compute(samples, sources: sources, now: now)

@@ -54,7 +54,7 @@ public struct S3ArtifactStore: ArtifactStore {
     public func read(_ key: String) async throws -> ArtifactBytes {
         let response = try await execute("GET", url(try checked(key)), body: [])
         guard response.status.code == 200 else {
-            throw InventoryError.notFound(kind: "artifact content", id: key)
+            throw RequestError.notFound(kind: "artifact content", id: key)
         }
         let size = response.headers.first(name: "content-length").flatMap(Int64.init) ?? 0
         return ArtifactBytes(size: size, source: ResponseChunkSource(body: response.body))
@@ -121,7 +121,7 @@ public struct S3ArtifactStore: ArtifactStore {
     }
 
     func checked(_ key: String) throws -> String {
-        guard UUID(uuidString: key) != nil else { throw InventoryError.notFound(kind: "artifact content", id: key) }
+        guard UUID(uuidString: key) != nil else { throw RequestError.notFound(kind: "artifact content", id: key) }
         return key
     }
 

@@ -159,12 +159,12 @@ struct FeasibilityTests {
         #expect(plan.request.items[1].preserveBefore == nil)
 
         draft.window = TimeWindow(from: Self.ago(60), to: Self.ago(40))
-        #expect(throws: InventoryError.self) {
+        #expect(throws: RequestError.self) {
             try RequestPlanner.plan(draft, sources: sources, requester: csirt, requesterOrg: nil, now: Self.now, sla: SLAPolicy())
         }
         do {
             _ = try RequestPlanner.plan(draft, sources: sources, requester: csirt, requesterOrg: nil, now: Self.now, sla: SLAPolicy())
-        } catch InventoryError.invalid(let issues) {
+        } catch RequestError.invalid(let issues) {
             #expect(issues.map(\.path) == ["sources[1]", "sources[2]"])
             #expect(issues[0].message.contains("whole window has expired"))
         }
@@ -176,7 +176,7 @@ struct FeasibilityTests {
         do {
             _ = try RequestPlanner.plan(draft, sources: [:], requester: .system(), requesterOrg: nil, now: Self.now, sla: SLAPolicy())
             Issue.record("accepted an invalid draft")
-        } catch InventoryError.invalid(let issues) {
+        } catch RequestError.invalid(let issues) {
             #expect(Set(issues.map(\.path)) == ["incident_reference", "purpose", "window.to", "window.from", "sources"])
         } catch { Issue.record("\(error)") }
     }

@@ -292,7 +292,7 @@ struct RequestRowLevelSecurityTests {
             #expect(try await counts(as: Fixtures.custodianA) == [1, 1, 0, 0, 0])
             #expect(try await counts(as: Fixtures.custodianB) == [1, 1, 1, 1, 2])
             #expect(try await counts(as: outsider) == [0, 0, 0, 0, 0])
-            await #expect(throws: InventoryError.notFound(kind: "request", id: id)) {
+            await #expect(throws: RequestError.notFound(kind: "request", id: id)) {
                 try await PostgresRequestRepository(database: world.database).request(RequestID(UUID(uuidString: id)!), as: outsider)
             }
             // A custodian cannot move another organisation's item even with hand-written SQL.

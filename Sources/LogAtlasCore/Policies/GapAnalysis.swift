@@ -180,7 +180,7 @@ extension GapAnalysis {
             issues.append(ValidationIssue(path: "policy[\(index)]", message: Validation.unknownMessage("policy", id, catalogue.map(\.id))))
             return nil
         }
-        if !issues.isEmpty { throw InventoryError.invalid(issues) }
+        if !issues.isEmpty { throw PolicyError.invalid(issues) }
         return selected
     }
 }

@@ -10,4 +10,10 @@ public enum RequestError: Error, Hashable, Sendable {
     case digestMismatch(expected: String, actual: String)
     /// The upload is larger than the configured maximum.
     case tooLarge(limit: Int64)
+    /// No such request, item or artifact, or the caller may not see it (the two are never told apart).
+    case notFound(kind: String, id: String)
+    /// The draft, comment or hand-over breaks one or more rules; nothing was changed.
+    case invalid([ValidationIssue])
+    /// The caller's role does not allow the action at all.
+    case forbidden(String)
 }

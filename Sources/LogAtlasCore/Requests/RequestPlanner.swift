@@ -14,7 +14,7 @@ public enum RequestPlanner {
     }
 
     /// Plans `draft` filed by `requester` at `now`. `sources` are the ones the caller could see, by ID.
-    /// Throws `InventoryError.invalid` with every problem, including sources whose whole window has expired.
+    /// Throws `RequestError.invalid` with every problem, including sources whose whole window has expired.
     public static func plan(_ draft: RequestDraft, sources: [LogSourceID: LogSource], requester: Principal,
                             requesterOrg: OrgID?, now: Date, sla: SLAPolicy) throws -> Plan {
         let fieldIssues = validate(draft, now: now)
@@ -36,7 +36,7 @@ public enum RequestPlanner {
             }
             feasibility.append(prediction)
         }
-        guard issues.isEmpty else { throw InventoryError.invalid(issues) }
+        guard issues.isEmpty else { throw RequestError.invalid(issues) }
         let byOrg = Dictionary(grouping: feasibility, by: \.custodianOrgID)
         let items = byOrg.keys.sorted().map { org in
             let parts = byOrg[org]!

@@ -54,23 +54,10 @@ enum RecordJSON {
 }
 
 
-/// Column lists and row decoding shared by the inventory queries.
-enum Rows {
+/// Column lists and row decoding shared by the inventory queries (a source row is what the `source_rows` view returns).
+enum InventoryRows {
     static let orgColumns = "o.id, o.name, o.kind, o.parent_id, o.contacts, o.escalation_contact, o.version"
     static let systemColumns = "y.id, y.name, y.owner_org_id, y.criticality, y.internet_facing, y.tags, y.description, y.version"
-    static let sourceColumns = """
-        s.id, s.system_id, s.system_owner_org_id, s.name, s.log_type, s.product, s.format, s.custodian_org_id,
-        s.retention_tiers::text AS tiers, s.access_procedure::text AS access, s.fields, s.clock_ntp_synced,
-        s.clock_timezone, s.volume_gb_per_day, s.notes, s.version,
-        a.oldest_record_at, a.checked_at, a.checked_by, a.method,
-        lt.samples AS lead_samples, lt.median_hours AS lead_median, lt.p90_hours AS lead_p90
-        """
-    static let sourceJoins = """
-        LEFT JOIN LATERAL (SELECT oldest_record_at, checked_at, checked_by, method FROM attestations
-                           WHERE source_id = s.id ORDER BY checked_at DESC LIMIT 1) a ON true
-        LEFT JOIN source_lead_times lt ON lt.source_id = s.id
-        """
-
     static func org(_ row: PostgresRandomAccessRow) throws -> Organisation {
         Organisation(id: OrgID(try row.value("id")), name: try row.value("name"),
                      kind: OrgKind(rawValue: try row.value("kind")) ?? .department,
@@ -117,31 +104,5 @@ enum Rows {
             volumeGBPerDay: try row.value("volume_gb_per_day"), notes: try row.value("notes"),
             latestAttestation: attestation, measuredLeadTime: try measuredLeadTime(row), version: try row.value("version"))
         return (source, OrgID(try row.value("system_owner_org_id")), try row.value("tiers", as: String.self), try row.value("access", as: String?.self))
-    }
-}
-
-/// Opaque pagination cursors: the last key of the previous page, base64url-encoded.
-enum Cursor {
-    static func encode(_ key: String) -> String {
-        Data(key.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ cursor: String?) throws -> String? {
-        guard let cursor else { return nil }
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8) else {
-            throw InventoryError.invalid([ValidationIssue(path: "cursor", message: "not a cursor this server issued")])
-        }
-        return key
-    }
-
-    /// `%` and `_` are literal in a text query.
-    static func likePattern(_ text: String?) -> String? {
-        guard let text, !text.isEmpty else { return nil }
-        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_")
-        return "%\(escaped)%"
     }
 }
