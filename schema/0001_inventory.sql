@@ -1,6 +1,6 @@
--- Inventory: organisations, systems, log sources, attestations; the application role and its
--- row-level security. The application switches to `logatlas_app` in every caller-scoped
--- transaction and sets logatlas.role / logatlas.orgs / logatlas.actor for that transaction.
+-- Inventory: organisations, systems, log sources and attestations; the application role and the caller settings
+-- that row-level security reads. The application switches to `logatlas_app` in every caller-scoped transaction
+-- (or a function does so for its one statement) and sets logatlas.role / logatlas.orgs / logatlas.actor.
 
 DO $$
 BEGIN
@@ -118,15 +118,74 @@ CREATE POLICY systems_write ON systems FOR ALL TO logatlas_app
     USING (app_is_admin() OR app_is_custodian_of(owner_org_id))
     WITH CHECK (app_is_admin() OR app_is_custodian_of(owner_org_id));
 
--- Log sources: custodians read and write sources they hold or that sit on systems they own.
+-- Log sources: custodians read and write sources they hold or that sit on systems they own. Whether a caller sees a
+-- source is written once, `app_sees_source_row`; `app_sees_source` looks a source up by id for the policies of the
+-- tables that are as visible as their source.
+CREATE FUNCTION app_sees_source_row(p_custodian text, p_owner text) RETURNS boolean LANGUAGE sql STABLE AS
+$$ SELECT app_sees_all() OR p_custodian = ANY (app_orgs()) OR p_owner = ANY (app_orgs()) $$;
+
+-- Runs as the owner, so the lookup itself is not filtered again; the caller's settings decide.
+CREATE FUNCTION app_sees_source(p_source uuid) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM log_sources s WHERE s.id = p_source AND app_sees_source_row(s.custodian_org_id, s.system_owner_org_id));
+END $$;
+REVOKE ALL ON FUNCTION app_sees_source(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_sees_source(uuid) TO logatlas_app;
+
 CREATE POLICY sources_read ON log_sources FOR SELECT TO logatlas_app
-    USING (app_sees_all() OR custodian_org_id = ANY (app_orgs()) OR system_owner_org_id = ANY (app_orgs()));
+    USING (app_sees_source_row(custodian_org_id, system_owner_org_id));
 CREATE POLICY sources_write ON log_sources FOR ALL TO logatlas_app
     USING (app_is_admin() OR app_is_custodian_of(custodian_org_id) OR app_is_custodian_of(system_owner_org_id))
     WITH CHECK (app_is_admin() OR app_is_custodian_of(custodian_org_id) OR app_is_custodian_of(system_owner_org_id));
 
--- Attestations follow their source (the subquery is itself filtered by sources_read).
+-- Attestations are as visible as their source.
 CREATE POLICY attestations_read ON attestations FOR SELECT TO logatlas_app
-    USING (EXISTS (SELECT 1 FROM log_sources s WHERE s.id = source_id));
+    USING (app_sees_all() OR app_sees_source(source_id));
 CREATE POLICY attestations_write ON attestations FOR INSERT TO logatlas_app
     WITH CHECK (app_role() IN ('admin', 'custodian') AND EXISTS (SELECT 1 FROM log_sources s WHERE s.id = source_id));
+
+-- Measured lead times per source (filing to delivery, in hours), kept current by the trigger that records a
+-- delivery (0004_requests); as visible as their source.
+CREATE TABLE source_lead_times (
+    source_id    uuid PRIMARY KEY REFERENCES log_sources (id) ON DELETE CASCADE,
+    samples      integer NOT NULL CHECK (samples > 0),
+    median_hours double precision NOT NULL,
+    p90_hours    double precision NOT NULL
+);
+GRANT SELECT ON source_lead_times TO logatlas_app;
+ALTER TABLE source_lead_times ENABLE ROW LEVEL SECURITY;
+CREATE POLICY source_lead_times_read ON source_lead_times FOR SELECT TO logatlas_app
+    USING (app_sees_all() OR app_sees_source(source_id));
+
+-- A source as the API shows it: the row, its latest attestation and its measured lead time, read under row-level
+-- security as whoever reads it. Every source read of the application returns these rows.
+CREATE VIEW source_rows WITH (security_invoker = true) AS
+    SELECT s.id, s.system_id, s.system_owner_org_id, s.name, s.log_type, s.product, s.format, s.custodian_org_id,
+           s.retention_tiers::text AS tiers, s.access_procedure::text AS access, s.fields, s.clock_ntp_synced,
+           s.clock_timezone, s.volume_gb_per_day, s.notes, s.version,
+           a.oldest_record_at, a.checked_at, a.checked_by, a.method,
+           lt.samples AS lead_samples, lt.median_hours AS lead_median, lt.p90_hours AS lead_p90
+    FROM log_sources s
+    LEFT JOIN LATERAL (SELECT oldest_record_at, checked_at, checked_by, method FROM attestations
+                       WHERE source_id = s.id ORDER BY checked_at DESC LIMIT 1) a ON true
+    LEFT JOIN source_lead_times lt ON lt.source_id = s.id;
+GRANT SELECT ON source_rows TO logatlas_app;
+
+-- One source, and a list of sources, as the caller, each in one round trip: the function switches its statement to
+-- logatlas_app and sets the caller itself (both revert when the statement ends).
+CREATE FUNCTION source_as_caller(p_role text, p_orgs text, p_actor text, p_id uuid) RETURNS SETOF source_rows
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('role', 'logatlas_app', true), set_config('logatlas.role', p_role, true),
+            set_config('logatlas.orgs', p_orgs, true), set_config('logatlas.actor', p_actor, true);
+    RETURN QUERY SELECT * FROM source_rows WHERE id = p_id;
+END $$;
+
+CREATE FUNCTION sources_as_caller(p_role text, p_orgs text, p_actor text, p_ids uuid[]) RETURNS SETOF source_rows
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('role', 'logatlas_app', true), set_config('logatlas.role', p_role, true),
+            set_config('logatlas.orgs', p_orgs, true), set_config('logatlas.actor', p_actor, true);
+    RETURN QUERY SELECT * FROM source_rows WHERE id = ANY (p_ids);
+END $$;

@@ -13,6 +13,16 @@ public struct Migration: Sendable {
 public struct Migrator: Sendable {
     /// Advisory lock key that serialises migrators across processes.
     static let lockKey: Int64 = 7_310_000
+
+    /// The migrations of LogAtlas before its first release, which the baseline files (0001–0005) replace with the
+    /// same schema. A database they migrated is up to date with the baseline: it is recorded as such, not migrated
+    /// again. One they migrated only part of the way cannot be brought forward by this binary.
+    static let replacedByBaseline = [
+        "0001_inventory", "0002_identity_audit", "0003_hot_reads", "0004_gap_reports", "0005_requests", "0006_notifications",
+        "0007_measured_lead_times", "0008_faster_audit_append", "0009_uploaded_policies", "0010_gap_findings_per_org",
+        "0011_audit_chain_at_commit", "0012_source_visibility_in_one_call", "0013_sla_pass_by_index", "0014_filing_in_two_round_trips",
+    ]
+    static let baseline = ["0001_inventory", "0002_identity_and_audit", "0003_gap_reports", "0004_requests", "0005_notifications"]
     let logger: Logger
 
     public init(logger: Logger = Logger(label: "logatlas.migrator")) { self.logger = logger }
@@ -56,6 +66,7 @@ public struct Migrator: Sendable {
         for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger).decode(String.self) {
             done.insert(version)
         }
+        done.formUnion(try await recognisePreBaseline(done, on: connection))
         var applied: [String] = []
         for migration in migrations where !done.contains(migration.version) {
             logger.info("applying migration \(migration.version)")
@@ -72,6 +83,21 @@ public struct Migrator: Sendable {
             applied.append(migration.version)
         }
         return applied
+    }
+
+    /// Records the baseline as applied on a database the pre-release migrations brought to the same schema, and
+    /// returns its versions; refuses one they left half-way. Any other database: nothing to record.
+    private func recognisePreBaseline(_ done: Set<String>, on connection: PostgresConnection) async throws -> [String] {
+        let replaced = Set(Self.replacedByBaseline).subtracting(Self.baseline)
+        guard !done.isDisjoint(with: replaced) else { return [] }
+        guard Set(Self.replacedByBaseline).isSubset(of: done) else {
+            throw DatabaseError.migrationFailed("this database was migrated by a pre-release LogAtlas only part of the way "
+                                                + "(\(done.intersection(replaced).sorted().last ?? "")); migrate it with that release first")
+        }
+        try await connection.query("""
+            INSERT INTO schema_migrations (version) SELECT unnest(\(Self.baseline)) ON CONFLICT DO NOTHING
+            """, logger: logger)
+        return Self.baseline
     }
 
     /// Whether every bundled migration has been applied (for `/readyz`).

@@ -31,7 +31,7 @@ public struct SLAStore: Sendable {
                        coalesce((SELECT array_agg(e.event) FROM sla_events e WHERE e.item_id = i.id), '{}') AS raised
                 FROM request_items i JOIN requests r ON r.id = i.request_id
                 WHERE i.state IN ('requested', 'acknowledged', 'approved', 'in_progress', 'needs_info')
-                  AND i.sla_from <= \(now)   -- when the first event can fall due, stored at filing (0013)
+                  AND i.sla_from <= \(now)   -- when the first event can fall due, stored at filing
                 FOR UPDATE OF i
                 """, logger: database.logger)
             var result = SLAPassResult(raised: [:], expired: [])

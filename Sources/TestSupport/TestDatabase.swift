@@ -36,7 +36,11 @@ public actor TestCluster {
 
     /// A `postgres://` URL for a new migrated database, for commands run as separate processes.
     public func freshDatabaseURL() async throws -> String {
-        let configuration = try await freshDatabase()
+        url(of: try await freshDatabase())
+    }
+
+    /// A `postgres://` URL for the database of `configuration`, for commands run as separate processes.
+    public func url(of configuration: PostgresClient.Configuration) -> String {
         let name = configuration.database ?? ""
         if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty, var components = URLComponents(string: url) {
             components.path = "/\(name)"
