@@ -116,6 +116,7 @@ let package = Package(
             dependencies: [
                 "TestSupport", "LogAtlasServer", "LogAtlasStore", "LogAtlasCore", "LogAtlasFormats",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ],
             // The pre-release migrations the schema baseline replaced, read by SchemaBaselineTests.
             exclude: ["Fixtures"]
