@@ -131,41 +131,37 @@ struct NodeReader {
 
     // MARK: Primitive readers
 
-    /// The entries of a mapping, looked up by key; keys that are not `allowed` or appear twice are reported.
+    /// The entries of a mapping, looked up by key (Yams has refused a mapping with a repeated key).
     struct Fields {
         let node: Node
-        let pairs: [(key: Node, value: Node)]
-        subscript(key: String) -> Node? { pairs.first { NodeReader.isKey($0.key, key) }?.value }
+        let keys: [String]
+        let values: [Node]
+        subscript(key: String) -> Node? { keys.firstIndex(of: key).map { values[$0] } }
     }
 
-    /// Whether `node` is the key `key`; lengths first, because most keys compared differ in length and
-    /// comparing lengths is much cheaper than comparing two different strings.
-    static func isKey(_ node: Node, _ key: String) -> Bool {
-        guard let value = node.text else { return false }
-        return value.utf8.count == key.utf8.count && value == key
-    }
-
+    /// The fields of a mapping; keys that are not `allowed` are reported.
     mutating func fields(_ node: Node, path: String, allowed: Set<String>) -> Fields? {
-        guard let pairs = node.pairs else {
+        guard let mapping = node.mapping else {
             report(node, path: path, "expected a mapping of fields")
             return nil
         }
-        for (index, pair) in pairs.enumerated() {
-            let key = pair.key.text ?? ""
-            if !allowed.contains(key) {
-                report(pair.key, path: join(path, key), Validation.unknownMessage("field", key, allowed.sorted()))
-            } else if pairs[..<index].contains(where: { Self.isKey($0.key, key) }) {
-                report(pair.key, path: join(path, key), "duplicate key '\(key)'")
-            }
+        var keys: [String] = [], values: [Node] = []
+        keys.reserveCapacity(mapping.count)
+        values.reserveCapacity(mapping.count)
+        for (key, value) in mapping {
+            let name = key.text ?? ""
+            if !allowed.contains(name) { report(key, path: join(path, name), Validation.unknownMessage("field", name, allowed.sorted())) }
+            keys.append(name)
+            values.append(value)
         }
-        return Fields(node: node, pairs: pairs)
+        return Fields(node: node, keys: keys, values: values)
     }
 
     /// The items of a list; an item's path is spelled out only when `element` needs it (for a problem, mostly).
     mutating func list<T>(_ node: Node?, _ path: String, _ key: String,
                           _ element: (inout NodeReader, Node, _ itemPath: () -> String) -> T?) -> [T] {
         guard let node, !node.isNull else { return [] }
-        guard let sequence = node.items else {
+        guard let sequence = node.sequence else {
             report(node, path: join(path, key), "expected a list")
             return []
         }
