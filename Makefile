@@ -6,6 +6,9 @@ PORT ?= 8080
 
 deps:
 	@scripts/install-deps.sh
+	@# SwiftPM copies resources but never deletes one that was removed from schema/ or policies/: start the
+	@# bundles afresh so that a build folder from before never carries a migration that no longer exists.
+	@rm -rf .build/*/LogAtlas_*.resources
 
 build: deps
 	swift build
@@ -22,7 +25,7 @@ test: deps
 	swift build --build-tests
 	swift test --skip-build
 
-## Benchmarks on a release build (figures go to the README's performance section).
+## Benchmarks on a release build (figures go to docs/performance.md).
 bench: release
 	Benchmarks/run.sh
 	Benchmarks/broker.sh
