@@ -10,6 +10,7 @@ ARTIFACT_MB=${ARTIFACT_MB:-1024}
 CLIENTS=${CLIENTS:-16}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-15}
 BIN=.build/release/logatlas
+BENCH=.build/release/logatlas-bench
 PORT=${PORT:-18081}
 command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo; DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
 PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/psql | sort -V | tail -1)")
