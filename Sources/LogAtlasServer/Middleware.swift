@@ -36,8 +36,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                               detail: http.status.code == 413 ? "the request body is larger than the server accepts" : http.body)
         }
         if problem == nil, let serverError = error as? ServerError {
-            // The OpenAPI layer could not read the request (bad query value, wrong content type, …).
-            problem = Problem(status: 400, title: "Bad Request", detail: serverError.causeDescription)
+            // The OpenAPI layer could not read the request: its status (415 for a body of another content type),
+            // or 400 (a query value of the wrong type, a missing body, …).
+            let status = (serverError.underlyingError as? any HTTPResponseConvertible)?.httpStatus ?? .badRequest
+            let answered: HTTPResponse.Status = (400..<500).contains(status.code) ? status : .badRequest
+            problem = Problem(status: answered.code, title: answered.reasonPhrase, detail: serverError.causeDescription)
         }
         let final = problem ?? Problem(status: 500, title: "Internal Server Error", detail: "an unexpected error occurred; it has been logged")
         if problem == nil {

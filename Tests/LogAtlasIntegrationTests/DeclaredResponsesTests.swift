@@ -30,7 +30,7 @@ struct DeclaredResponsesTests {
             #expect(statuses.contains(401), "\(id) needs a token")
         }
         #expect(Self.declared["getSource"] == [200, 401, 404])
-        #expect(Self.declared["updateSource"] == [200, 400, 401, 403, 404, 409, 412, 413, 422])
+        #expect(Self.declared["updateSource"] == [200, 400, 401, 403, 404, 409, 412, 413, 415, 422])
     }
 
     /// Requests that fail in each way a client can make them fail, with the operation each one calls.
@@ -49,6 +49,7 @@ struct DeclaredResponsesTests {
                                                            json: ["system": "corp-net", "name": String(repeating: "x", count: 5000)])),
                 ("createSource", 422, try await world.send(.post, "/v1/sources", as: "cus-a",
                                                            json: ["system": "corp-net", "name": "n", "log_type": "network.nope", "custodian_org": "dept-a"])),
+                ("createSource", 415, try await world.send(.post, "/v1/sources", as: "cus-a", body: "system: corp-net", contentType: "text/plain")),
                 ("updateSource", 412, try await world.send(.patch, "/v1/sources/\(id)", as: "cus-a", json: ["notes": "x"], headers: [.ifMatch: "\"99\""])),
                 ("deleteOrg", 409, try await world.send(.delete, "/v1/orgs/dept-a", as: "ada")),
                 ("uploadPolicy", 422, try await world.send(.put, "/v1/policies/ir-baseline", as: "ada", body: "id: ir-baseline\n")),
