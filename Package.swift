@@ -76,6 +76,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
             ],
             resources: [.copy("openapi.yaml"), .copy("Demo/demo-inventory.yaml")],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
@@ -117,6 +119,7 @@ let package = Package(
                 "TestSupport", "LogAtlasServer", "LogAtlasStore", "LogAtlasCore", "LogAtlasFormats",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ],
             // The pre-release migrations the schema baseline replaced, read by SchemaBaselineTests.
             exclude: ["Fixtures"]

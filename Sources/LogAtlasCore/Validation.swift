@@ -13,6 +13,8 @@ public enum Validation {
             if parent == org.id { issues.append(.init(path: join(path, "parent"), message: "an organisation cannot be its own parent")) }
             issues += slugIssues(parent.rawValue, path: join(path, "parent"))
         }
+        for (index, contact) in org.contacts.enumerated() { issues += controlIssues(contact, path: join(path, "contacts[\(index)]")) }
+        issues += controlIssues(org.escalationContact, path: join(path, "escalation_contact"))
         return issues
     }
 
@@ -21,9 +23,11 @@ public enum Validation {
         var issues = slugIssues(system.id.rawValue, path: join(path, "id"))
         issues += textIssues(system.name, path: join(path, "name"))
         issues += slugIssues(system.ownerOrgID.rawValue, path: join(path, "owner_org"))
-        for (index, tag) in system.tags.enumerated() where tag.isEmpty || tag.count > 64 {
-            issues.append(.init(path: join(path, "tags[\(index)]"), message: "a tag has 1 to 64 characters"))
+        for (index, tag) in system.tags.enumerated() {
+            if tag.isEmpty || tag.count > 64 { issues.append(.init(path: join(path, "tags[\(index)]"), message: "a tag has 1 to 64 characters")) }
+            issues += controlIssues(tag, path: join(path, "tags[\(index)]"))
         }
+        issues += controlIssues(system.description, path: join(path, "description"))
         return issues
     }
 
@@ -50,6 +54,13 @@ public enum Validation {
         }
         if let volume = source.volumeGBPerDay, !(volume >= 0 && volume.isFinite) {
             issues.append(.init(path: join(path, "volume_gb_per_day"), message: "volume must be zero or more"))
+        }
+        let texts: [(String, String?)] = [("product", source.product), ("format", source.format), ("notes", source.notes),
+                                          ("clock.timezone", source.clock.timezone), ("access_procedure.contact", source.accessProcedure?.contact),
+                                          ("access_procedure.steps", source.accessProcedure?.steps)]
+        for (field, value) in texts { issues += controlIssues(value, path: join(path, field)) }
+        for (index, approval) in (source.accessProcedure?.approvals ?? []).enumerated() {
+            issues += controlIssues(approval, path: join(path, "access_procedure.approvals[\(index)]"))
         }
         return issues
     }
@@ -94,7 +105,24 @@ public enum Validation {
         let printableStart = bytes.first.map { $0 > 0x20 && $0 < 0x7F } ?? false
         if !printableStart, value.allSatisfy(\.isWhitespace) { return [.init(path: path, message: "must not be empty")] }
         if bytes.count > 200, value.count > 200 { return [.init(path: path, message: "at most 200 characters")] }
-        return []
+        return controlIssues(value, path: path)
+    }
+
+    /// An issue when `value` holds a control character other than tab and line breaks (U+0000–U+001F, U+007F–U+009F):
+    /// PostgreSQL refuses NUL, and YAML parsers refuse the others unescaped, so no such text enters the inventory.
+    public static func controlIssues(_ value: String?, path: String) -> [ValidationIssue] {
+        guard let value, let bad = value.unicodeScalars.first(where: isForbiddenControl) else { return [] }
+        let code = "U+" + String(bad.value, radix: 16, uppercase: true).leftPadded(to: 4)
+        return [.init(path: path, message: "contains the control character \(code); only tab and line breaks are allowed")]
+    }
+
+    /// Control characters refused in any text: C0 except tab, line feed and carriage return; DEL; C1.
+    public static func isForbiddenControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09, 0x0A, 0x0D: false
+        case 0x00...0x1F, 0x7F...0x9F: true
+        default: false
+        }
     }
 
     public static func isFieldName(_ value: String) -> Bool {
@@ -106,4 +134,8 @@ public enum Validation {
     }
 
     static func join(_ base: String, _ field: String) -> String { base.isEmpty ? field : "\(base).\(field)" }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -35,13 +35,26 @@ public struct FormatError: Error, Sendable, CustomStringConvertible {
 }
 
 extension FormatError {
-    /// The text of a file's bytes: UTF-8, or a problem at 1:1 (nothing is guessed or repaired); a byte order
-    /// mark is dropped.
+    /// The text of a file's bytes: UTF-8, or a problem at the first byte that is not (nothing is guessed or
+    /// repaired); a byte order mark is dropped.
     public static func text(of data: Data, file: String) throws -> String {
         guard var text = String(validating: data, as: UTF8.self) else {
-            throw FormatError(file: file, problems: [FormatProblem(line: 1, column: 1, path: "", message: "the file is not UTF-8 text")])
+            let at = firstInvalidUTF8(in: data)
+            throw FormatError(file: file, problems: [FormatProblem(line: at.line, column: at.column, path: "",
+                                                                   message: "the file is not UTF-8 text (invalid byte at this position)")])
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         return text
+    }
+
+    /// Line and column (in characters) of the first byte sequence that is not UTF-8.
+    static func firstInvalidUTF8(in data: Data) -> (line: Int, column: Int) {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = data.makeIterator()
+        var line = 1, column = 1
+        while case .valid(let encoded) = parser.parseScalar(from: &bytes) {
+            if Unicode.UTF8.decode(encoded) == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
     }
 }

@@ -35,7 +35,10 @@ extension InventoryYAML {
             if let hours = tier.retrievalHours { parts.append("retrieval_hours: \(number(hours))") }
             out += "      - {\(parts.joined(separator: ", "))}\n"
         }
-        if let access = source.accessProcedure {
+        // An access procedure with nothing in it is written as `{}`, which reads back as the same empty procedure.
+        if let access = source.accessProcedure, access == AccessProcedure() {
+            out += "    access_procedure: {}\n"
+        } else if let access = source.accessProcedure {
             out += "    access_procedure:\n"
             if let contact = access.contact { out += "      contact: \(scalar(contact))\n" }
             if !access.approvals.isEmpty { out += "      approvals: \(flowList(access.approvals))\n" }
@@ -60,7 +63,27 @@ extension InventoryYAML {
             return value
         }
         let data = (try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return escapingNonPrintable(String(decoding: data, as: UTF8.self))
+    }
+
+    /// JSON leaves DEL, the C1 controls and the non-characters U+FFFE/U+FFFF raw inside quotes; YAML 1.2 allows only
+    /// printable characters there, so they become `\uXXXX` escapes (JSON has already escaped U+0000–U+001F). NEL,
+    /// LS and PS are escaped as well: YAML 1.1 readers (libyaml, PyYAML) take them for line breaks and fold them.
+    static func escapingNonPrintable(_ quoted: String) -> String {
+        guard quoted.unicodeScalars.contains(where: isNonPrintable) else { return quoted }
+        var out = String.UnicodeScalarView()
+        for scalar in quoted.unicodeScalars {
+            if isNonPrintable(scalar) {
+                out.append(contentsOf: String(format: "\\u%04X", scalar.value).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    static func isNonPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        (0x7F...0x9F).contains(scalar.value) || [0x2028, 0x2029, 0xFFFE, 0xFFFF].contains(scalar.value)
     }
 
     static func flowList(_ values: [String]) -> String { "[" + values.map(scalar).joined(separator: ", ") + "]" }

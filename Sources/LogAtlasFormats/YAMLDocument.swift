@@ -35,6 +35,10 @@ enum YAMLDocument {
         switch error {
         case .scanner(let context, let problem, let at, _), .parser(let context, let problem, let at, _),
              .composer(let context, let problem, let at, _):
+            // libyaml refuses nesting deeper than 1,000 levels (its default, which Yams keeps); say so plainly.
+            if problem.hasPrefix("Maximum nesting level reached") {
+                return YAMLSyntaxError(message: "nested deeper than 1000 levels", mark: mark(at))
+            }
             let prefix = context.map { "\($0.text) " } ?? ""
             return YAMLSyntaxError(message: prefix + problem, mark: mark(at))
         case .duplicatedKeysInMapping(let duplicates, let context):

@@ -15,6 +15,15 @@ enum APIMapping {
         return version
     }
 
+    /// The page a list asks for; a `limit` outside 1–500 is refused (400), not quietly capped.
+    static func page(after cursor: String?, limit: Int?) throws -> PageRequest {
+        if let limit, !(1...PageRequest.maxLimit).contains(limit) {
+            throw Problem(status: 400, title: "Bad Request", detail: "query parameter limit: must be between 1 and \(PageRequest.maxLimit), got \(limit)",
+                          errors: [.init(path: "query.limit", message: "between 1 and \(PageRequest.maxLimit)")])
+        }
+        return PageRequest(after: cursor, limit: limit)
+    }
+
     static func sourceID(_ raw: String) throws -> LogSourceID {
         guard let uuid = UUID(uuidString: raw) else { throw InputError.unknownID(kind: "source", id: raw) }
         return LogSourceID(uuid)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import LogAtlasCore
 import LogAtlasFormats
 import LogAtlasStore
@@ -23,10 +24,18 @@ public struct ServerConfiguration: Sendable {
     public var broker: BrokerSettings
     /// Where evidence is stored.
     public var artifactStore: any ArtifactStore
+    /// A connection that sends nothing for this long is closed: idle keep-alive connections, a request head that
+    /// does not arrive, and a body that stops progressing (Hummingbird counts every received part as activity).
+    public var idleTimeout: Duration
+    /// Connections served at once; further ones wait in the listen backlog until one closes.
+    public var maxConnections: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 5 * 1024 * 1024,
                 tokenCacheLifetime: Duration = .seconds(5), policyDirectory: URL? = nil, broker: BrokerSettings = BrokerSettings(),
-                artifactStore: any ArtifactStore = FileSystemArtifactStore(folder: URL(fileURLWithPath: ".logatlas/artifacts"))) {
+                artifactStore: any ArtifactStore = FileSystemArtifactStore(folder: URL(fileURLWithPath: ".logatlas/artifacts")),
+                idleTimeout: Duration = .seconds(30), maxConnections: Int = 2_048) {
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
         self.policyDirectory = policyDirectory
         self.broker = broker
         self.artifactStore = artifactStore
@@ -68,7 +77,11 @@ public func buildApplication(
     clock: @escaping @Sendable () -> Date = Date.init
 ) throws -> some ApplicationProtocol {
     let router = try buildRouter(configuration: configuration, database: database, logger: logger, clock: clock)
-    return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "LogAtlas"),
+    let idle = configuration.idleTimeout.components
+    return Application(router: router,
+                       server: .http1(configuration: .init(idleTimeout: .seconds(idle.seconds) + .nanoseconds(idle.attoseconds / 1_000_000_000))),
+                       configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "LogAtlas",
+                                            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
                        services: services, logger: logger)
 }
 
@@ -88,7 +101,7 @@ public func buildRouter(
                           gapReports: PostgresGapReportRepository(database: database),
                           requests: PostgresRequestRepository(database: database), artifactStore: configuration.artifactStore,
                           broker: configuration.broker, webhooks: NotificationStore(database: database),
-                          readiness: { (try? await Migrator(logger: logger).isCurrent(database.client)) ?? false },
+                          readiness: { (try? await Migrator(logger: logger).isCurrent(database)) ?? false },
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.
     try api.registerHandlers(on: router, configuration: .init(dateTranscoder: FastDateTranscoder(), jsonEncodingOptions: [.sortedKeys]))
@@ -96,6 +109,7 @@ public func buildRouter(
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: document))
     }
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
 }
 

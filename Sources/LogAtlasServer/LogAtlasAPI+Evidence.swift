@@ -9,7 +9,7 @@ extension LogAtlasAPI {
         let caller = try RequestPrincipal.required()
         let requestID = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
         let itemID = RequestItemID(try APIMapping.uuid(input.path.itemId, kind: "request item"))
-        let expected = try input.headers.contentDigest.flatMap(ContentDigest.sha256(fromHeader:))
+        let expected = try input.headers.contentDigest.map(ContentDigest.sha256(fromHeader:))
         // Refuse before reading a byte when the caller may not deliver for this item.
         try await requests.authorizeEvidence(item: itemID, of: requestID, as: caller)
         let blob = try await artifactStore.write(body, limit: broker.maxArtifactBytes, expectedSHA256: expected)
@@ -62,8 +62,9 @@ extension LogAtlasAPI {
 
 /// RFC 9530 `Content-Digest` values.
 enum ContentDigest {
-    /// The SHA-256 in a `Content-Digest` header as lower-case hex, or nil when it names only other algorithms.
-    static func sha256(fromHeader header: String) throws -> String? {
+    /// The SHA-256 in a `Content-Digest` header as lower-case hex. A header that names only other algorithms is
+    /// refused: the server checks SHA-256 and would otherwise store a body whose digest the sender believes verified.
+    static func sha256(fromHeader header: String) throws -> String {
         for member in header.split(separator: ",") {
             let parts = member.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, parts[0].lowercased() == "sha-256" else { continue }
@@ -75,7 +76,8 @@ enum ContentDigest {
             }
             return data.map { String(format: "%02x", $0) }.joined()
         }
-        return nil
+        throw Problem(status: 400, title: "Bad Request", detail: "Content-Digest names no sha-256 value; this server verifies sha-256 only",
+                      errors: [.init(path: "Content-Digest", message: "send sha-256=:BASE64: or leave the header out")])
     }
 
     static func base64(ofHex hex: String) -> String {

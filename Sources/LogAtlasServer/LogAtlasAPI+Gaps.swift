@@ -30,7 +30,7 @@ extension LogAtlasAPI {
         let caller = try RequestPrincipal.required()
         guard caller.mayManagePolicies else { throw PolicyError.forbidden("only admins upload policies") }
         let id = input.path.policyId
-        let yaml = try await String(collecting: body, upTo: 1_000_000)
+        let yaml = try FormatError.text(of: try await Data(collecting: body, upTo: 1_000_000), file: "\(id).yaml")
         let policy = try PolicyYAML.decode(yaml, file: "\(id).yaml")
         guard policy.id == id else {
             throw PolicyError.invalid([ValidationIssue(path: "id", message: "the file's id is '\(policy.id)', the path says '\(id)'")])

@@ -37,7 +37,7 @@ extension LogAtlasAPI {
                                    priority: query.priority.flatMap { Priority(rawValue: $0.rawValue) },
                                    org: query.org.map { OrgID($0) }, overdueOnly: query.overdue ?? false)
         let now = clock()
-        let page = try await requests.requests(matching: filter, now: now, as: caller, page: PageRequest(after: query.cursor, limit: query.limit))
+        let page = try await requests.requests(matching: filter, now: now, as: caller, page: try APIMapping.page(after: query.cursor, limit: query.limit))
         return .ok(.init(body: .json(.init(items: page.items.map { APIMapping.request($0, caller: caller, now: now) },
                                            nextCursor: page.nextCursor, total: page.total))))
     }

@@ -51,7 +51,7 @@ struct LogAtlasAPI: APIProtocol {
     // MARK: Organisations
 
     func listOrgs(_ input: Operations.ListOrgs.Input) async throws -> Operations.ListOrgs.Output {
-        let page = try await inventory.orgs(as: try RequestPrincipal.required(), page: PageRequest(after: input.query.cursor, limit: input.query.limit))
+        let page = try await inventory.orgs(as: try RequestPrincipal.required(), page: try APIMapping.page(after: input.query.cursor, limit: input.query.limit))
         return .ok(.init(body: .json(.init(items: page.items.map(APIMapping.org), nextCursor: page.nextCursor, total: page.total))))
     }
 
@@ -87,7 +87,7 @@ struct LogAtlasAPI: APIProtocol {
     func listSystems(_ input: Operations.ListSystems.Input) async throws -> Operations.ListSystems.Output {
         let filter = SystemFilter(org: input.query.org.map { OrgID($0) }, text: input.query.q)
         let page = try await inventory.systems(matching: filter, as: try RequestPrincipal.required(),
-                                               page: PageRequest(after: input.query.cursor, limit: input.query.limit))
+                                               page: try APIMapping.page(after: input.query.cursor, limit: input.query.limit))
         return .ok(.init(body: .json(.init(items: page.items.map(APIMapping.system), nextCursor: page.nextCursor, total: page.total))))
     }
 
@@ -130,7 +130,7 @@ struct LogAtlasAPI: APIProtocol {
         let filter = SourceFilter(org: input.query.org.map { OrgID($0) }, system: input.query.system.map { SystemID($0) },
                                   logType: input.query.logType, medium: medium, text: input.query.q)
         let page = try await inventory.sources(matching: filter, as: try RequestPrincipal.required(),
-                                               page: PageRequest(after: input.query.cursor, limit: input.query.limit))
+                                               page: try APIMapping.page(after: input.query.cursor, limit: input.query.limit))
         let now = clock()
         return .ok(.init(body: .json(.init(items: page.items.map { APIMapping.source($0, now: now) }, nextCursor: page.nextCursor, total: page.total))))
     }
@@ -182,10 +182,11 @@ struct LogAtlasAPI: APIProtocol {
         let desired: Inventory, scope: ApplyScope
         switch input.body {
         case .yaml(let body):
-            desired = try InventoryYAML.decode(try await String(collecting: body, upTo: .max), file: "request body")
+            desired = try InventoryYAML.decode(try await Data(collecting: body, upTo: .max), file: "request body")
             scope = .everything
         case .csv(let body):
-            desired = Inventory(sources: try SourcesCSV.decode(try await String(collecting: body, upTo: .max), file: "request body"))
+            let text = try FormatError.text(of: try await Data(collecting: body, upTo: .max), file: "request body")
+            desired = Inventory(sources: try SourcesCSV.decode(text, file: "request body"))
             scope = .sourcesOnly
         }
         let dryRun = input.query.dryRun ?? false

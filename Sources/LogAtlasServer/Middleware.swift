@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LogAtlasCore
 import Logging
+import NIOCore
 import OpenAPIRuntime
 
 /// The caller of the request being handled, set by `AuthenticationMiddleware`.
@@ -29,29 +30,38 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func response(for error: any Error, request: Request) -> Response {
-        let underlying = (error as? ServerError)?.underlyingError ?? error
-        var problem = Problem.from(underlying)
-        if problem == nil, let http = underlying as? HTTPError {
-            problem = Problem(status: Int(http.status.code), title: http.status.reasonPhrase,
-                              detail: http.status.code == 413 ? "the request body is larger than the server accepts" : http.body)
+        let serverError = error as? ServerError
+        let underlying = serverError?.underlyingError ?? error
+        if let serverError, serverError.operationInput == nil, underlying is DecodingError, request.headers[.contentType] == nil {
+            // No body was sent, so the value that could not be read came in the query string.
+            return Self.render(Problem(status: 400, title: "Bad Request", detail: "a query parameter has a value of the wrong type (\(serverError.operationID))",
+                                       errors: [.init(path: "query", message: "a value of the wrong type")]))
         }
-        if problem == nil, let serverError = error as? ServerError {
+        if let problem = Problem.from(underlying) { return Self.render(problem) }
+        if let http = underlying as? HTTPError {
+            return Self.render(Problem(status: Int(http.status.code), title: http.status.reasonPhrase,
+                                       detail: http.status.code == 413 ? "the request body is larger than the server accepts" : http.body))
+        }
+        if let serverError, serverError.operationInput == nil {
             // The OpenAPI layer could not read the request: its status (415 for a body of another content type),
-            // or 400 (a query value of the wrong type, a missing body, …).
+            // or 400 (a query value of the wrong type, a missing body, …), saying which part was wrong.
             let status = (serverError.underlyingError as? any HTTPResponseConvertible)?.httpStatus ?? .badRequest
             let answered: HTTPResponse.Status = (400..<500).contains(status.code) ? status : .badRequest
-            problem = Problem(status: answered.code, title: answered.reasonPhrase, detail: serverError.causeDescription)
+            return Self.render(Problem(status: answered.code, title: answered.reasonPhrase, detail: serverError.causeDescription))
         }
-        let final = problem ?? Problem(status: 500, title: "Internal Server Error", detail: "an unexpected error occurred; it has been logged")
-        if problem == nil {
-            logger.error("unexpected error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: underlying))"])
-        }
-        return Self.render(final)
+        // Anything else is a fault of the server: a 500 that names a request id, with the detail only in the log.
+        let id = UUID().uuidString.lowercased()
+        logger.error("unexpected error", metadata: ["request_id": "\(id)", "method": "\(request.method)", "path": "\(request.uri.path)",
+                                                    "error": "\(String(reflecting: underlying))"])
+        var problem = Problem(status: 500, title: "Internal Server Error", detail: "an unexpected error occurred; it was logged as request \(id)")
+        problem.requestID = id
+        return Self.render(problem)
     }
 
     static func render(_ problem: Problem) -> Response {
         let data = (try? JSONEncoder().encode(problem)) ?? Data()
-        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        var headers = problem.headers
+        headers[.contentType] = "application/problem+json"
         if problem.status == 401 { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: HTTPResponse.Status(code: problem.status), headers: headers,
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
@@ -73,9 +83,13 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         guard request.method == .post || request.method == .patch || request.method == .put else {
             return try await next(request, context)
         }
-        // Chunked or lying bodies: collect up to the limit (Hummingbird throws 413 past it).
+        // Chunked or lying bodies: collect up to the limit; NIO's "too many bytes" past it is the client's 413.
         var request = request
-        _ = try await request.collectBody(upTo: limit)
+        do {
+            _ = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw HTTPError(.contentTooLarge)
+        }
         return try await next(request, context)
     }
 }
@@ -109,5 +123,30 @@ struct PercentDecodedHeadersMiddleware<Context: RequestContext>: RouterMiddlewar
             }
         }
         return response
+    }
+}
+
+/// A path the API serves, asked with a method it does not serve: 405 with `Allow`, not 404. Added after every route,
+/// so it wraps only the router's not-found answer.
+struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: [(path: RouterPath, method: HTTPRequest.Method)]
+
+    init(routes: [Router<Context>.RouteDescription]) {
+        self.routes = routes.map { ($0.path, $0.method) }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let segments = request.uri.path.split(separator: "/")
+            let allowed = routes.filter { route in
+                route.path.components.count == segments.count && zip(route.path.components, segments).allSatisfy { $0 ~= $1 }
+            }.map(\.method.rawValue)
+            guard !allowed.isEmpty else { throw error }
+            var problem = Problem(status: 405, title: "Method Not Allowed", detail: "\(request.method) is not served on this path; it serves \(allowed.joined(separator: ", "))")
+            problem.headers[.allow] = Set(allowed).sorted().joined(separator: ", ")
+            throw problem
+        }
     }
 }

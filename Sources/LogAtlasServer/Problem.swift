@@ -1,6 +1,8 @@
 import Foundation
+import HTTPTypes
 import LogAtlasCore
 import LogAtlasFormats
+import LogAtlasStore
 
 /// An RFC 9457 problem: what every 4xx/5xx answer carries, with the paths of the fields that were wrong.
 public struct Problem: Error, Sendable, Encodable {
@@ -19,6 +21,10 @@ public struct Problem: Error, Sendable, Encodable {
     public var errors: [Field]?
     /// For a 409 on a request item: the state it is in now.
     public var currentState: String?
+    /// For a 500: the id under which the server logged the details (quote it to the operator).
+    public var requestID: String?
+    /// Headers the answer carries besides the body (`Retry-After` of a 503, `Allow` of a 405).
+    var headers = HTTPFields()
 
     public init(status: Int, title: String, detail: String? = nil, errors: [Field]? = nil, currentState: String? = nil) {
         self.status = status
@@ -29,7 +35,14 @@ public struct Problem: Error, Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, title, status, detail, errors, currentState = "current_state"
+        case type, title, status, detail, errors, currentState = "current_state", requestID = "request_id"
+    }
+
+    /// The database cannot be reached now; nothing was changed and the request may be retried.
+    static var databaseUnavailable: Problem {
+        var problem = Problem(status: 503, title: "Service Unavailable", detail: "the database is unavailable; nothing was changed, retry later")
+        problem.headers[.retryAfter] = "5"
+        return problem
     }
 
     static let unauthenticated = Problem(status: 401, title: "Unauthorized", detail: "send a valid bearer token: Authorization: Bearer <token>")
@@ -48,6 +61,7 @@ public struct Problem: Error, Sendable, Encodable {
             return Problem(status: 422, title: "Unprocessable Content", detail: "the file has \(error.problems.count) problem(s); nothing was changed",
                            errors: error.problems.map { Field(path: $0.path, message: $0.message, line: $0.line, column: $0.column) })
         case let error as DecodingError: return from(error)
+        case is DatabaseUnavailable: return databaseUnavailable
         default: return nil
         }
     }

@@ -18,11 +18,11 @@ public struct AuditTrail: Sendable {
 
     /// Walks the chain from the first event and reports the first broken link.
     public func verify() async throws -> AuditVerification {
-        let rows = try await database.client.query("""
+        let rows = try await database.query("""
             SELECT seq, (extract(epoch FROM occurred_at) * 1000000)::bigint AS at_us, actor, action, object_type, object_id,
                    coalesce(before_digest, '') AS before, coalesce(after_digest, '') AS after, prev_hash, hash
             FROM audit_events ORDER BY seq
-            """, logger: database.logger)
+            """)
         var previous = String(repeating: "0", count: 64)
         var count = 0
         for try await row in rows {
@@ -48,8 +48,8 @@ public struct AuditTrail: Sendable {
 
     /// Number of events recorded for one object (for tests and tooling).
     public func count(objectType: String, objectID: String) async throws -> Int {
-        let rows = try await database.client.query(
-            "SELECT count(*) FROM audit_events WHERE object_type = \(objectType) AND object_id = \(objectID)", logger: database.logger)
+        let rows = try await database.query(
+            "SELECT count(*) FROM audit_events WHERE object_type = \(objectType) AND object_id = \(objectID)")
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }
@@ -68,11 +68,11 @@ public struct AuditTrail: Sendable {
 extension AuditTrail {
     /// The events about the given objects, in chain order.
     public func events(objectIDs: [String], types: [String]) async throws -> [AuditEntry] {
-        let rows = try await database.client.query("""
+        let rows = try await database.query("""
             SELECT seq, occurred_at, actor, action, object_type, object_id, hash, prev_hash,
                    (extract(epoch FROM occurred_at) * 1000000)::bigint AS at_us, before_digest, after_digest FROM audit_events
             WHERE object_id = ANY(\(objectIDs)) AND object_type = ANY(\(types)) ORDER BY seq
-            """, logger: database.logger)
+            """)
         var events: [AuditEntry] = []
         for try await row in rows {
             let r = row.makeRandomAccess()
@@ -84,9 +84,37 @@ extension AuditTrail {
         return events
     }
 
+    /// Verifies `events` where they sit in the chain, at a cost that grows with their number, not with the trail's:
+    /// each event's hash is recomputed from its fields, its `prev_hash` must be the stored hash of the event before
+    /// it, and the event after it must link to its hash (so it cannot be replaced or removed on its own).
+    public func verify(_ events: [AuditEntry]) async throws -> AuditVerification {
+        guard !events.isEmpty else { return .intact(events: 0) }
+        let rows = try await database.query("""
+            SELECT e.seq,
+                   (SELECT p.hash FROM audit_events p WHERE p.seq < e.seq ORDER BY p.seq DESC LIMIT 1) AS before_hash,
+                   (SELECT n.prev_hash FROM audit_events n WHERE n.seq > e.seq ORDER BY n.seq LIMIT 1) AS after_link
+            FROM audit_events e WHERE e.seq = ANY(\(events.map(\.seq)))
+            """)
+        var neighbours: [Int64: (before: String?, after: String?)] = [:]
+        for try await (seq, before, after) in rows.decode((Int64, String?, String?).self) { neighbours[seq] = (before, after) }
+        for event in events {
+            guard Self.hash(of: event) == event.hash else {
+                return .broken(seq: event.seq, reason: "hash does not match the event's content (the event was altered)")
+            }
+            guard let links = neighbours[event.seq] else { return .broken(seq: event.seq, reason: "the event is no longer in the trail") }
+            guard event.prevHash == (links.before ?? String(repeating: "0", count: 64)) else {
+                return .broken(seq: event.seq, reason: "links to \(event.prevHash.prefix(12))… but the event before it has another hash")
+            }
+            if let after = links.after, after != event.hash {
+                return .broken(seq: event.seq, reason: "the event after it does not link to its hash (an event was removed or altered)")
+            }
+        }
+        return .intact(events: events.count)
+    }
+
     /// The hash of the latest event (64 zeros for an empty trail).
     public func head() async throws -> String {
-        let rows = try await database.client.query("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1", logger: database.logger)
+        let rows = try await database.query("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
         for try await hash in rows.decode(String.self) { return hash }
         return String(repeating: "0", count: 64)
     }

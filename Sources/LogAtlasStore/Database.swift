@@ -2,16 +2,61 @@ import Foundation
 import LogAtlasCore
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The PostgreSQL client plus the one way to run caller-scoped work: a transaction that switches to the
 /// non-owner `logatlas_app` role and sets the caller, so row-level security applies to every statement.
 public struct Database: Sendable {
     public let client: PostgresClient
     let logger: Logger
+    /// How long a unit of work waits for a pooled connection before `DatabaseUnavailable` (a 503): while
+    /// PostgreSQL is down the pool keeps retrying, and a client must not wait on it for a minute.
+    public let acquireTimeout: Duration
+    /// When a wait for a connection last timed out or failed.
+    private let lastFailure = LastFailure()
 
-    public init(client: PostgresClient, logger: Logger = Logger(label: "logatlas.store")) {
+    public init(client: PostgresClient, logger: Logger = Logger(label: "logatlas.store"), acquireTimeout: Duration = .seconds(3)) {
         self.client = client
         self.logger = logger
+        self.acquireTimeout = acquireTimeout
+    }
+
+    /// Returns once the pool hands out a connection, or throws `DatabaseUnavailable` after `acquireTimeout`.
+    /// The lease is cancelled on time-out (PostgresNIO withdraws a waiting lease when its task is cancelled).
+    /// Within a second of a failed wait the answer is `DatabaseUnavailable` at once: while PostgreSQL is down,
+    /// one request a second tries, the others are told promptly.
+    public func checkAvailable() async throws {
+        if let failed = lastFailure.instant.withLock({ $0 }), ContinuousClock.now - failed < .seconds(1) {
+            throw DatabaseUnavailable(reason: "the last wait for a connection failed \(ContinuousClock.now - failed) ago")
+        }
+        do {
+            try await waitForConnection()
+            lastFailure.instant.withLock { $0 = nil }
+        } catch let error as DatabaseUnavailable {
+            lastFailure.instant.withLock { $0 = .now }
+            throw error
+        }
+    }
+
+    private func waitForConnection() async throws {
+        let client = self.client, timeout = acquireTimeout
+        let leased = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await client.withConnection { _ in }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return false
+            }
+            defer { group.cancelAll() }
+            do {
+                return try await group.next() ?? false
+            } catch {
+                throw StoreErrors.translate(error)
+            }
+        }
+        guard leased else { throw DatabaseUnavailable(reason: "no database connection within \(timeout)") }
     }
 
     /// Runs `body` in one transaction as `caller`, under row-level security. Errors come back as domain errors.
@@ -24,8 +69,19 @@ public struct Database: Sendable {
         }
     }
 
+    /// One statement outside a transaction, with the same bounded wait for a connection and translated errors.
+    func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        try await checkAvailable()
+        do {
+            return try await client.query(query, logger: logger)
+        } catch {
+            throw StoreErrors.translate(error)
+        }
+    }
+
     /// Runs a single caller-scoped statement (a function that sets the caller itself) outside an explicit transaction.
     func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await checkAvailable()
         do {
             return try await client.withConnection { connection in try await body(connection) }
         } catch {
@@ -43,6 +99,7 @@ public struct Database: Sendable {
     }
 
     private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await checkAvailable()
         do {
             return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
         } catch let error as PostgresTransactionError {
@@ -53,10 +110,29 @@ public struct Database: Sendable {
     }
 }
 
+/// The moment the last wait for a connection failed, shared by every copy of a `Database`.
+private final class LastFailure: Sendable {
+    let instant = Mutex<ContinuousClock.Instant?>(nil)
+}
+
+/// PostgreSQL cannot be reached, is shutting down, or cut a statement off at its time limit: the request may be
+/// retried later (a 503 with Retry-After), and nothing of it was committed.
+public struct DatabaseUnavailable: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "database unavailable: \(reason)" }
+}
+
 /// Turns PostgreSQL errors into domain errors so that no SQL detail reaches a client.
 enum StoreErrors {
+    /// Connection-level failures of PostgresNIO: the database went away or never answered.
+    static let unavailableCodes: [PSQLError.Code] = [.connectionError, .serverClosedConnection, .clientClosedConnection,
+                                                     .uncleanShutdown, .poolClosed]
+
     static func translate(_ error: any Error) -> any Error {
-        if error is InventoryError { return error }
+        if error is InventoryError || error is DatabaseUnavailable { return error }
+        if let psql = error as? PSQLError, unavailableCodes.contains(psql.code) {
+            return DatabaseUnavailable(reason: "\(psql.code)")
+        }
         guard let psql = error as? PSQLError, let code = psql.serverInfo?[.sqlState] else { return error }
         let detail = psql.serverInfo?[.detail] ?? ""
         let constraint = psql.serverInfo?[.constraintName] ?? ""
@@ -70,6 +146,11 @@ enum StoreErrors {
         case "23514", "23502", "22P02", "22007", "22008":
             return InventoryError.invalid([ValidationIssue(path: fieldOf(constraint), message: "value not allowed")])
         case "42501": return InventoryError.forbidden("not permitted for your role or organisations")
+        // Shutting down, starting up, out of connections, or a statement over statement_timeout.
+        case "57P01", "57P02", "57P03", "53300", "57014": return DatabaseUnavailable(reason: "PostgreSQL answered \(code)")
+        case _ where code.hasPrefix("08"): return DatabaseUnavailable(reason: "PostgreSQL connection failure \(code)")
+        // A text PostgreSQL cannot store (NUL): every field is checked before, this is the last line.
+        case "22021": return InventoryError.invalid([ValidationIssue(path: "", message: "text contains a character PostgreSQL cannot store (NUL)")])
         default: return error
         }
     }

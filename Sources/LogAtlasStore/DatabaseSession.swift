@@ -46,7 +46,8 @@ public struct DatabaseSession: Sendable {
         let session = try await open(location, connections: connections, logger: logger)
         defer { session.cluster?.stop() }
         return try await withRunningClient(session.configuration, logger: logger) { client in
-            try await body(Database(client: client, logger: logger))
+            // A one-shot command may wait longer for its connection than a request of the service would.
+            try await body(Database(client: client, logger: logger, acquireTimeout: .seconds(30)))
         }
     }
 }

@@ -76,6 +76,13 @@ public final class EmbeddedPostgres: @unchecked Sendable {
             try? FileManager.default.removeItem(at: pidFile)
             return false
         }
+        // The PID may have been reused by an unrelated process since the cluster died: signal nothing unless it
+        // is a postgres executable working in this very data directory.
+        guard Self.isPostmaster(pid, of: dataDirectory) else {
+            logger.warning("postmaster.pid names process \(pid), which is not a PostgreSQL server of this data directory; leaving it alone")
+            try? FileManager.default.removeItem(at: pidFile)
+            return false
+        }
         let owner = (try? String(contentsOf: ownerFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         if let owner, owner != getpid(), Self.isAlive(owner) {
             logger.info("attaching to the embedded PostgreSQL run by process \(owner)")
@@ -135,6 +142,17 @@ public final class EmbeddedPostgres: @unchecked Sendable {
     }
 
     static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+
+    /// Whether `pid` runs the `postgres` executable with its working directory in `dataDirectory` (a postmaster
+    /// changes into its data directory). What cannot be read (another user's process) counts as "no".
+    static func isPostmaster(_ pid: Int32, of dataDirectory: URL) -> Bool {
+        let fileManager = FileManager.default
+        guard let executable = try? fileManager.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
+              let workingDirectory = try? fileManager.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
+        let name = URL(fileURLWithPath: executable).lastPathComponent
+        return (name == "postgres" || name == "postmaster")
+            && URL(fileURLWithPath: workingDirectory).resolvingSymlinksInPath().path == dataDirectory.resolvingSymlinksInPath().path
+    }
 
     static func appendHandle(_ url: URL) throws -> FileHandle {
         if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }

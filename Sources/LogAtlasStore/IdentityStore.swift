@@ -78,13 +78,13 @@ public struct IdentityStore: TokenAuthenticator {
     /// The principal a bearer token stands for, or `nil` for an unknown, revoked or expired token.
     public func principal(forToken secret: String) async throws -> Principal? {
         guard TokenSecret.isWellFormed(secret) else { return nil }
-        let rows = try await database.client.query("""
+        let rows = try await database.query("""
             SELECT u.id, u.name, u.role, coalesce(array_agg(m.org_id) FILTER (WHERE m.org_id IS NOT NULL), '{}') AS orgs
             FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN user_orgs m ON m.user_id = u.id
             WHERE t.token_hash = decode(\(TokenSecret.hashHex(secret)), 'hex') AND t.revoked_at IS NULL
               AND (t.expires_at IS NULL OR t.expires_at > now())
             GROUP BY u.id, u.name, u.role
-            """, logger: database.logger)
+            """)
         for try await (id, name, role, orgs) in rows.decode((UUID, String, String, [String]).self) {
             guard let role = Role(rawValue: role) else { return nil }
             return Principal(userID: UserID(id), name: name, role: role, orgIDs: Set(orgs.map { OrgID($0) }))

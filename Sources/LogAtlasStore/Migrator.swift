@@ -101,6 +101,12 @@ public struct Migrator: Sendable {
     }
 
     /// Whether every bundled migration has been applied (for `/readyz`).
+    /// `isCurrent` within the database's connection wait: a database that is down is "not ready" at once.
+    public func isCurrent(_ database: Database) async throws -> Bool {
+        try await database.checkAvailable()
+        return try await isCurrent(database.client)
+    }
+
     public func isCurrent(_ client: PostgresClient) async throws -> Bool {
         let expected = try Self.bundled().map(\.version)
         var done = Set<String>()

@@ -28,6 +28,8 @@ extension PostgresRequestRepository {
         guard (1...20_000).contains(text.count) else {
             throw RequestError.invalid([ValidationIssue(path: "body", message: "1 to 20000 characters")])
         }
+        let controls = Validation.controlIssues(text, path: "body")
+        guard controls.isEmpty else { throw RequestError.invalid(controls) }
         guard caller.mayComment else { throw RequestError.forbidden("auditors read requests; they do not comment") }
         return try await database.withCaller(caller) { connection in
             let custodians = try await fetchRequest(request, on: connection).items.map(\.custodianOrgID)
@@ -67,9 +69,12 @@ extension PostgresRequestRepository {
 
     public func record(_ artifact: Artifact, as caller: Principal) async throws -> Artifact {
         var issues: [ValidationIssue] = []
-        if let name = artifact.fileName, name.isEmpty || name.count > 255 || name.contains("/") {
-            issues.append(ValidationIssue(path: "file_name", message: "1 to 255 characters, no '/'"))
+        if let name = artifact.fileName, name.isEmpty || name.count > 255 || name.contains("/") || name.contains("\\") || name == "." || name == ".." {
+            issues.append(ValidationIssue(path: "file_name", message: "1 to 255 characters, no '/' or '\\', not '.' or '..'"))
         }
+        issues += Validation.controlIssues(artifact.fileName, path: "file_name")
+        issues += Validation.controlIssues(artifact.location, path: "location")
+        issues += Validation.controlIssues(artifact.method, path: "method")
         if artifact.sha256.count != 64 || !artifact.sha256.allSatisfy(\.isHexDigit) || artifact.sha256.lowercased() != artifact.sha256 {
             issues.append(ValidationIssue(path: "sha256", message: "64 lower-case hexadecimal digits"))
         }
@@ -148,7 +153,8 @@ extension PostgresRequestRepository {
                 .map { CustodyManifest.Access(action: $0.action == "artifact.create" ? "upload" : "download", actor: $0.actor, at: $0.occurredAt, auditSeq: $0.seq) })
         }
         let trail = AuditTrail(database: database)
-        let intact = if case .intact = try await trail.verify() { true } else { false }
+        // Only this request's events are checked against their neighbours in the chain: O(its events), not O(trail).
+        let intact = if case .intact = try await trail.verify(events) { true } else { false }
         return CustodyManifest(requestID: request, incidentReference: found.draft.incidentReference, entries: entries, events: events,
                                chainIntact: intact, chainHead: try await trail.head(), generatedAt: now)
     }

@@ -116,7 +116,9 @@ public struct PostgresRequestRepository: RequestRepository {
 
     public func transition(_ action: ItemAction, item: RequestItemID, of request: RequestID, note: String?,
                            as caller: Principal, now: Date) async throws -> RequestItem {
-        try await database.withCaller(caller) { connection in
+        let controls = Validation.controlIssues(note, path: "note")
+        guard controls.isEmpty else { throw RequestError.invalid(controls) }
+        return try await database.withCaller(caller) { connection in
             let current = try await fetchItem(item, of: request, on: connection)
             let parties = caller.parties(requesterOrg: current.requesterOrg, custodian: current.item.custodianOrgID)
             let outcome: TransitionOutcome

@@ -54,7 +54,7 @@ extension TestWorld {
     /// Runs `body` against a second server instance: its own connection pool and router on the same database.
     public func withSecondInstance(_ body: @escaping @Sendable (TestWorld) async throws -> Void) async throws {
         try await withRunningClient(databaseConfiguration) { client in
-            let database = Database(client: client)
+            let database = Database(client: client, acquireTimeout: TestCluster.acquireTimeout)
             let router = try buildRouter(configuration: configuration, database: database, logger: Logger(label: "test-app-2"), clock: clock)
             try await Application(router: router).test(.router) { testClient in
                 try await body(TestWorld(database: database, tokens: tokens, artifactFolder: artifactFolder, client: testClient,
@@ -81,7 +81,7 @@ public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, tokenCacheLifetime: Du
     let artifactFolder = FileManager.default.temporaryDirectory.appendingPathComponent("la-artifacts-\(UUID().uuidString.prefix(8))")
     defer { try? FileManager.default.removeItem(at: artifactFolder) }
     try await withRunningClient(databaseConfiguration) { client in
-        let database = Database(client: client)
+        let database = Database(client: client, acquireTimeout: TestCluster.acquireTimeout)
         try await PostgresInventoryRepository(database: database)
             .apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
         let identity = IdentityStore(database: database)

@@ -14,6 +14,9 @@ nonisolated(unsafe) private var clusterFolderForExit: String = ""
 /// migrated template database that every test clones into a fresh database of its own.
 public actor TestCluster {
     public static let shared = TestCluster()
+    /// How long test code waits for a pooled connection: the suites run hundreds of cases at once on one cluster,
+    /// where the service's few seconds would turn a busy machine into spurious 503s.
+    public static let acquireTimeout: Duration = .seconds(120)
 
     private var admin: PostgresClient.Configuration?
     /// One client (two connections) creates every test's database. With a client per database, a full run held
@@ -115,6 +118,6 @@ public actor TestCluster {
 public func withTestDatabase<Result: Sendable>(_ body: @Sendable (Database) async throws -> Result) async throws -> Result {
     let configuration = try await TestCluster.shared.freshDatabase()
     return try await withRunningClient(configuration) { client in
-        try await body(Database(client: client))
+        try await body(Database(client: client, acquireTimeout: TestCluster.acquireTimeout))
     }
 }

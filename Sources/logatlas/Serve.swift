@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import LogAtlasServer
 import LogAtlasStore
 import PostgresNIO
@@ -26,13 +27,38 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a resolved token is cached; a revoked token keeps working at most this long (env: LOGATLAS_TOKEN_CACHE_SECONDS).")
     var tokenCacheSeconds: Int = Environment.value("LOGATLAS_TOKEN_CACHE_SECONDS").flatMap(Int.init) ?? 5
 
+    @Option(help: "Seconds a connection may send nothing before it is closed: idle, slow head or stalled body (env: LOGATLAS_IDLE_TIMEOUT_SECONDS).")
+    var idleTimeoutSeconds: Int = Environment.value("LOGATLAS_IDLE_TIMEOUT_SECONDS").flatMap(Int.init) ?? 30
+
+    @Option(help: "Most client connections served at once (env: LOGATLAS_MAX_CONNECTIONS).")
+    var maxConnections: Int = Environment.value("LOGATLAS_MAX_CONNECTIONS").flatMap(Int.init) ?? 2_048
+
+    @Option(help: "Seconds a request waits for a database connection before a 503 (env: LOGATLAS_DB_ACQUIRE_TIMEOUT_SECONDS).")
+    var dbAcquireTimeoutSeconds: Double = Environment.value("LOGATLAS_DB_ACQUIRE_TIMEOUT_SECONDS").flatMap(Double.init) ?? 3
+
+    @Option(help: "Seconds one SQL statement may run before PostgreSQL cancels it (env: LOGATLAS_DB_STATEMENT_TIMEOUT_SECONDS; 0: no limit).")
+    var dbStatementTimeoutSeconds: Int = Environment.value("LOGATLAS_DB_STATEMENT_TIMEOUT_SECONDS").flatMap(Int.init) ?? 30
+
+    @Option(help: "Seconds in-flight requests get to finish after SIGTERM before they are cut (env: LOGATLAS_SHUTDOWN_TIMEOUT_SECONDS).")
+    var shutdownTimeoutSeconds: Int = Environment.value("LOGATLAS_SHUTDOWN_TIMEOUT_SECONDS").flatMap(Int.init) ?? 30
+
     @OptionGroup var broker: BrokerOptions
+
+    func validate() throws {
+        for (name, value) in [("--idle-timeout-seconds", idleTimeoutSeconds), ("--max-connections", maxConnections),
+                              ("--shutdown-timeout-seconds", shutdownTimeoutSeconds)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1")
+        }
+        if !(dbAcquireTimeoutSeconds > 0) { throw ValidationError("--db-acquire-timeout-seconds must be more than 0") }
+        if dbStatementTimeoutSeconds < 0 { throw ValidationError("--db-statement-timeout-seconds must be 0 or more") }
+    }
 
     @Flag(help: "Load the demo inventory when the database is empty, and print fresh demo tokens (env: LOGATLAS_DEMO=1).")
     var demo: Bool = Environment.value("LOGATLAS_DEMO") == "1"
 
     func run() async throws {
         let logger = makeLogger("logatlas", default: .info)
+        raiseOpenFileLimit(toServe: maxConnections, logger: logger)
         let session = try await DatabaseSession.open(database.location, connections: database.dbConnections, logger: logger)
         do {
             if demo {
@@ -42,19 +68,27 @@ struct Serve: AsyncParsableCommand {
                 // Written unbuffered: the banner must appear before the server blocks.
                 FileHandle.standardOutput.write(Data(DemoData.banner(tokens: tokens, url: "http://\(host):\(port)").utf8))
             }
-            let client = PostgresClient(configuration: session.configuration, backgroundLogger: logger)
+            var clientConfiguration = session.configuration
+            clientConfiguration.options.additionalStartupParameters.append(("statement_timeout", "\(dbStatementTimeoutSeconds)s"))
+            clientConfiguration.options.connectTimeout = .milliseconds(Int64(dbAcquireTimeoutSeconds * 1_000))
+            let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
             var services: [any Service] = []
             if let cluster = session.cluster { services.append(EmbeddedPostgresService(cluster: cluster)) }
             services.append(client)
             let settings = try broker.settings()
-            let database = Database(client: client, logger: logger)
+            let database = Database(client: client, logger: logger, acquireTimeout: .milliseconds(Int64(dbAcquireTimeoutSeconds * 1_000)))
             services += BrokerJobs.services(database: database, broker: settings, logger: logger)
             let configuration = ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),
                                                     policyDirectory: policyDir.map { URL(fileURLWithPath: $0) }, broker: settings,
-                                                    artifactStore: try broker.artifactStore(dataDirectory: self.database.dataDir))
+                                                    artifactStore: try broker.artifactStore(dataDirectory: self.database.dataDir),
+                                                    idleTimeout: .seconds(idleTimeoutSeconds), maxConnections: maxConnections)
             let app = try buildApplication(configuration: configuration, database: database, services: services, logger: logger)
             logger.info("LogAtlas listening on http://\(host):\(port)")
-            try await app.runService()
+            // SIGTERM starts a graceful shutdown; requests still running after the deadline are cancelled, so the
+            // process always exits (and the embedded cluster is stopped below).
+            var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            group.maximumGracefulShutdownDuration = .seconds(shutdownTimeoutSeconds)
+            try await ServiceGroup(configuration: group).run()
         } catch {
             session.cluster?.stop()
             throw error
@@ -72,5 +106,18 @@ struct Migrate: AsyncParsableCommand {
         let logger = makeLogger("logatlas", default: .info)
         try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: logger) { _ in }
         print("schema is current")
+    }
+}
+
+/// Lets the process hold `connections` sockets plus its own files: the soft limit (often 1,024) is raised toward
+/// the hard limit, which only an administrator can raise further.
+func raiseOpenFileLimit(toServe connections: Int, logger: Logger) {
+    var limit = rlimit()
+    guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+    let wanted = rlim_t(connections + 256)
+    guard limit.rlim_cur < wanted else { return }
+    limit.rlim_cur = min(wanted, limit.rlim_max)
+    if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) != 0 || limit.rlim_cur < wanted {
+        logger.warning("open-file limit \(limit.rlim_cur) is below the \(wanted) that --max-connections \(connections) needs")
     }
 }

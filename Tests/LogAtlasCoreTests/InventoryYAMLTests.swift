@@ -172,7 +172,9 @@ struct InventoryYAMLTests {
             _ = try InventoryYAML.decode(Data(Array(text.utf8) + [0x23, 0x20, 0xE9, 0x0A]), file: "inv.yaml")
             Issue.record("Latin-1 was read")
         } catch let error as FormatError {
-            #expect(error.description == "inv.yaml:1:1: the file is not UTF-8 text")
+            // The Latin-1 "é" sits on the last line, after "# ".
+            let line = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            #expect(error.description == "inv.yaml:\(line):3: the file is not UTF-8 text (invalid byte at this position)")
         }
     }
 
@@ -181,5 +183,67 @@ struct InventoryYAMLTests {
         let again = try InventoryYAML.decode(InventoryYAML.encode(inventory))
         #expect(again.orgs == inventory.orgs && again.systems == inventory.systems && again.sources.count == 300)
         #expect(zip(again.sources, inventory.sources).allSatisfy { $0.declaresSame(as: $1) })
+    }
+
+    /// #13 item 12: `export` then `apply` must read back what was exported, for any valid inventory: every optional
+    /// field present or absent, and texts that look like other YAML (keys, comments, anchors, numbers, booleans,
+    /// quotes, escapes, line and paragraph separators, non-Latin scripts).
+    @Test func randomInventoriesSurviveExportAndApply() throws {
+        var random = SplitMix(seed: 0x1A7_1A5)
+        let awkward = ["plain", "yes", "No", "null", "~", "1e3", "0x1F", "-1", "- item", "key: value", "a # comment", "#hash",
+                       "&anchor", "*alias", "!tag", "%directive", "@at", "`tick`", "{brace}", "[bracket]", "'single'", "\"double\"",
+                       "back\\slash", " leading", "trailing ", "tab\there", "two\nlines", "crlf\r\nend", "line\u{2028}sep",
+                       "para\u{2029}sep", "日本語のログ", "émoji 🔥", "colon:", "? question", "| pipe", "> fold", "...", "---"]
+        func text() -> String { awkward[random.next(awkward.count)] + (random.next(2) == 0 ? "" : " \(random.next(1000))") }
+        func maybe<T>(_ make: () -> T) -> T? { random.next(2) == 0 ? nil : make() }
+        let orgs = (0..<4).map { index in
+            Organisation(id: OrgID("org-\(index)"), name: text(), kind: OrgKind.allCases[random.next(4)],
+                         parentID: index > 0 && random.next(2) == 0 ? OrgID("org-0") : nil,
+                         contacts: (0..<random.next(3)).map { _ in text() }, escalationContact: maybe(text))
+        }
+        let systems = (0..<6).map { index in
+            ProtectedSystem(id: SystemID("sys-\(index)"), name: text(), ownerOrgID: orgs[random.next(4)].id,
+                            criticality: Criticality.allCases[random.next(4)], isInternetFacing: random.next(2) == 0,
+                            tags: (0..<random.next(3)).map { "tag-\($0)" }, description: maybe(text))
+        }
+        let media = StorageMedium.allCases
+        let sources = (0..<60).map { index in
+            LogSource(systemID: systems[random.next(6)].id, name: "\(text()) \(index)", logType: "network.firewall",
+                      product: maybe(text), format: maybe(text), custodianOrgID: orgs[random.next(4)].id,
+                      retentionTiers: (0..<random.next(3)).map { _ in
+                          RetentionTier(medium: media[random.next(media.count)], days: 1 + random.next(3_000), isSearchable: random.next(2) == 0,
+                                        retrievalHours: maybe { Double(random.next(100)) / 4 })
+                      },
+                      accessProcedure: maybe {
+                          AccessProcedure(contact: maybe(text), approvals: (0..<random.next(3)).map { _ in text() }, steps: maybe(text),
+                                          leadTimeHours: maybe { Double(random.next(200)) / 2 },
+                                          delivery: maybe { DeliveryMethod.allCases[random.next(DeliveryMethod.allCases.count)] })
+                      },
+                      fields: (0..<random.next(4)).map { "field_\($0)" },
+                      clock: LogAtlasCore.Clock(isNTPSynced: random.next(2) == 0, timezone: maybe { ["UTC", "Asia/Tokyo", "+09:00"][random.next(3)] }),
+                      volumeGBPerDay: maybe { Double(random.next(10_000)) / 8 }, notes: maybe(text))
+        }
+        let inventory = Inventory(orgs: orgs, systems: systems, sources: sources)
+        let exported = InventoryYAML.encode(inventory)
+        let again = try InventoryYAML.decode(exported)
+        #expect(again.orgs == inventory.orgs)
+        #expect(again.systems == inventory.systems)
+        for (read, written) in zip(again.sources, inventory.sources) { #expect(read.declaresSame(as: written), "\(written)") }
+        #expect(again.sources.count == sources.count)
+        // Nothing in the file is outside YAML's printable set, so any YAML 1.2 parser can read it.
+        #expect(!exported.unicodeScalars.contains { (0x7F...0x9F).contains($0.value) || [0x2028, 0x2029].contains($0.value) })
+    }
+}
+
+/// A small seeded generator, so a failing case can be reproduced.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next(_ bound: Int) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(bound))
     }
 }

@@ -268,4 +268,12 @@ struct TimestampTests {
         let parsed = try #require(Timestamp.parse(Timestamp.format(date, fractional: true)))
         #expect(abs(parsed.timeIntervalSince1970 - seconds) < 0.001)
     }
+
+    /// #13 item 14: RFC 3339 allows lower-case `t` and `z` and any offset.
+    @Test(arguments: ["2026-11-27T09:00:00Z", "2026-11-27t09:00:00z", "2026-11-27T18:00:00+09:00", "2026-11-27t05:30:00-03:30",
+                      "2026-11-27T14:45:00.000+05:45", "2026-11-27T09:00:00-00:00", "2026-11-27 09:00:00Z"])
+    func acceptsEveryRFC3339Spelling(_ text: String) throws {
+        let parsed = try #require(Timestamp.parse(text), "\(text)")
+        #expect(parsed == Date(timeIntervalSince1970: 1_795_770_000), "\(text)")
+    }
 }

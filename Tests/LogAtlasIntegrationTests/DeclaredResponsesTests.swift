@@ -28,9 +28,10 @@ struct DeclaredResponsesTests {
         #expect(operations.count == 45)
         for (id, statuses) in operations {
             #expect(statuses.contains(401), "\(id) needs a token")
+            #expect(statuses.contains(503), "\(id) needs the database")
         }
-        #expect(Self.declared["getSource"] == [200, 401, 404])
-        #expect(Self.declared["updateSource"] == [200, 400, 401, 403, 404, 409, 412, 413, 415, 422])
+        #expect(Self.declared["getSource"] == [200, 401, 404, 503])
+        #expect(Self.declared["updateSource"] == [200, 400, 401, 403, 404, 409, 412, 413, 415, 422, 503])
     }
 
     /// Requests that fail in each way a client can make them fail, with the operation each one calls.
@@ -41,6 +42,7 @@ struct DeclaredResponsesTests {
             let cases: [(operation: String, status: Int, reply: TestWorld.Reply)] = [
                 ("me", 401, try await world.send(.get, "/v1/me", as: nil)),
                 ("listSources", 400, try await world.send(.get, "/v1/sources?limit=many", as: "cyd")),
+                ("listSources", 400, try await world.send(.get, "/v1/sources?limit=0", as: "cyd")),
                 ("listSources", 422, try await world.send(.get, "/v1/sources?cursor=%25%25", as: "cyd")),
                 ("getSource", 404, try await world.send(.get, "/v1/sources/\(UUID())", as: "cyd")),
                 ("createOrg", 403, try await world.send(.post, "/v1/orgs", as: "cyd", json: ["id": "x", "name": "X", "kind": "vendor"])),

@@ -59,6 +59,30 @@ struct EmbeddedPostgresTests {
         next.stop()
     }
 
+    /// #13 item 8: postmaster.pid naming a live process that is no postmaster (the PID was reused) used to get
+    /// that process SIGQUIT and SIGKILL. Now it is left alone and the cluster starts.
+    @Test func aReusedPidInPostmasterPidIsNeverSignalled() async throws {
+        let folder = Self.folder("stranger")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = EmbeddedPostgres(folder: folder)
+        try await first.start()
+        first.stop()
+        let stranger = Process()
+        stranger.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        stranger.arguments = ["60"]
+        try stranger.run()
+        defer { stranger.terminate() }
+        try "\(stranger.processIdentifier)\n\(folder.path)/pgdata\n".write(to: folder.appendingPathComponent("pgdata/postmaster.pid"),
+                                                                          atomically: true, encoding: .utf8)
+        try "999997\n".write(to: folder.appendingPathComponent("logatlas.owner"), atomically: true, encoding: .utf8)
+        let second = EmbeddedPostgres(folder: folder)
+        try await second.start()
+        #expect(stranger.isRunning)
+        #expect(try await Self.canQuery(second))
+        second.stop()
+        #expect(stranger.isRunning)
+    }
+
     @Test func aSecondProcessAttachesToTheRunningCluster() async throws {
         let folder = Self.folder("attach")
         defer { try? FileManager.default.removeItem(at: folder) }

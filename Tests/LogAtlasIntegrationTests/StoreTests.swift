@@ -154,7 +154,7 @@ struct StoreTests {
         var configuration = try await TestCluster.shared.freshDatabase()
         configuration.options.maximumConnections = 1
         try await withRunningClient(configuration) { client in
-            let database = Database(client: client)
+            let database = Database(client: client, acquireTimeout: TestCluster.acquireTimeout)
             let inventory = PostgresInventoryRepository(database: database)
             try await inventory.apply(Fixtures.inventory(), scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
             let sources = try await inventory.export(as: Fixtures.admin).sources

@@ -55,6 +55,7 @@ public enum RequestPlanner {
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { issues.append(.init(path: path, message: "required")) }
             if value.count > max { issues.append(.init(path: path, message: "at most \(max) characters")) }
+            issues += Validation.controlIssues(value, path: path)
         }
         text(draft.incidentReference, "incident_reference", max: 100)
         text(draft.purpose, "purpose", max: 4_000)
@@ -72,8 +73,10 @@ public enum RequestPlanner {
             for (index, value) in values.enumerated() where value.isEmpty || value.count > 255 {
                 issues.append(.init(path: "\(path)[\(index)]", message: "1 to 255 characters"))
             }
+            for (index, value) in values.enumerated() { issues += Validation.controlIssues(value, path: "\(path)[\(index)]") }
         }
         if let text = draft.hints.text, text.count > 4_000 { issues.append(.init(path: "hints.text", message: "at most 4000 characters")) }
+        issues += Validation.controlIssues(draft.hints.text, path: "hints.text")
         return issues
     }
 }
