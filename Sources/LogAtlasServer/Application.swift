@@ -141,14 +141,23 @@ struct MissingResource: Error, CustomStringConvertible {
     let description: String
 }
 
-/// Keeps the embedded cluster running for the life of the service group and stops it last, on shutdown.
+/// Watches the embedded cluster for the life of the service group and stops it last, on shutdown. When the
+/// postmaster dies the service throws: the group shuts down and `serve` exits non-zero, so that its supervisor
+/// restarts the whole service (which starts the cluster afresh) instead of answering 503 until someone notices.
 public struct EmbeddedPostgresService: Service {
     let cluster: EmbeddedPostgres
+    let pollInterval: Duration
 
-    public init(cluster: EmbeddedPostgres) { self.cluster = cluster }
+    public init(cluster: EmbeddedPostgres, pollInterval: Duration = .milliseconds(500)) {
+        self.cluster = cluster
+        self.pollInterval = pollInterval
+    }
 
     public func run() async throws {
-        try? await gracefulShutdown()
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            guard cluster.isRunning else { throw EmbeddedPostgresError.exitedUnexpectedly(cluster.recentLog) }
+            try? await Task.sleep(for: pollInterval)
+        }
         cluster.stop()
     }
 }

@@ -62,6 +62,12 @@ public final class EmbeddedPostgres: @unchecked Sendable {
         logger.info("embedded PostgreSQL stopped")
     }
 
+    /// Whether the postmaster this process started is still running (false once stopped or when it died).
+    public var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
+    /// The last lines of the cluster's log, for the message when it died.
+    public var recentLog: String { logTail() }
+
     /// PID of the postmaster this process started, for last-resort clean-up.
     public var postmasterPID: Int32? { lock.withLock { process?.processIdentifier } }
 
@@ -182,6 +188,7 @@ public enum EmbeddedPostgresError: Error, CustomStringConvertible {
     case initdbFailed(String)
     case startFailed(String)
     case folderNotReachable(String, account: String)
+    case exitedUnexpectedly(String)
 
     public var description: String {
         switch self {
@@ -191,6 +198,8 @@ public enum EmbeddedPostgresError: Error, CustomStringConvertible {
             "the socket path \(path) is longer than the 107 bytes Unix sockets allow; choose a shorter --data-dir"
         case .initdbFailed(let log): "initdb failed:\n\(log)"
         case .startFailed(let log): "PostgreSQL did not start:\n\(log)"
+        case .exitedUnexpectedly(let log):
+            "the embedded PostgreSQL exited; LogAtlas stops so that its supervisor (systemd, Kubernetes) restarts both:\n\(log)"
         case .folderNotReachable(let path, let account):
             "the data folder \(path) is not reachable by the '\(account)' account that runs PostgreSQL (a parent folder lacks o+x); choose a --data-dir elsewhere, e.g. under /var/tmp"
         }
