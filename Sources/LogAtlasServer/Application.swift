@@ -56,9 +56,12 @@ public struct BrokerSettings: Sendable {
     /// How often the webhook job looks for due messages, and how it retries failures.
     public var webhookInterval: Duration
     public var retry: RetryPolicy
+    /// Internal address ranges webhooks may reach after all (`LOGATLAS_WEBHOOK_ALLOW`); none by default.
+    public var webhookAllow: [IPRange]
 
     public init(sla: SLAPolicy = SLAPolicy(), maxArtifactBytes: Int64 = 10 << 30, slaInterval: Duration = .seconds(60),
-                webhookInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy()) {
+                webhookInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy(), webhookAllow: [IPRange] = []) {
+        self.webhookAllow = webhookAllow
         self.sla = sla
         self.maxArtifactBytes = maxArtifactBytes
         self.slaInterval = slaInterval

@@ -12,6 +12,9 @@ extension LogAtlasAPI {
         let body = switch input.body { case .json(let body): body }
         let caller = try RequestPrincipal.required()
         let owner: WebhookSubscription.Owner = if let org = body.org { .org(OrgID(org)) } else { .user(body.user ?? caller.name) }
+        if let refusal = WebhookDestination.refusal(ofURL: body.url, allowing: broker.webhookAllow) {
+            throw WebhookError.invalid([ValidationIssue(path: "url", message: "\(refusal) is not a webhook destination (an administrator may allow a range with LOGATLAS_WEBHOOK_ALLOW)")])
+        }
         let (subscription, secret) = try await webhooks.subscribe(owner, url: body.url, events: body.events ?? [], as: caller, now: clock())
         return .created(.init(body: .json(Self.webhook(subscription, secret: secret))))
     }

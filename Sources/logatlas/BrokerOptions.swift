@@ -21,9 +21,18 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "S3-compatible bucket URL for evidence instead of a folder, e.g. http://minio:9000/evidence (env: LOGATLAS_S3_URL; credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION).")
     var s3URL: String? = Environment.value("LOGATLAS_S3_URL")
 
+    @Option(help: "Internal address ranges webhooks may reach after all, comma-separated CIDRs, e.g. 10.20.0.0/16 (env: LOGATLAS_WEBHOOK_ALLOW; default none).")
+    var webhookAllow: String = Environment.value("LOGATLAS_WEBHOOK_ALLOW") ?? ""
+
     func settings() throws -> BrokerSettings {
+        var allowed: [IPRange] = []
+        for text in webhookAllow.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !text.isEmpty {
+            guard let range = IPRange(text) else { throw ValidationError("--webhook-allow: '\(text)' is not a CIDR range such as 10.20.0.0/16") }
+            allowed.append(range)
+        }
         do {
-            return BrokerSettings(sla: try SLAPolicy.parse(sla, expiryFactor: slaExpiryFactor), maxArtifactBytes: maxArtifactBytes)
+            return BrokerSettings(sla: try SLAPolicy.parse(sla, expiryFactor: slaExpiryFactor), maxArtifactBytes: maxArtifactBytes,
+                                  webhookAllow: allowed)
         } catch let issue as ValidationIssue {
             throw ValidationError("--\(issue.path): \(issue.message)")
         }

@@ -146,7 +146,7 @@ struct BrokerJobsTests {
         }
         try await Application(router: router).test(.live) { receiverClient in
             let port = try #require(receiverClient.port)
-            try await withTestApp { world in
+            try await withTestApp(broker: BrokerSettings(webhookAllow: [IPRange("127.0.0.0/8")!])) { world in
                 let created = try await world.send(.post, "/v1/webhooks", as: "cus-a",
                                                    json: ["org": "dept-a", "url": "http://127.0.0.1:\(port)/hook", "events": ["item.requested", "item.acknowledge"]])
                 #expect(created.status == 201, "\(created.text)")
@@ -163,7 +163,7 @@ struct BrokerJobsTests {
 
                 let store = NotificationStore(database: world.database)
                 let now = Date()
-                let sender = WebhookSender(clock: { now })
+                let sender = WebhookSender(allowing: [IPRange("127.0.0.0/8")!], clock: { now })
                 let retry = RetryPolicy(baseDelay: 30, maxDelay: 600, maxAttempts: 5)
                 // First pass: two messages (dept-a's item.requested and item.acknowledge); the receiver fails the first.
                 #expect(try await store.deliverDue(now: now, retry: retry) { await sender.send($0) } == 2)
@@ -201,7 +201,7 @@ struct BrokerJobsTests {
 
     @Test("a receiver that never answers is given up after the last retry")
     func webhookGivesUp() async throws {
-        try await withTestApp { world in
+        try await withTestApp(broker: BrokerSettings(webhookAllow: [IPRange("127.0.0.1/32")!])) { world in
             // Nothing listens on port 9 (discard) here: every attempt fails to connect.
             _ = try await world.send(.post, "/v1/webhooks", as: "cyd", json: ["url": "http://127.0.0.1:9/hook", "events": ["item.requested"]])
             _ = try await world.file(["firewall"])
@@ -210,7 +210,7 @@ struct BrokerJobsTests {
             var now = Date()
             var handled = 0
             for _ in 0..<5 {
-                handled += try await store.deliverDue(now: now, retry: retry) { await WebhookSender(timeout: .seconds(2)).send($0) }
+                handled += try await store.deliverDue(now: now, retry: retry) { await WebhookSender(timeout: .seconds(2), allowing: [IPRange("127.0.0.1/32")!]).send($0) }
                 now = now.addingTimeInterval(2)
             }
             #expect(handled == 3)

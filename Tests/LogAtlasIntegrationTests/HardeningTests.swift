@@ -179,6 +179,34 @@ struct HardeningTests {
         }
     }
 
+    /// A vendor custodian could subscribe `http://127.0.0.1:…` or `http://169.254.169.254/…` and read each answer's
+    /// status in the delivery log. Internal destinations are refused when subscribing (address literals, localhost)
+    /// and again after resolution at delivery; an administrator may allow a range.
+    @Test func webhooksNeverReachTheInternalNetwork() async throws {
+        try await withTestApp { world in
+            for url in ["http://127.0.0.1:5432/", "http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/", "http://[::1]:8080/",
+                        "http://[fd00::1]/", "http://[::ffff:127.0.0.1]/", "http://localhost:9/", "http://192.168.0.1/", "http://0.0.0.0/"] {
+                let reply = try await world.send(.post, "/v1/webhooks", as: "cus-b", json: ["org": "vendor-b", "url": url])
+                #expect(reply.status == 422, "\(url): \(reply.status)")
+                #expect(Self.problems(reply).first?["path"] as? String == "url")
+            }
+            #expect(try await world.send(.post, "/v1/webhooks", as: "cus-b", json: ["org": "vendor-b", "url": "https://hooks.example/b"]).status == 201)
+        }
+        // At delivery every name is resolved and each address judged (the sender has no list of names): "localhost"
+        // resolves to loopback and is refused without connecting; the error names no address.
+        let message = OutboxMessage(id: 1, event: "item.requested", payload: "{}", url: URL(string: "http://localhost:9/hook")!, secret: "s", attempts: 0)
+        let refused = await WebhookSender(timeout: .seconds(2)).send([message])
+        #expect(refused.first?.statusCode == nil)
+        #expect(refused.first?.error == "refused: the host resolves to a loopback address, which webhooks may not reach")
+        // Allowed by configuration, the same destination is tried (nothing listens on port 9): a connection failure,
+        // reported without the address or port.
+        let allowed = await WebhookSender(timeout: .seconds(2), allowing: [IPRange("127.0.0.0/8")!, IPRange("::1/128")!]).send([message])
+        #expect(allowed.first?.error == "the connection failed", "\(allowed.first?.error ?? "")")
+        #expect(WebhookDestination.refusal(of: IPRange.bytes(of: "93.184.216.34")!, allowing: []) == nil)
+        #expect(WebhookDestination.refusal(of: IPRange.bytes(of: "2606:2800:220:1::")!, allowing: []) == nil)
+        #expect(IPRange("10.0.0.0/33") == nil && IPRange("nonsense") == nil)
+    }
+
     /// With PostgreSQL unreachable requests waited 22–68 s and got a 500 (or a 400). Now: 503 with Retry-After within
     /// the acquisition time-out, and /readyz says 503 as fast.
     @Test func anUnreachableDatabaseIsAPrompt503() async throws {

@@ -32,7 +32,7 @@ public enum BrokerJobs {
                                 clock: @escaping @Sendable () -> Date = Date.init) -> [any Service] {
         let sla = SLAStore(database: database)
         let notifications = NotificationStore(database: database)
-        let sender = WebhookSender(clock: clock)
+        let sender = WebhookSender(allowing: broker.webhookAllow, clock: clock)
         return [
             PeriodicJob(name: "sla", interval: broker.slaInterval, logger: logger) {
                 if let result = try await sla.runPass(now: clock(), policy: broker.sla), result.eventCount > 0 {

@@ -4,20 +4,27 @@ import Foundation
 import LogAtlasCore
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// Sends outbox messages as signed JSON POSTs.
 ///
 /// Headers: `LogAtlas-Event`, `LogAtlas-Delivery` (the outbox id: receivers deduplicate on it, delivery is
 /// at-least-once) and `LogAtlas-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+///
+/// Destinations are resolved here and every address is judged by `WebhookDestination` (no loopback, link-local,
+/// private or unique-local address unless allowed); the connection then goes to the vetted address itself
+/// (`dnsOverride`, the name still used for TLS), so a DNS answer that changes in between cannot redirect it, and
+/// redirects are not followed. Delivery errors are recorded in words that do not describe the internal network.
 public struct WebhookSender: Sendable {
-    let client: HTTPClient
     let timeout: TimeAmount
     let clock: @Sendable () -> Date
+    /// Ranges an administrator allows although they are internal (`LOGATLAS_WEBHOOK_ALLOW`).
+    let allowed: [IPRange]
 
-    public init(client: HTTPClient = .shared, timeout: TimeAmount = .seconds(10), clock: @escaping @Sendable () -> Date = Date.init) {
-        self.client = client
+    public init(timeout: TimeAmount = .seconds(10), allowing allowed: [IPRange] = [], clock: @escaping @Sendable () -> Date = Date.init) {
         self.timeout = timeout
         self.clock = clock
+        self.allowed = allowed
     }
 
     /// Delivers the messages concurrently; every message gets an attempt record, failures included.
@@ -30,6 +37,24 @@ public struct WebhookSender: Sendable {
 
     func send(_ message: OutboxMessage) async -> DeliveryAttempt {
         let started = ContinuousClock.now
+        func failed(_ reason: String) -> DeliveryAttempt {
+            DeliveryAttempt(messageID: message.id, statusCode: nil, error: reason, duration: Self.seconds(since: started))
+        }
+        guard let host = message.url.host else { return failed("the URL has no host") }
+        let addresses: [[UInt8]]
+        do {
+            addresses = try await Self.resolve(host)
+        } catch {
+            return failed("the host name could not be resolved")
+        }
+        guard let first = addresses.first else { return failed("the host name could not be resolved") }
+        if let refusal = addresses.lazy.compactMap({ WebhookDestination.refusal(of: $0, allowing: self.allowed) }).first {
+            return failed("refused: the host resolves to \(refusal), which webhooks may not reach")
+        }
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: timeout, read: timeout))
+        configuration.dnsOverride = [host: IPRange.text(of: first)]
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { client.shutdown { _ in } }
         var request = HTTPClientRequest(url: message.url.absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -46,9 +71,53 @@ public struct WebhookSender: Sendable {
                                    error: (200..<300).contains(Int(response.status.code)) ? nil : "HTTP \(response.status.code)",
                                    duration: Self.seconds(since: started))
         } catch {
-            return DeliveryAttempt(messageID: message.id, statusCode: nil, error: String(describing: error).prefix(500).description,
-                                   duration: Self.seconds(since: started))
+            return failed(Self.reason(for: error))
         }
+    }
+
+    /// The addresses `host` resolves to (an address literal is itself), looked up off the event loops.
+    static func resolve(_ host: String) async throws -> [[UInt8]] {
+        if let literal = IPRange.bytes(of: host) { return [literal] }
+        return try await NIOThreadPool.singleton.runIfActive {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, nil, &hints, &list) == 0, let list else { throw ResolutionFailed() }
+            defer { freeaddrinfo(list) }
+            var addresses: [[UInt8]] = []
+            for entry in sequence(first: list, next: { $0.pointee.ai_next }) {
+                guard let address = entry.pointee.ai_addr else { continue }
+                switch Int32(address.pointee.sa_family) {
+                case AF_INET:
+                    address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                        addresses.append(withUnsafeBytes(of: v4.pointee.sin_addr) { Array($0) })
+                    }
+                case AF_INET6:
+                    address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+                        addresses.append(withUnsafeBytes(of: v6.pointee.sin6_addr) { Array($0) })
+                    }
+                default: break
+                }
+            }
+            return addresses
+        }
+    }
+
+    struct ResolutionFailed: Error {}
+
+    /// What a subscriber is told about a failed delivery: the kind of failure, never addresses or ports.
+    static func reason(for error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout, .deadlineExceeded, .readTimeout, .writeTimeout: return "timed out"
+            case .remoteConnectionClosed: return "the receiver closed the connection"
+            default: break
+            }
+        }
+        let text = String(describing: error).lowercased()
+        if text.contains("ssl") || text.contains("tls") || text.contains("certificate") { return "the TLS handshake failed" }
+        if text.contains("connect") || text.contains("refused") { return "the connection failed" }
+        return "the delivery failed"
     }
 
     /// `t=<unix>,v1=<hex HMAC-SHA256(secret, "<unix>.<body>")>`.
