@@ -6,8 +6,8 @@ PORT ?= 8080
 
 deps:
 	@scripts/install-deps.sh
-	@# SwiftPM copies resources but never deletes one that was removed from schema/ or policies/: start the
-	@# bundles afresh so that a build folder from before never carries a migration that no longer exists.
+	@# Build folders from before schema/migrations/ and policies/shipped/ were copied as whole folders may carry
+	@# files copied one by one; start the bundles afresh (cheap: they are copied again on the next build).
 	@rm -rf .build/*/LogAtlas_*.resources
 
 build: deps

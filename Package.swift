@@ -1,16 +1,7 @@
 // swift-tools-version: 6.1
 // LogAtlas runs on Linux only: the embedded PostgreSQL is started through util-linux's setpriv, and the
 // service and CLI call Glibc directly. The macOS minimum below only lets the package resolve there.
-import Foundation
 import PackageDescription
-
-/// The files of a top-level data folder (`schema/`, `policies/`) that the binary carries as resources. The
-/// folders hold the files themselves; each is also a small target whose one Swift file says where they are.
-func resources(in folder: String, ending suffix: String) -> [Resource] {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(folder)
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-    return names.filter { $0.hasSuffix(suffix) }.sorted().map { .copy($0) }
-}
 
 let package = Package(
     name: "LogAtlas",
@@ -44,11 +35,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "LogAtlasCore"),
-        // The shipped requirement catalogues, `policies/*.yaml`.
+        // The shipped requirement catalogues, `policies/shipped/*.yaml`.
         .target(name: "LogAtlasPolicies", path: "policies", exclude: ["README.md"], sources: ["ShippedPolicies.swift"],
-                resources: resources(in: "policies", ending: ".yaml")),
+                resources: [.copy("shipped")]),
         // The SQL migrations, `schema/*.sql`.
-        .target(name: "LogAtlasSchema", path: "schema", sources: ["SchemaFiles.swift"], resources: resources(in: "schema", ending: ".sql")),
+        // The top-level data folders are small targets whose one Swift file says where their files are; the files
+        // (`schema/migrations/`, `policies/shipped/`) are copied as whole folders, so adding or removing one needs
+        // no change here and no clean build.
+        .target(name: "LogAtlasSchema", path: "schema", sources: ["SchemaFiles.swift"], resources: [.copy("migrations")]),
         .target(
             name: "LogAtlasFormats",
             dependencies: ["LogAtlasCore", "LogAtlasPolicies", .product(name: "Yams", package: "Yams")]

@@ -2,7 +2,7 @@ import Foundation
 import LogAtlasCore
 import LogAtlasPolicies
 
-/// The policies shipped beside the binary (`policies/*.yaml`) plus any the user adds from a folder or file.
+/// The policies shipped beside the binary (`policies/shipped/*.yaml`) plus any the user adds from a folder or file.
 public enum PolicyCatalogue {
     /// Every shipped policy, by ID. No shipped policy at all means a broken installation: an error, never an
     /// empty catalogue that every inventory would pass.

@@ -2,7 +2,7 @@ import Foundation
 import LogAtlasCore
 import Yams
 
-/// Requirement catalogues as YAML (`policies/*.yaml`). A file is loaded whole or not at all: every problem
+/// Requirement catalogues as YAML (`policies/shipped/*.yaml`). A file is loaded whole or not at all: every problem
 /// is reported with its line and column.
 public enum PolicyYAML {
     public static func decode(_ text: String, file: String = "policy.yaml") throws -> Policy {

@@ -48,7 +48,7 @@ public struct PostgresGapReportRepository: GapReportRepository {
             var stored: (UUID, Date, String)?
             for try await value in rows.decode((UUID, Date, String).self) { stored = value }
             guard let (id, createdAt, digest) = stored else { throw PolicyError.forbidden("report not stored") }
-            // One document per organisation (schema/0003_gap_reports.sql): row-level security checks each organisation's row.
+            // One document per organisation (schema/migrations/0003_gap_reports.sql): row-level security checks each organisation's row.
             var byOrg: [String: [Finding]] = [:]
             for finding in findings { byOrg[finding.target.orgID.rawValue, default: []].append(finding) }
             let orgIDs = byOrg.keys.sorted()

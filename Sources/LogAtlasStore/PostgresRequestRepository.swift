@@ -16,7 +16,7 @@ public struct PostgresRequestRepository: RequestRepository {
 
     public func file(_ draft: RequestDraft, sla: SLAPolicy, now: Date, as caller: Principal) async throws -> RequestPlanner.Plan {
         try requireFiler(caller)
-        // Two statements, each its own transaction and each setting the caller itself (schema/0001_inventory.sql, 0004_requests.sql): the sources are
+        // Two statements, each its own transaction and each setting the caller itself (schema/migrations/0001_inventory.sql, 0004_requests.sql): the sources are
         // read and the request inserted as the caller, and the insert is atomic.
         return try await database.withConnection { connection in
             let plan = try await plan(draft, sla: sla, now: now, caller: caller, on: connection)

@@ -5,7 +5,7 @@ import PostgresNIO
 /// Named prepared statements for hot paths. Unnamed statements are planned on every execution, and with
 /// row-level security that planning (~1.5 ms) costs more than running the query.
 ///
-/// One source as the caller, in one round trip (`source_as_caller` in schema/0001_inventory.sql switches
+/// One source as the caller, in one round trip (`source_as_caller` in schema/migrations/0001_inventory.sql switches
 /// to the application role and sets the caller before its query runs).
 struct SourceAsCaller: PostgresPreparedStatement {
     static let sql = "SELECT * FROM source_as_caller($1, $2, $3, $4)"
@@ -69,7 +69,7 @@ struct CallerSettings: Sendable {
 }
 
 /// Sources by ID with their latest attestation and measured lead time, as the caller (filing a request reads up
-/// to 200). `sources_as_caller` (schema/0001_inventory.sql) sets the caller itself: no transaction, no separate round trip for it.
+/// to 200). `sources_as_caller` (schema/migrations/0001_inventory.sql) sets the caller itself: no transaction, no separate round trip for it.
 /// Prepared: with row-level security on three tables, planning the query costs ~2.5 ms, running it ~0.5 ms.
 struct SourcesAsCaller: PostgresPreparedStatement {
     static let sql = "SELECT * FROM sources_as_caller($1, $2, $3, $4)"
@@ -90,7 +90,7 @@ struct SourcesAsCaller: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRandomAccessRow { row.makeRandomAccess() }
 }
 
-/// A request and its items, as the caller, in one statement and one transaction (`file_request_as_caller`, schema/0004_requests.sql).
+/// A request and its items, as the caller, in one statement and one transaction (`file_request_as_caller`, schema/migrations/0004_requests.sql).
 struct FileRequestAsCaller: PostgresPreparedStatement {
     static let sql = "SELECT file_request_as_caller($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15::jsonb)"
     typealias Row = PostgresRow
