@@ -34,21 +34,23 @@ extension Principal {
     /// Whether the caller sees every organisation's inventory.
     public var seesAllOrgs: Bool { role != .custodian }
 
-    /// Whether the caller may do `action` to an organisation record.
-    public func may(_ action: InventoryAction, org: OrgID) -> Bool {
+    /// Whether the caller may do `action` to an organisation record. A custodian reads its own organisations and
+    /// those owning systems on which it holds sources (the clients of an outsourced vendor).
+    public func may(_ action: InventoryAction, org: OrgID, holdingSourcesOfIt: Bool = false) -> Bool {
         switch role {
         case .admin: true
         case .csirt, .auditor: action == .read
-        case .custodian: action == .read && orgIDs.contains(org)
+        case .custodian: action == .read && (orgIDs.contains(org) || holdingSourcesOfIt)
         }
     }
 
-    /// Whether the caller may do `action` to a system owned by `owner`.
-    public func may(_ action: InventoryAction, systemOwnedBy owner: OrgID) -> Bool {
+    /// Whether the caller may do `action` to a system owned by `owner`. A custodian that holds sources on another
+    /// organisation's system (an outsourced vendor) reads that system, and changes nothing of it.
+    public func may(_ action: InventoryAction, systemOwnedBy owner: OrgID, holdingSourcesOnIt: Bool = false) -> Bool {
         switch role {
         case .admin: true
         case .csirt, .auditor: action == .read
-        case .custodian: orgIDs.contains(owner)
+        case .custodian: orgIDs.contains(owner) || (action == .read && holdingSourcesOnIt)
         }
     }
 

@@ -16,7 +16,8 @@ public struct PostgresInventoryRepository: InventoryRepository {
         let scope = Scope(caller)
         return try await database.withCaller(caller) { connection in
             let rows = try await connection.query("""
-                WITH filtered AS (SELECT o.id FROM orgs o WHERE (\(scope.all) OR o.id = ANY(\(scope.orgs)))),
+                WITH filtered AS (SELECT o.id FROM orgs o WHERE (\(scope.all) OR o.id = ANY(\(scope.orgs))
+                        OR EXISTS (SELECT 1 FROM log_sources s WHERE s.system_owner_org_id = o.id AND s.custodian_org_id = ANY(\(scope.orgs))))),
                      page AS (SELECT id FROM filtered WHERE (\(after)::text IS NULL OR id > \(after)) ORDER BY id LIMIT \(page.limit + 1))
                 SELECT t.total, x.* FROM (SELECT count(*) AS total FROM filtered) t
                 LEFT JOIN (SELECT \(unescaped: InventoryRows.orgColumns) FROM orgs o WHERE o.id IN (SELECT id FROM page)) x ON true
@@ -103,7 +104,8 @@ public struct PostgresInventoryRepository: InventoryRepository {
             let rows = try await connection.query("""
                 WITH filtered AS (
                     SELECT y.id FROM systems y
-                    WHERE (\(scope.all) OR y.owner_org_id = ANY(\(scope.orgs)))
+                    WHERE (\(scope.all) OR y.owner_org_id = ANY(\(scope.orgs))
+                           OR EXISTS (SELECT 1 FROM log_sources s WHERE s.system_id = y.id AND s.custodian_org_id = ANY(\(scope.orgs))))
                       AND (\(filter.org?.rawValue)::text IS NULL OR y.owner_org_id = \(filter.org?.rawValue))
                       AND (\(text)::text IS NULL OR y.name ILIKE \(text) OR y.id ILIKE \(text) OR y.description ILIKE \(text))),
                      page AS (SELECT id FROM filtered WHERE (\(after)::text IS NULL OR id > \(after)) ORDER BY id LIMIT \(page.limit + 1))

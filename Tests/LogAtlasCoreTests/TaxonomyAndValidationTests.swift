@@ -128,6 +128,17 @@ struct AuthorizationTests {
         #expect(!Self.custodian.may(.read, org: Self.b))
         #expect(!Principal(userID: UserID(), name: "x", role: .csirt, orgIDs: []).may(.update, org: Self.a))
     }
+
+    /// An outsourced vendor reads the systems it holds sources on, and their owners, and changes neither.
+    @Test func aCustodianReadsWhatItHoldsSourcesOnAndNothingMore() {
+        #expect(Self.custodian.may(.read, systemOwnedBy: Self.b, holdingSourcesOnIt: true))
+        #expect(!Self.custodian.may(.read, systemOwnedBy: Self.b))
+        for action in [InventoryAction.update, .delete, .create] {
+            #expect(!Self.custodian.may(action, systemOwnedBy: Self.b, holdingSourcesOnIt: true), "\(action)")
+            #expect(!Self.custodian.may(action, org: Self.b, holdingSourcesOfIt: true), "\(action)")
+        }
+        #expect(Self.custodian.may(.read, org: Self.b, holdingSourcesOfIt: true))
+    }
 }
 
 @Suite("Identifiers")
