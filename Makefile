@@ -21,11 +21,11 @@ run: build
 	.build/debug/logatlas serve --demo --data-dir $(DATA_DIR) --port $(PORT)
 
 ## The whole test suite, on a PostgreSQL the tests start themselves (or DATABASE_URL when set), then the
-## reliability suite (faults against a live service on its own PostgreSQL; about a minute).
+## reliability suite (contract fuzzing and faults against a live service on its own PostgreSQL; about 5 minutes).
 test: deps
 	swift build --build-tests
 	swift test --skip-build
-	scripts/reliability.py .build/debug/logatlas
+	RELIABILITY_SCHEMATHESIS=.build/schemathesis-venv/bin/schemathesis scripts/reliability.py .build/debug/logatlas
 
 ## Benchmarks on a release build (figures go to docs/performance.md).
 bench: release

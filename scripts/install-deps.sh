@@ -25,11 +25,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v swift >/dev/null 2>&1 || { echo "Swift is not on PATH: install Swift 6.1 or later first (https://www.swift.org/install/linux/)"; exit 1; }
 
-# moto (an S3-compatible server) for the S3 artifact-store tests: .build/moto-venv/bin/moto_server.
-moto=".build/moto-venv"
-if [ ! -x "$moto/bin/moto_server" ]; then
-  echo "installing moto[server] into $moto"
-  mkdir -p .build
-  python3 -m venv "$moto"
-  "$moto/bin/pip" install -q --disable-pip-version-check "moto[server]"
-fi
+# Python test tools, each in a venv of its own under .build/: moto's S3 server for the S3 artifact-store tests, and
+# schemathesis (pinned: its checks and phases are named in scripts/reliability.py) for contract fuzzing.
+python_tool() {   # venv-name executable requirement
+  local venv=".build/$1"
+  if [ ! -x "$venv/bin/$2" ]; then
+    echo "installing $3 into $venv"
+    mkdir -p .build
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$3"
+  fi
+}
+python_tool moto-venv moto_server "moto[server]"
+python_tool schemathesis-venv schemathesis "schemathesis==4.32.5"
