@@ -157,7 +157,7 @@ class Service:
         return self.request("GET", path, token=token)
 
 
-SCHEMATHESIS = os.environ.get("RELIABILITY_SCHEMATHESIS")
+SCHEMATHESIS = os.environ.get("RELIABILITY_SCHEMATHESIS") and os.path.abspath(os.environ["RELIABILITY_SCHEMATHESIS"])
 FUZZ_EXAMPLES = int(os.environ.get("RELIABILITY_FUZZ_EXAMPLES", "25"))      # per operation and phase
 FUZZ_SECONDS = int(os.environ.get("RELIABILITY_FUZZ_SECONDS", "180"))      # a cap per user, should the machine crawl
 # Checks left out, as limits of what a schema can say: "positive data acceptance" expects every schema-valid body to
