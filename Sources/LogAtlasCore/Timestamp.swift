@@ -21,10 +21,10 @@ public enum Timestamp {
     /// Parses RFC 3339 with or without fractional seconds, `Z` or an offset; `t` and `z` may be lower case and the
     /// date and time may be separated by a space (RFC 3339 §5.6).
     public static func parse(_ text: String) -> Date? {
-        var text = text.uppercased()
-        if text.utf8.count > 10, let separator = text.index(text.startIndex, offsetBy: 10, limitedBy: text.endIndex), text[separator] == " " {
-            text.replaceSubrange(separator...separator, with: "T")
-        }
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }   // a timestamp is ASCII; so is every index below
+        var bytes = Array(text.uppercased().utf8)
+        if bytes.count > 10, bytes[10] == UInt8(ascii: " ") { bytes[10] = UInt8(ascii: "T") }
+        let text = String(decoding: bytes, as: UTF8.self)
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }

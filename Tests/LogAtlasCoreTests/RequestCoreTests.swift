@@ -276,4 +276,22 @@ struct TimestampTests {
         let parsed = try #require(Timestamp.parse(text), "\(text)")
         #expect(parsed == Date(timeIntervalSince1970: 1_795_770_000), "\(text)")
     }
+
+    /// Found by the contract fuzzer: a `from` of 10 characters in 19 bytes crashed the server: more than
+    /// 10 bytes, so the parser looked at the 11th character, which was the end of the string. Any text must give a date or nil.
+    @Test(arguments: ["\u{96}\u{AABDD}\u{88};\u{88}\u{12}\u{9A5A}\u{1A}Dr", "\u{E9}\u{E9}\u{E9}\u{E9}\u{E9}\u{E9}\u{E9}\u{E9}\u{E9}\u{E9}",
+                      "2026-11-27\u{301}09:00:00Z", "2026-11-2７ 09:00:00Z", "", " ", "2026-11-27 ", "2026-11-27"])
+    func refusesAnyOtherTextWithoutCrashing(_ text: String) {
+        #expect(Timestamp.parse(text) == nil, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+    }
+
+    @Test func survivesRandomText() {
+        var random = SystemRandomNumberGenerator()
+        let alphabet: [Unicode.Scalar] = ["2", "0", "-", ":", "T", " ", "Z", "+", ".", "\u{96}", "\u{301}", "\u{AABDD}", "é", "７"]
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...24, using: &random)
+            let text = String(String.UnicodeScalarView((0..<length).map { _ in alphabet.randomElement(using: &random)! }))
+            _ = Timestamp.parse(text)   // must return, whatever the text
+        }
+    }
 }
