@@ -29,11 +29,15 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// Connections served at once; further ones wait in the listen backlog until one closes.
     public var maxConnections: Int
+    /// Whether console cookies carry `Secure` (sent over HTTPS only). `LOGATLAS_COOKIE_SECURE`; on by default unless
+    /// the service is bound to loopback (the demo, or behind a TLS-terminating proxy on the same host).
+    public var cookieSecure: Bool
 
     public init(host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 5 * 1024 * 1024,
                 tokenCacheLifetime: Duration = .seconds(5), policyDirectory: URL? = nil, broker: BrokerSettings = BrokerSettings(),
                 artifactStore: any ArtifactStore = FileSystemArtifactStore(folder: URL(fileURLWithPath: ".logatlas/artifacts")),
-                idleTimeout: Duration = .seconds(30), maxConnections: Int = 2_048) {
+                idleTimeout: Duration = .seconds(30), maxConnections: Int = 2_048, cookieSecure: Bool? = nil) {
+        self.cookieSecure = cookieSecure ?? !["127.0.0.1", "::1", "localhost"].contains(host)
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
         self.policyDirectory = policyDirectory
@@ -91,8 +95,8 @@ public func buildApplication(
 /// The router alone (used by `buildApplication` and by tests).
 public func buildRouter(
     configuration: ServerConfiguration, database: Database, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init
-) throws -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+) throws -> Router<LogAtlasRequestContext> {
+    let router = Router(context: LogAtlasRequestContext.self)
     router.add(middleware: ProblemMiddleware(logger: logger))
     router.add(middleware: PercentDecodedHeadersMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))
@@ -108,12 +112,28 @@ public func buildRouter(
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.
     try api.registerHandlers(on: router, configuration: .init(dateTranscoder: FastDateTranscoder(), jsonEncodingOptions: [.sortedKeys]))
+    let console = Console(templates: try Console.loadTemplates(), sessions: ConsoleStore(database: database),
+                          identity: IdentityStore(database: database), requests: PostgresRequestRepository(database: database),
+                          inventory: PostgresInventoryRepository(database: database), audit: AuditTrail(database: database),
+                          cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
+    try console.register(on: router)
     let document = ByteBuffer(string: try OpenAPIDocument.text())
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: document))
     }
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
+}
+
+/// Hummingbird's basic context plus the peer's address (the console throttles sign-in per address).
+public struct LogAtlasRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
 }
 
 /// RFC 3339 dates without Foundation's locked, ICU-backed formatter (a request view carries a hundred dates).

@@ -11,6 +11,8 @@ public enum DemoData {
         public let role: Role
         public let orgs: [OrgID]
         public let token: String
+        /// The console password, generated when the user is created and printed only then.
+        public let password: String?
     }
 
     static let users: [(String, Role, [OrgID])] = [
@@ -40,13 +42,16 @@ public enum DemoData {
         let identity = IdentityStore(database: database)
         var logins: [Login] = []
         for (name, role, orgs) in users {
+            var password: String?
             do {
                 try await identity.addUser(named: name, role: role, orgs: orgs, actor: "demo")
+                password = String(TokenSecret.generate().dropFirst(3).prefix(20))
+                try await ConsoleStore(database: database).setPassword(password!, for: name, actor: "demo")
             } catch InventoryError.duplicate {
-                // Already there from an earlier start.
+                // Already there from an earlier start; its password was printed then.
             }
             let token = try await identity.createToken(for: name, lifetime: .seconds(30 * 86_400), actor: "demo")
-            logins.append(Login(user: name, role: role, orgs: orgs, token: token.secret))
+            logins.append(Login(user: name, role: role, orgs: orgs, token: token.secret, password: password))
         }
         if fresh { try await fileDemoRequest(database: database, inventory: repository) }
         return logins
@@ -76,11 +81,14 @@ public enum DemoData {
 
     /// What `make run` prints: where the service is and how to call it as each role.
     public static func banner(tokens: [Login], url: String) -> String {
-        var lines = ["", "LogAtlas demo — \(url)  (OpenAPI: \(url)/openapi.yaml)", "Demo tokens (valid 30 days):"]
+        var lines = ["", "LogAtlas demo — \(url)  (OpenAPI: \(url)/openapi.yaml)", "Console: \(url)/login",
+                     "Demo tokens (valid 30 days) and console passwords (shown at the first start only):"]
         for login in tokens {
             let scope = login.orgs.isEmpty ? "" : " of \(login.orgs.map(\.rawValue).joined(separator: ","))"
+            let variable = login.user.uppercased().replacingOccurrences(of: "-", with: "_")
             lines.append("  \(login.user.padding(toLength: 12, withPad: " ", startingAt: 0)) \(login.role.rawValue)\(scope)")
-            lines.append("    export TOKEN_\(login.user.uppercased().replacingOccurrences(of: "-", with: "_"))=\(login.token)")
+            lines.append("    export TOKEN_\(variable)=\(login.token)")
+            if let password = login.password { lines.append("    export PASSWORD_\(variable)=\(password)") }
         }
         lines.append("Try: curl -s -H \"Authorization: Bearer $TOKEN_CSIRT_LEAD\" \(url)/v1/sources?log_type=network.firewall")
         lines.append("     curl -s -H \"Authorization: Bearer $TOKEN_NETCARE_SOC\" \(url)/v1/requests   # the demo retrieval request, as the vendor sees it")

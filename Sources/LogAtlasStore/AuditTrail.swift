@@ -68,11 +68,23 @@ public struct AuditTrail: Sendable {
 extension AuditTrail {
     /// The events about the given objects, in chain order.
     public func events(objectIDs: [String], types: [String]) async throws -> [AuditEntry] {
-        let rows = try await database.query("""
-            SELECT seq, occurred_at, actor, action, object_type, object_id, hash, prev_hash,
-                   (extract(epoch FROM occurred_at) * 1000000)::bigint AS at_us, before_digest, after_digest FROM audit_events
+        try await entries(database.query("""
+            SELECT \(unescaped: Self.columns) FROM audit_events
             WHERE object_id = ANY(\(objectIDs)) AND object_type = ANY(\(types)) ORDER BY seq
-            """)
+            """))
+    }
+
+    /// The latest `limit` events, newest first (the console's audit view; callers check `Principal.mayReadAuditTrail`).
+    public func recent(limit: Int) async throws -> [AuditEntry] {
+        try await entries(database.query("SELECT \(unescaped: Self.columns) FROM audit_events ORDER BY seq DESC LIMIT \(limit)"))
+    }
+
+    private static let columns = """
+        seq, occurred_at, actor, action, object_type, object_id, hash, prev_hash,
+        (extract(epoch FROM occurred_at) * 1000000)::bigint AS at_us, before_digest, after_digest
+        """
+
+    private func entries(_ rows: PostgresRowSequence) async throws -> [AuditEntry] {
         var events: [AuditEntry] = []
         for try await row in rows {
             let r = row.makeRandomAccess()

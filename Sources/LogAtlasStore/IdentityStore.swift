@@ -75,6 +75,20 @@ public struct IdentityStore: TokenAuthenticator {
         }
     }
 
+    /// Every user with role and organisations, by name (the console's admin home).
+    public func users() async throws -> [Principal] {
+        let rows = try await database.query("""
+            SELECT u.id, u.name, u.role, coalesce(array_agg(m.org_id ORDER BY m.org_id) FILTER (WHERE m.org_id IS NOT NULL), '{}')
+            FROM users u LEFT JOIN user_orgs m ON m.user_id = u.id GROUP BY u.id ORDER BY u.name
+            """)
+        var users: [Principal] = []
+        for try await (id, name, role, orgs) in rows.decode((UUID, String, String, [String]).self) {
+            guard let role = Role(rawValue: role) else { continue }
+            users.append(Principal(userID: UserID(id), name: name, role: role, orgIDs: Set(orgs.map { OrgID($0) })))
+        }
+        return users
+    }
+
     /// The principal a bearer token stands for, or `nil` for an unknown, revoked or expired token.
     public func principal(forToken secret: String) async throws -> Principal? {
         guard TokenSecret.isWellFormed(secret) else { return nil }
@@ -95,7 +109,7 @@ public struct IdentityStore: TokenAuthenticator {
 
 /// Token format: `la_` followed by 43 base64url characters (32 random bytes).
 public enum TokenSecret {
-    static func generate() -> String {
+    public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return "la_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")

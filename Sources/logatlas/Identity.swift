@@ -5,7 +5,7 @@ import LogAtlasStore
 
 /// `logatlas user …`
 struct UserCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Add.self, Passwd.self])
 
     /// `logatlas user add NAME --role ROLE [--org ORG…]`
     struct Add: AsyncParsableCommand {
@@ -26,6 +26,35 @@ struct UserCommand: AsyncParsableCommand {
                 try await IdentityStore(database: database).addUser(named: name, role: role, orgs: orgs, actor: "cli")
             }
             print("user \(name) added as \(role.rawValue)")
+        }
+    }
+}
+
+extension UserCommand {
+    /// `logatlas user passwd NAME`: the console password, typed at a prompt or read from standard input.
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's console password (prompted on a terminal, else the first line of standard input).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "User name.") var name: String
+
+        func run() async throws {
+            let password = try Self.readPassword()
+            try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
+                try await ConsoleStore(database: database).setPassword(password, for: name, actor: "cli")
+            }
+            print("console password of \(name) set")
+        }
+
+        static func readPassword() throws -> String {
+            guard isatty(STDIN_FILENO) == 1 else {
+                guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no password on standard input") }
+                return line
+            }
+            guard let first = getpass("Password: ").map({ String(cString: $0) }),
+                  let second = getpass("Again: ").map({ String(cString: $0) }) else { throw ValidationError("no password typed") }
+            guard first == second else { throw ValidationError("the two passwords differ") }
+            return first
         }
     }
 }

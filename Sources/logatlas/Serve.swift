@@ -42,6 +42,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds in-flight requests get to finish after SIGTERM before they are cut (env: LOGATLAS_SHUTDOWN_TIMEOUT_SECONDS).")
     var shutdownTimeoutSeconds: Int = Environment.value("LOGATLAS_SHUTDOWN_TIMEOUT_SECONDS").flatMap(Int.init) ?? 30
 
+    @Option(help: "Whether console cookies are sent over HTTPS only (env: LOGATLAS_COOKIE_SECURE=1/0; default: on unless bound to loopback).")
+    var cookieSecure: Bool? = Environment.value("LOGATLAS_COOKIE_SECURE").map { ["1", "true", "yes", "on"].contains($0.lowercased()) }
+
     @OptionGroup var broker: BrokerOptions
 
     func validate() throws {
@@ -81,9 +84,10 @@ struct Serve: AsyncParsableCommand {
             let configuration = ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),
                                                     policyDirectory: policyDir.map { URL(fileURLWithPath: $0) }, broker: settings,
                                                     artifactStore: try broker.artifactStore(dataDirectory: self.database.dataDir),
-                                                    idleTimeout: .seconds(idleTimeoutSeconds), maxConnections: maxConnections)
+                                                    idleTimeout: .seconds(idleTimeoutSeconds), maxConnections: maxConnections,
+                                                    cookieSecure: cookieSecure)
             let app = try buildApplication(configuration: configuration, database: database, services: services, logger: logger)
-            logger.info("LogAtlas listening on http://\(host):\(port)")
+            logger.info("LogAtlas listening on http://\(host):\(port) (console: http://\(host):\(port)/login)")
             // SIGTERM starts a graceful shutdown; requests still running after the deadline are cancelled, so the
             // process always exits (and the embedded cluster is stopped below).
             var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

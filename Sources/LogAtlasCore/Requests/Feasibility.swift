@@ -19,6 +19,14 @@ public struct FeasibilitySegment: Hashable, Sendable, Codable {
     public var medium: StorageMedium?
     /// Expected hours to obtain it: the tier's retrieval time or the access procedure's lead time, whichever is longer.
     public var leadHours: Double?
+
+    public init(from: Date, to: Date, availability: Availability, medium: StorageMedium?, leadHours: Double?) {
+        self.from = from
+        self.to = to
+        self.availability = availability
+        self.medium = medium
+        self.leadHours = leadHours
+    }
 }
 
 /// "Preserve before <date>": part of the window leaves a tier before the delivery is due.
@@ -45,6 +53,16 @@ public struct SourceFeasibility: Hashable, Sendable, Codable {
     public var segments: [FeasibilitySegment]
     public var hold: PreservationHold?
     public var warnings: [String]
+
+    public init(sourceID: LogSourceID, sourceName: String, custodianOrgID: OrgID, segments: [FeasibilitySegment], hold: PreservationHold?,
+                warnings: [String]) {
+        self.sourceID = sourceID
+        self.sourceName = sourceName
+        self.custodianOrgID = custodianOrgID
+        self.segments = segments
+        self.hold = hold
+        self.warnings = warnings
+    }
 
     /// Seconds of the window in each availability.
     public func seconds(_ availability: Availability) -> TimeInterval {

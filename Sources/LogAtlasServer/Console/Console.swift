@@ -1,0 +1,360 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LogAtlasCore
+import LogAtlasStore
+import Logging
+import Mustache
+import NIOCore
+
+/// The web console: server-rendered pages under the caller's session, on the same repositories and `Principal`
+/// decisions as `/v1` (every repository call runs as the signed-in user, so row-level security applies). Handlers
+/// read the form, call the store, build a view with `ConsoleViews` and let a template place it.
+struct Console: Sendable {
+    let templates: MustacheLibrary
+    let sessions: ConsoleStore
+    let identity: IdentityStore
+    let requests: any RequestRepository
+    let inventory: any InventoryRepository
+    let audit: AuditTrail
+    let cookieSecure: Bool
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    static let sessionCookie = "la_session"
+    static let loginCookie = "la_login_csrf"
+    static let languageCookie = "la_lang"
+    /// Forms are small; uploads do not come through form posts.
+    static let formLimit = 64 * 1024
+
+    /// The templates (`*.mustache`, named by file) from the resource bundle beside the binary.
+    static func loadTemplates() throws -> MustacheLibrary {
+        guard let folder = Bundle.module.url(forResource: "templates", withExtension: nil) else {
+            throw MissingResource(description: "the console templates are missing from the LogAtlasServer resource bundle")
+        }
+        var library = MustacheLibrary()
+        for file in try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil) where file.pathExtension == "mustache" {
+            try library.register(String(contentsOf: file, encoding: .utf8), named: file.deletingPathExtension().lastPathComponent)
+        }
+        return library
+    }
+
+    func register(on router: Router<LogAtlasRequestContext>) throws {
+        for (name, type) in [("console.css", "text/css; charset=utf-8"), ("console.js", "text/javascript; charset=utf-8")] {
+            guard let url = Bundle.module.url(forResource: "templates/\(name)", withExtension: nil) else {
+                throw MissingResource(description: "\(name) is missing from the LogAtlasServer resource bundle")
+            }
+            let body = ByteBuffer(bytes: try Data(contentsOf: url))
+            router.get("/console/\(name)") { _, _ in
+                Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"], body: .init(byteBuffer: body))
+            }
+        }
+        router.get("/login") { request, context in try await page(request, context) { try await loginPage(request) } }
+        router.post("/login") { request, context in try await page(request, context) { try await signIn(request, context) } }
+        router.post("/logout") { request, context in try await page(request, context) { try await signOut(request) } }
+        router.post("/console/language") { request, context in try await page(request, context) { try await switchLanguage(request) } }
+        router.get("/") { request, context in try await page(request, context) { try await home(request) } }
+        router.get("/requests/{id}") { request, context in
+            try await page(request, context) { try await requestPage(request, id: context.parameters.require("id"), error: nil) }
+        }
+        router.post("/requests/{id}/items/{item}/{action}") { request, context in
+            try await page(request, context) {
+                try await transition(request, id: context.parameters.require("id"), item: context.parameters.require("item"),
+                                     action: context.parameters.require("action"))
+            }
+        }
+        router.post("/requests/{id}/comments") { request, context in
+            try await page(request, context) { try await comment(request, id: context.parameters.require("id")) }
+        }
+    }
+
+    // MARK: Sign-in and session
+
+    private struct LoginForm: Decodable {
+        let username: String?
+        let password: String?
+        let csrf_token: String?
+    }
+
+    private func loginPage(_ request: Request) async throws -> Response {
+        if try await session(of: request) != nil { return redirect(to: "/") }
+        return try loginForm(request, username: "", error: nil, status: .ok)
+    }
+
+    /// The sign-in form, with a fresh token in the form and in a cookie (double submit: a page of another site can
+    /// post the form but cannot read or set the cookie).
+    private func loginForm(_ request: Request, username: String, error: String?, status: HTTPResponse.Status) throws -> Response {
+        let csrf = TokenSecret.generate()
+        let layout = layout(request, session: nil, title: strings(request, session: nil)["sign_in_title"]!, csrf: csrf)
+        var response = try render("login", LoginView(layout: layout, csrf: csrf, username: username, error: error), status: status)
+        response.setCookie(cookie(Self.loginCookie, csrf, maxAge: 3_600))
+        return response
+    }
+
+    private func signIn(_ request: Request, _ context: LogAtlasRequestContext) async throws -> Response {
+        let form = try await self.form(LoginForm.self, of: request)
+        guard let token = form.csrf_token, let expected = request.cookies[Self.loginCookie]?.value, constantTimeEqual(token, expected) else {
+            return try csrfRefused(request, session: nil)
+        }
+        let username = form.username ?? "", t = strings(request, session: nil)
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        switch try await sessions.signIn(userName: username, password: form.password ?? "", address: address, now: clock()) {
+        case .throttled:
+            logger.notice("console sign-in throttled", metadata: ["user": "\(username)", "address": "\(address)"])
+            var response = try message(request, session: nil, heading: t["throttled_title"]!, text: t["throttled"]!, status: .tooManyRequests)
+            response.headers[.retryAfter] = "600"
+            return response
+        case .wrongCredentials:
+            return try loginForm(request, username: username, error: t["wrong_credentials"]!, status: .unauthorized)
+        case .signedIn(let secret, let session):
+            var response = redirect(to: "/")
+            response.setCookie(cookie(Self.sessionCookie, secret, maxAge: nil))
+            response.setCookie(cookie(Self.loginCookie, "", maxAge: 0))
+            if session.language == nil, let chosen = request.cookies[Self.languageCookie]?.value, ConsoleLanguage(rawValue: chosen) != nil {
+                try await sessions.setLanguage(chosen, for: session)
+            }
+            return response
+        }
+    }
+
+    private struct SignOutForm: Decodable {
+        let csrf_token: String?
+        let everywhere: String?
+    }
+
+    private func signOut(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let form = try await self.form(SignOutForm.self, of: request)
+        guard validCSRF(form.csrf_token, session) else { return try csrfRefused(request, session: session) }
+        try await sessions.signOut(session, everywhere: form.everywhere != nil, now: clock())
+        var response = redirect(to: "/login")
+        response.setCookie(cookie(Self.sessionCookie, "", maxAge: 0))
+        return response
+    }
+
+    private struct LanguageForm: Decodable {
+        let csrf_token: String?
+        let language: String?
+        let back: String?
+    }
+
+    /// Switches the language: remembered for the user when signed in, in a cookie always.
+    private func switchLanguage(_ request: Request) async throws -> Response {
+        let session = try await session(of: request)
+        let form = try await self.form(LanguageForm.self, of: request)
+        let valid = session.map { validCSRF(form.csrf_token, $0) }
+            ?? (form.csrf_token.flatMap { token in request.cookies[Self.loginCookie].map { constantTimeEqual(token, $0.value) } } ?? false)
+        guard valid else { return try csrfRefused(request, session: session) }
+        guard let language = form.language.flatMap(ConsoleLanguage.init(rawValue:)) else { return try notFound(request, session: session) }
+        if let session { try await sessions.setLanguage(language.rawValue, for: session) }
+        let back = form.back.flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") && !$0.contains("\\") ? $0 : nil } ?? "/"
+        var response = redirect(to: back)
+        response.setCookie(cookie(Self.languageCookie, language.rawValue, maxAge: 365 * 86_400))
+        return response
+    }
+
+    // MARK: Pages
+
+    private func home(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let caller = session.principal, now = clock(), t = strings(request, session: session)
+        var view = HomeView(layout: layout(request, session: session, title: t["nav_home"]!))
+        let open = try await requests.requests(matching: RequestFilter(), now: now, as: caller, page: PageRequest(limit: 200)).items
+        switch caller.role {
+        case .custodian:
+            view.showInbox = true
+            view.inbox = ConsoleViews.inbox(open, for: caller, now: now, t: t)
+        case .csirt:
+            view.showRequests = true
+            view.requestsTitle = t["team_requests_title"]!
+            view.requests = ConsoleViews.openRequests(open, now: now, t: t)
+        case .auditor, .admin:
+            view.showRequests = true
+            view.requestsTitle = t["requests_all_title"]!
+            view.requests = ConsoleViews.openRequests(open, now: now, t: t)
+        }
+        if caller.mayReadAuditTrail {
+            view.showAudit = true
+            view.audit = ConsoleViews.audit(try await audit.recent(limit: 50))
+        }
+        if caller.mayManageUsers {
+            view.showAdmin = true
+            view.users = try await identity.users().map { UserRow(name: $0.name, role: $0.role.rawValue, orgs: $0.orgIDs.map(\.rawValue).sorted().joined(separator: ", ")) }
+            view.orgs = try await inventory.orgs(as: caller, page: PageRequest(limit: 500)).items.map { OrgRow(id: $0.id.rawValue, name: $0.name) }
+        }
+        return try render("home", view)
+    }
+
+    private func requestPage(_ request: Request, id: String, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        guard let uuid = UUID(uuidString: id) else { return try notFound(request, session: session) }
+        let caller = session.principal, requestID = RequestID(uuid), now = clock()
+        let retrieval = try await requests.request(requestID, as: caller)
+        let input = RequestPageInput(
+            request: retrieval, history: try await requests.history(of: requestID, as: caller),
+            comments: try await requests.comments(on: requestID, as: caller), artifacts: try await requests.artifacts(of: requestID, as: caller),
+            custodyIntact: try? await requests.custody(of: requestID, as: caller, now: now).chainIntact)
+        let view = ConsoleViews.requestPage(input, for: caller, now: now,
+                                            layout: layout(request, session: session, title: retrieval.draft.incidentReference), error: error)
+        return try render("request", view, status: status)
+    }
+
+    private struct ActionForm: Decodable {
+        let csrf_token: String?
+        let note: String?
+    }
+
+    private func transition(_ request: Request, id: String, item: String, action: String) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let form = try await self.form(ActionForm.self, of: request)
+        guard validCSRF(form.csrf_token, session) else { return try csrfRefused(request, session: session) }
+        guard let requestUUID = UUID(uuidString: id), let itemUUID = UUID(uuidString: item), let action = ItemAction(rawValue: action),
+              action != .expire else { return try notFound(request, session: session) }
+        do {
+            _ = try await requests.transition(action, item: RequestItemID(itemUUID), of: RequestID(requestUUID), note: form.note.flatMap { $0.isEmpty ? nil : $0 },
+                                              as: session.principal, now: clock())
+        } catch let error as RequestError {
+            if case .notFound = error { throw error }
+            return try await requestPage(request, id: id, error: ConsoleViews.refusal(error, t: strings(request, session: session)),
+                                         status: error.isConflict ? .conflict : .unprocessableContent)
+        }
+        return redirect(to: "/requests/\(id)#panel-\(item)")
+    }
+
+    private struct CommentForm: Decodable {
+        let csrf_token: String?
+        let body: String?
+    }
+
+    private func comment(_ request: Request, id: String) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let form = try await self.form(CommentForm.self, of: request)
+        guard validCSRF(form.csrf_token, session) else { return try csrfRefused(request, session: session) }
+        guard let uuid = UUID(uuidString: id) else { return try notFound(request, session: session) }
+        do {
+            _ = try await requests.addComment(form.body ?? "", addressedTo: nil, on: RequestID(uuid), as: session.principal, now: clock())
+        } catch let error as RequestError {
+            if case .notFound = error { throw error }
+            return try await requestPage(request, id: id, error: ConsoleViews.refusal(error, t: strings(request, session: session)),
+                                         status: .unprocessableContent)
+        }
+        return redirect(to: "/requests/\(id)#comments")
+    }
+
+    // MARK: Helpers
+
+    /// The signed-in session of the request's cookie, if any.
+    private func session(of request: Request) async throws -> ConsoleSession? {
+        guard let secret = request.cookies[Self.sessionCookie]?.value, !secret.isEmpty else { return nil }
+        return try await sessions.session(forSecret: secret, now: clock())
+    }
+
+    private func validCSRF(_ token: String?, _ session: ConsoleSession) -> Bool {
+        token.map { constantTimeEqual($0, session.csrfToken) } ?? false
+    }
+
+    private func language(_ request: Request, session: ConsoleSession?) -> ConsoleLanguage {
+        session?.language.flatMap(ConsoleLanguage.init(rawValue:))
+            ?? request.cookies[Self.languageCookie].flatMap { ConsoleLanguage(rawValue: $0.value) }
+            ?? ConsoleLanguage.preferred(acceptLanguage: request.headers[.acceptLanguage])
+    }
+
+    private func strings(_ request: Request, session: ConsoleSession?) -> [String: String] {
+        ConsoleStrings.strings(language(request, session: session))
+    }
+
+    private func layout(_ request: Request, session: ConsoleSession?, title: String, csrf: String? = nil) -> LayoutView {
+        let language = language(request, session: session)
+        return LayoutView(lang: language.rawValue, t: ConsoleStrings.strings(language), title: title, user: session?.principal.name,
+                          role: session?.principal.role.rawValue, csrf: session?.csrfToken ?? csrf,
+                          otherLanguage: language == .en ? ConsoleLanguage.ja.rawValue : ConsoleLanguage.en.rawValue,
+                          path: request.uri.path)
+    }
+
+    private func form<Form: Decodable>(_ type: Form.Type, of request: Request) async throws -> Form {
+        let body = try await request.body.collect(upTo: Self.formLimit)
+        do {
+            return try URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body))
+        } catch {
+            throw HTTPError(.badRequest, message: "the form could not be read")
+        }
+    }
+
+    private func cookie(_ name: String, _ value: String, maxAge: Int?) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: cookieSecure, httpOnly: true, sameSite: .lax)
+    }
+
+    private func redirect(to location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    private func render<View>(_ template: String, _ view: View, status: HTTPResponse.Status = .ok) throws -> Response {
+        guard let html = templates.render(view, withTemplate: template) else {
+            throw MissingResource(description: "the console template \(template) is missing")
+        }
+        return Response(status: status, headers: Self.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// Pages are never cached and run nothing from elsewhere; timeline bars need inline style attributes only.
+    static let pageHeaders: HTTPFields = [
+        .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+        .contentSecurityPolicy: "default-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "same-origin",
+    ]
+
+    private func message(_ request: Request, session: ConsoleSession?, heading: String, text: String, reference: String? = nil,
+                         status: HTTPResponse.Status) throws -> Response {
+        try render("message", MessageView(layout: layout(request, session: session, title: heading), heading: heading, message: text,
+                                          reference: reference), status: status)
+    }
+
+    private func csrfRefused(_ request: Request, session: ConsoleSession?) throws -> Response {
+        let t = strings(request, session: session)
+        return try message(request, session: session, heading: t["forbidden_title"]!, text: t["csrf_refused"]!, status: .forbidden)
+    }
+
+    private func notFound(_ request: Request, session: ConsoleSession?) throws -> Response {
+        let t = strings(request, session: session)
+        return try message(request, session: session, heading: t["not_found_title"]!, text: t["not_found"]!, status: .notFound)
+    }
+
+    /// Runs a page handler and turns what it throws into a page (never problem+json, never a stack trace).
+    private func page(_ request: Request, _ context: LogAtlasRequestContext, _ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await body()
+        } catch let error as RequestError {
+            guard case .notFound = error else { return try failure(request, error) }
+            return try notFound(request, session: try? await session(of: request))
+        } catch let error as InventoryError {
+            guard case .notFound = error else { return try failure(request, error) }
+            return try notFound(request, session: try? await session(of: request))
+        } catch is DatabaseUnavailable {
+            let t = strings(request, session: nil)
+            var response = try message(request, session: nil, heading: t["unavailable_title"]!, text: t["unavailable"]!, status: .serviceUnavailable)
+            response.headers[.retryAfter] = "5"
+            return response
+        } catch let error as HTTPError where error.status == .badRequest || error.status == .contentTooLarge {
+            return try message(request, session: nil, heading: error.status.reasonPhrase, text: error.body ?? "", status: error.status)
+        } catch {
+            return try failure(request, error)
+        }
+    }
+
+    private func failure(_ request: Request, _ error: any Error) throws -> Response {
+        let reference = UUID().uuidString.lowercased()
+        logger.error("console page failed", metadata: ["request_id": "\(reference)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+        let t = strings(request, session: nil)
+        return try message(request, session: nil, heading: t["error_title"]!, text: t["error"]!, reference: reference, status: .internalServerError)
+    }
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+    let (a, b) = (Array(lhs.utf8), Array(rhs.utf8))
+    guard a.count == b.count else { return false }
+    return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+}
+
+private extension RequestError {
+    var isConflict: Bool { if case .conflict = self { true } else { false } }
+}

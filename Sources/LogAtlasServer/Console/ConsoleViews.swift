@@ -1,0 +1,346 @@
+import Foundation
+import LogAtlasCore
+
+// View models of the console: plain values made by pure functions (unit-tested), which the Mustache templates only
+// place. Every text a template shows comes from here or from `ConsoleStrings`; templates escape all of it.
+
+/// What every page shows around its content.
+struct LayoutView {
+    let lang: String
+    let t: [String: String]
+    let title: String
+    /// The signed-in user, if any.
+    let user: String?
+    let role: String?
+    /// The session's CSRF token (for the sign-out and language forms).
+    let csrf: String?
+    let otherLanguage: String
+    /// This page's path, where the language switch returns to.
+    let path: String
+}
+
+/// A moment, shown in UTC and marked up so that a script can show it in the reader's time zone.
+struct TimeView: Hashable {
+    let iso: String
+    let text: String
+
+    init(_ date: Date) {
+        iso = Timestamp.format(date)
+        text = String(iso.prefix(10)) + " " + String(iso.dropFirst(11).prefix(5)) + " UTC"
+    }
+}
+
+struct InboxRow: Hashable {
+    let requestID: String
+    let incident: String
+    let purpose: String
+    let organisation: String
+    let priority: String
+    let state: String
+    /// What the custodian must do next ("acknowledge" or "deliver") and by when.
+    let dueWhat: String
+    let due: TimeView
+    let countdown: String
+    let overdue: Bool
+    let preserveBefore: TimeView?
+}
+
+struct ItemSummary: Hashable {
+    let organisation: String
+    let state: String
+    let waitsFor: String
+    let overdue: Bool
+}
+
+struct RequestRow: Hashable {
+    let id: String
+    let incident: String
+    let priority: String
+    let filed: TimeView
+    let items: [ItemSummary]
+}
+
+struct AuditRow: Hashable {
+    let seq: Int64
+    let time: TimeView
+    let actor: String
+    let action: String
+    let object: String
+}
+
+struct UserRow: Hashable {
+    let name: String
+    let role: String
+    let orgs: String
+}
+
+struct OrgRow: Hashable {
+    let id: String
+    let name: String
+}
+
+/// The home page: each role sees the sections it may (nil sections are not shown).
+struct HomeView {
+    let layout: LayoutView
+    var showInbox = false
+    var inbox: [InboxRow] = []
+    var showRequests = false
+    var requests: [RequestRow] = []
+    var requestsTitle = ""
+    var showAudit = false
+    var audit: [AuditRow] = []
+    var showAdmin = false
+    var users: [UserRow] = []
+    var orgs: [OrgRow] = []
+}
+
+/// One stretch of a source's timeline, as a share of the window (percent, for the bar's CSS width).
+struct TimelineSegment: Hashable {
+    let availability: String
+    let startPercent: Double
+    let widthPercent: Double
+    let label: String
+}
+
+struct SourceTimeline: Hashable {
+    let name: String
+    let segments: [TimelineSegment]
+}
+
+struct HistoryRow: Hashable {
+    let time: TimeView
+    let actor: String
+    let change: String
+    let note: String?
+}
+
+struct ActionForm: Hashable {
+    let url: String
+    let action: String
+    let label: String
+    /// The label of the text the action needs (reason, question, answer, outcome), if it needs one.
+    let noteLabel: String?
+    let fieldID: String
+}
+
+struct ItemPanel {
+    let id: String
+    let organisation: String
+    let state: String
+    let acknowledgeDue: TimeView
+    let deliverDue: TimeView
+    let countdown: String?
+    let overdue: Bool
+    let preserveBefore: TimeView?
+    let rejectReason: String?
+    let outcome: String?
+    let timelines: [SourceTimeline]
+    let history: [HistoryRow]
+    let actions: [ActionForm]
+    let hasActions: Bool
+}
+
+struct CommentRow: Hashable {
+    let author: String
+    let time: TimeView
+    let body: String
+}
+
+struct ArtifactRow: Hashable {
+    let name: String
+    let size: String
+    let sha256: String
+    let by: String
+    let time: TimeView
+}
+
+struct RequestPageView {
+    let layout: LayoutView
+    let id: String
+    let incident: String
+    let purpose: String
+    let priority: String
+    let windowFrom: TimeView
+    let windowTo: TimeView
+    let filed: TimeView
+    let filedBy: String
+    let hints: String?
+    let warnings: [String]
+    let hasWarnings: Bool
+    let items: [ItemPanel]
+    let comments: [CommentRow]
+    let artifacts: [ArtifactRow]
+    let custodyIntact: Bool?
+    /// Why the last action was not done, if it was not.
+    let error: String?
+}
+
+struct LoginView {
+    let layout: LayoutView
+    let csrf: String
+    let username: String
+    let error: String?
+}
+
+struct MessageView {
+    let layout: LayoutView
+    let heading: String
+    let message: String
+    let reference: String?
+}
+
+/// The pure functions that make the views.
+enum ConsoleViews {
+    /// Who must act next on an item in `state`.
+    static func waitsFor(_ state: ItemState) -> Party? {
+        switch state {
+        case .requested, .acknowledged, .approved, .inProgress: .custodian
+        case .needsInfo, .delivered: .requester
+        case .rejected, .received, .cancelled, .expired: nil
+        }
+    }
+
+    /// The deadline that runs for an item: acknowledging while requested, delivering after.
+    static func runningDue(of item: RequestItem) -> (what: String, date: Date) {
+        item.state == .requested ? ("acknowledge_by", item.acknowledgeDue) : ("deliver_by", item.deliverDue)
+    }
+
+    /// "Due in 1 d 3 h" or "Overdue by 2 h 5 min", to the minute.
+    static func countdown(due: Date, now: Date, t: [String: String]) -> String {
+        let seconds = Int(due.timeIntervalSince(now).rounded(.towardZero))
+        let minutes = abs(seconds) / 60, days = minutes / 1_440, hours = minutes % 1_440 / 60, rest = minutes % 60
+        var parts: [String] = []
+        if days > 0 { parts.append("\(days) \(t["days_short"]!)") }
+        if hours > 0 || days > 0 { parts.append("\(hours) \(t["hours_short"]!)") }
+        if days == 0 { parts.append("\(rest) \(t["minutes_short"]!)") }
+        return (seconds < 0 ? t["overdue_by"]! : t["due_in"]!) + " " + parts.joined(separator: " ")
+    }
+
+    /// The items of `requests` that wait for the caller as custodian, overdue first, then by the running deadline.
+    static func inbox(_ requests: [RetrievalRequest], for caller: Principal, now: Date, t: [String: String]) -> [InboxRow] {
+        let rows = requests.flatMap { request in
+            request.items.filter { item in
+                caller.parties(requesterOrg: request.requesterOrgID, custodian: item.custodianOrgID).contains(.custodian)
+                    && waitsFor(item.state) == .custodian
+            }.map { item in (request, item, runningDue(of: item)) }
+        }
+        return rows.sorted { lhs, rhs in
+            let (l, r) = (lhs.1.isOverdue(now: now), rhs.1.isOverdue(now: now))
+            return l != r ? l : lhs.2.date < rhs.2.date
+        }.map { request, item, due in
+            InboxRow(requestID: request.id.rawValue.uuidString.lowercased(), incident: request.draft.incidentReference,
+                     purpose: request.draft.purpose, organisation: item.custodianOrgID.rawValue,
+                     priority: t["priority_" + request.draft.priority.rawValue]!, state: t["state_" + item.state.rawValue]!,
+                     dueWhat: t[due.what]!, due: TimeView(due.date), countdown: countdown(due: due.date, now: now, t: t),
+                     overdue: item.isOverdue(now: now), preserveBefore: item.preserveBefore.map(TimeView.init))
+        }
+    }
+
+    /// Requests with any item not yet closed, each with the state of every item and whom it waits for.
+    static func openRequests(_ requests: [RetrievalRequest], now: Date, t: [String: String]) -> [RequestRow] {
+        requests.filter { $0.items.contains { !$0.state.isTerminal } }.map { request in
+            RequestRow(id: request.id.rawValue.uuidString.lowercased(), incident: request.draft.incidentReference,
+                       priority: t["priority_" + request.draft.priority.rawValue]!, filed: TimeView(request.filedAt),
+                       items: request.items.map { item in
+                           ItemSummary(organisation: item.custodianOrgID.rawValue, state: t["state_" + item.state.rawValue]!,
+                                       waitsFor: waitsFor(item.state).map { t[$0 == .custodian ? "custodian_party" : "requester_party"]! } ?? t["nobody"]!,
+                                       overdue: item.isOverdue(now: now))
+                       })
+        }
+    }
+
+    /// A source's feasibility drawn against the window: each stretch's start and width as a share of it.
+    static func timeline(_ feasibility: SourceFeasibility, window: TimeWindow, t: [String: String]) -> SourceTimeline {
+        let total = max(window.duration, 1)
+        let segments = feasibility.segments.map { segment in
+            let start = max(0, segment.from.timeIntervalSince(window.from)) / total * 100
+            let width = max(0, min(segment.to, window.to).timeIntervalSince(max(segment.from, window.from))) / total * 100
+            let lead = segment.leadHours.map { ", \(t["lead_time"]!) " + String(format: "%.0f", $0) + " \(t["hours_short"]!)" } ?? ""
+            return TimelineSegment(availability: segment.availability.rawValue, startPercent: (start * 10).rounded() / 10,
+                                   widthPercent: (width * 10).rounded() / 10,
+                                   label: "\(TimeView(segment.from).text) – \(TimeView(segment.to).text): \(t["availability_" + segment.availability.rawValue]!)\(lead)")
+        }
+        return SourceTimeline(name: feasibility.sourceName, segments: segments)
+    }
+
+    /// The forms of the actions the caller may take on an item now.
+    static func actions(for caller: Principal, request: RetrievalRequest, item: RequestItem, t: [String: String]) -> [ActionForm] {
+        let parties = caller.parties(requesterOrg: request.requesterOrgID, custodian: item.custodianOrgID)
+        return ItemStateMachine.available(to: parties, state: item.state).filter { $0 != .expire }.map { action in
+            let rule = ItemStateMachine.rules.first { $0.action == action }!
+            let noteKey: String? = switch action {
+            case .reject: "reason"
+            case .askInfo: "question"
+            case .answer: "answer_label"
+            case .receive: "outcome"
+            default: rule.needsNote ? "note" : nil
+            }
+            return ActionForm(url: "/requests/\(request.id.rawValue.uuidString.lowercased())/items/\(item.id.rawValue.uuidString.lowercased())/\(action.rawValue)",
+                              action: action.rawValue, label: t["action_" + action.rawValue]!, noteLabel: noteKey.map { t[$0]! },
+                              fieldID: "note-\(item.id.rawValue.uuidString.lowercased())-\(action.rawValue)")
+        }
+    }
+
+    static func item(_ item: RequestItem, of request: RequestPageInput, for caller: Principal, now: Date, t: [String: String]) -> ItemPanel {
+        let due = runningDue(of: item)
+        return ItemPanel(
+            id: item.id.rawValue.uuidString.lowercased(), organisation: item.custodianOrgID.rawValue, state: t["state_" + item.state.rawValue]!,
+            acknowledgeDue: TimeView(item.acknowledgeDue), deliverDue: TimeView(item.deliverDue),
+            countdown: item.state.awaitsDelivery ? countdown(due: due.date, now: now, t: t) : nil, overdue: item.isOverdue(now: now),
+            preserveBefore: item.preserveBefore.map(TimeView.init), rejectReason: item.rejectReason, outcome: item.outcome,
+            timelines: item.feasibility.map { timeline($0, window: request.request.draft.window, t: t) },
+            history: request.history.filter { $0.itemID == item.id }.map { event in
+                HistoryRow(time: TimeView(event.at), actor: event.actor,
+                           change: "\(t["state_" + event.from.rawValue]!) → \(t["state_" + event.to.rawValue]!)", note: event.note)
+            },
+            actions: actions(for: caller, request: request.request, item: item, t: t),
+            hasActions: !actions(for: caller, request: request.request, item: item, t: t).isEmpty)
+    }
+
+    static func requestPage(_ input: RequestPageInput, for caller: Principal, now: Date, layout: LayoutView, error: String?) -> RequestPageView {
+        let t = layout.t, draft = input.request.draft
+        let hints = [draft.hints.hosts.joined(separator: ", "), draft.hints.users.joined(separator: ", "), draft.hints.ips.joined(separator: ", "),
+                     draft.hints.text ?? ""].filter { !$0.isEmpty }.joined(separator: " · ")
+        return RequestPageView(
+            layout: layout, id: input.request.id.rawValue.uuidString.lowercased(), incident: draft.incidentReference, purpose: draft.purpose,
+            priority: t["priority_" + draft.priority.rawValue]!, windowFrom: TimeView(draft.window.from), windowTo: TimeView(draft.window.to),
+            filed: TimeView(input.request.filedAt), filedBy: input.request.requestedBy, hints: hints.isEmpty ? nil : hints,
+            warnings: input.request.warnings, hasWarnings: !input.request.warnings.isEmpty,
+            items: input.request.items.map { item($0, of: input, for: caller, now: now, t: t) },
+            comments: input.comments.map { CommentRow(author: $0.author, time: TimeView($0.createdAt), body: $0.body) },
+            artifacts: input.artifacts.map { artifact in
+                ArtifactRow(name: artifact.fileName ?? artifact.location ?? artifact.kind.rawValue,
+                            size: artifact.size.map { ByteCountFormatter.string(fromByteCount: $0, countStyle: .file) } ?? "—",
+                            sha256: artifact.sha256, by: artifact.createdBy, time: TimeView(artifact.createdAt))
+            },
+            custodyIntact: input.custodyIntact, error: error)
+    }
+
+    /// The refusal of an action, in the reader's language.
+    static func refusal(_ error: RequestError, t: [String: String]) -> String {
+        let reason = switch error {
+        case .refused(.notPermitted): t["refusal_not_permitted"]!
+        case .refused(.wrongState): t["refusal_wrong_state"]!
+        case .refused(.noteRequired): t["refusal_note_required"]!
+        case .refused(.noEvidence): t["refusal_no_evidence"]!
+        case .conflict: t["refusal_conflict"]!
+        case .invalid(let issues): t["refusal_invalid"]! + " " + issues.map { "\($0.path): \($0.message)" }.joined(separator: "; ")
+        default: t["refusal_not_permitted"]!
+        }
+        return t["refused"]! + " " + reason
+    }
+
+    static func audit(_ events: [AuditEntry]) -> [AuditRow] {
+        events.map { AuditRow(seq: $0.seq, time: TimeView($0.occurredAt), actor: $0.actor, action: $0.action, object: "\($0.objectType) \($0.objectID)") }
+    }
+}
+
+/// What the request page is made from: the request and what the caller may see of it.
+struct RequestPageInput {
+    let request: RetrievalRequest
+    let history: [ItemEvent]
+    let comments: [RequestComment]
+    let artifacts: [Artifact]
+    /// Whether the request's audit events verify (nil when the caller may not see custody).
+    let custodyIntact: Bool?
+}

@@ -1,0 +1,329 @@
+import Foundation
+import HTTPTypes
+import LogAtlasCore
+import LogAtlasServer
+import LogAtlasStore
+import Synchronization
+import Testing
+import TestSupport
+
+/// A browser as far as the console's HTTP is concerned: it keeps cookies and reads the CSRF token off pages.
+final class ConsoleVisitor: @unchecked Sendable {
+    let world: TestWorld
+    private(set) var cookies: [String: String] = [:]
+    /// The page last fetched.
+    private(set) var last: TestWorld.Reply?
+
+    init(_ world: TestWorld) { self.world = world }
+
+    @discardableResult
+    func get(_ path: String, headers extra: HTTPFields = [:]) async throws -> TestWorld.Reply {
+        try await send(.get, path, form: nil, headers: extra)
+    }
+
+    @discardableResult
+    func post(_ path: String, _ form: [String: String]) async throws -> TestWorld.Reply {
+        try await send(.post, path, form: form, headers: [:])
+    }
+
+    /// The CSRF token of the last page that carried one.
+    private(set) var csrf = ""
+
+    /// Opens the sign-in page and signs in; returns the answer to the form.
+    @discardableResult
+    func signIn(_ user: String, password: String) async throws -> TestWorld.Reply {
+        try await get("/login")
+        return try await post("/login", ["username": user, "password": password, "csrf_token": csrf])
+    }
+
+    private func send(_ method: HTTPRequest.Method, _ path: String, form: [String: String]?, headers extra: HTTPFields) async throws -> TestWorld.Reply {
+        var headers = extra
+        if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
+        let body = form.map { fields in
+            fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        }
+        let reply = try await world.send(method, path, as: nil, body: body, contentType: "application/x-www-form-urlencoded", headers: headers)
+        for field in reply.headers[values: .setCookie] {
+            let pair = field.split(separator: ";")[0].split(separator: "=", maxSplits: 1).map(String.init)
+            let (name, value) = (pair[0], pair.count > 1 ? pair[1] : "")
+            if value.isEmpty || field.contains("Max-Age=0") { cookies[name] = nil } else { cookies[name] = value }
+        }
+        last = reply
+        if let range = reply.text.range(of: #"name="csrf_token" value="([^"]+)""#, options: .regularExpression) {
+            csrf = String(reply.text[range].dropFirst(#"name="csrf_token" value=""#.count).dropLast())
+        }
+        return reply
+    }
+}
+
+extension TestWorld {
+    /// Gives every fixture user the console password `"<name>-password-1"` (cheap scrypt parameters: tests only).
+    func setConsolePasswords() async throws {
+        let store = ConsoleStore(database: database, hasher: PasswordHasher(logRounds: 10))
+        for user in ["ada", "cyd", "aud", "cus-a", "cus-b"] {
+            try await store.setPassword("\(user)-password-1", for: user, actor: "test")
+        }
+    }
+
+    func visitor(signedInAs user: String) async throws -> ConsoleVisitor {
+        let visitor = ConsoleVisitor(self)
+        let reply = try await visitor.signIn(user, password: "\(user)-password-1")
+        #expect(reply.status == 303 && reply.headers[.location] == "/", "\(reply.status) \(reply.text)")
+        return visitor
+    }
+}
+
+@Suite("Console")
+struct ConsoleTests {
+    @Test func signInSetsASessionCookieAndSignOutEndsIt() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let visitor = ConsoleVisitor(world)
+            #expect(try await visitor.get("/").headers[.location] == "/login")
+            let form = try await visitor.get("/login")
+            #expect(form.status == 200 && form.text.contains(#"name="username""#) && form.text.contains(#"name="password""#))
+            #expect(form.headers[values: .setCookie].contains { $0.hasPrefix("la_login_csrf=") && $0.contains("HttpOnly") && $0.contains("SameSite=Lax") })
+            let signedIn = try await visitor.post("/login", ["username": "cus-a", "password": "cus-a-password-1", "csrf_token": visitor.csrf])
+            #expect(signedIn.status == 303 && signedIn.headers[.location] == "/")
+            let cookie = try #require(signedIn.headers[values: .setCookie].first { $0.hasPrefix("la_session=") })
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"))
+            // Loopback: not Secure by default (the demo runs over plain HTTP).
+            #expect(!cookie.contains("Secure"))
+            let home = try await visitor.get("/")
+            #expect(home.status == 200 && home.text.contains("cus-a") && home.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(home.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
+            // The session is stored as a hash only.
+            let secret = try #require(visitor.cookies["la_session"])
+            var stored = 0
+            for try await count in try await world.database.client.query(
+                "SELECT count(*) FROM console_sessions WHERE secret_hash = decode(\(TokenSecret.hashHex(secret)), 'hex')").decode(Int.self) { stored = count }
+            #expect(stored == 1)
+            #expect(try await visitor.post("/logout", ["csrf_token": visitor.csrf]).headers[.location] == "/login")
+            #expect(try await visitor.get("/").headers[.location] == "/login")
+        }
+    }
+
+    @Test func wrongPasswordsAreRefusedAndThrottledPerUserWithA429() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let visitor = ConsoleVisitor(world)
+            for _ in 0..<10 {
+                let reply = try await visitor.signIn("cyd", password: "wrong-password-9")
+                #expect(reply.status == 401 && reply.text.contains("wrong"))
+            }
+            // The right password no longer helps while ten failures are in the window.
+            let throttled = try await visitor.signIn("cyd", password: "cyd-password-1")
+            #expect(throttled.status == 429 && throttled.headers[.retryAfter] == "600")
+            #expect(visitor.cookies["la_session"] == nil)
+            // Another user from the same address is throttled too (ten failures from it).
+            #expect(try await visitor.signIn("ada", password: "ada-password-1").status == 429)
+            // Each failure is an audit event; the password never is.
+            let events = try await AuditTrail(database: world.database).recent(limit: 50)
+            #expect(events.filter { $0.action == "console.sign_in_failed" && $0.actor == "cyd" }.count == 10)
+            #expect(try await AuditTrail(database: world.database).verify() == .intact(events: try await auditCount(world)))
+        }
+    }
+
+    @Test func throttlingCountsAUserNameFromAnyAddressAndEndsAfterTenMinutes() async throws {
+        let now = Mutex(Date())
+        try await withTestApp(clock: { now.withLock { $0 } }) { world in
+            try await world.setConsolePasswords()
+            let store = ConsoleStore(database: world.database)
+            for index in 0..<10 {
+                let result = try await store.signIn(userName: "aud", password: "nope-nope-nope", address: "192.0.2.\(index)", now: now.withLock { $0 })
+                guard case .wrongCredentials = result else { Issue.record("attempt \(index): \(result)"); return }
+            }
+            guard case .throttled = try await store.signIn(userName: "aud", password: "aud-password-1", address: "198.51.100.1", now: now.withLock { $0 })
+            else { Issue.record("an eleventh attempt from a new address was not throttled"); return }
+            now.withLock { $0 += 601 }
+            guard case .signedIn = try await store.signIn(userName: "aud", password: "aud-password-1", address: "198.51.100.1", now: now.withLock { $0 })
+            else { Issue.record("still throttled after ten minutes"); return }
+        }
+    }
+
+    @Test func sessionsEndAfterEightIdleHoursOrSevenDays() async throws {
+        let now = Mutex(Date())
+        try await withTestApp(clock: { now.withLock { $0 } }) { world in
+            try await world.setConsolePasswords()
+            let visitor = try await world.visitor(signedInAs: "cyd")
+            now.withLock { $0 += 7.9 * 3_600 }
+            #expect(try await visitor.get("/").status == 200)
+            now.withLock { $0 += 8.1 * 3_600 }
+            #expect(try await visitor.get("/").headers[.location] == "/login", "idle for 8.1 hours")
+
+            let busy = try await world.visitor(signedInAs: "cyd")
+            for _ in 0..<23 {   // used every 7 hours: never idle, but 7 days is the limit
+                now.withLock { $0 += 7 * 3_600 }
+                #expect(try await busy.get("/").status == 200)
+            }
+            now.withLock { $0 += 7 * 3_600 }   // 168 hours after sign-in
+            #expect(try await busy.get("/").headers[.location] == "/login", "7 days after sign-in")
+        }
+    }
+
+    @Test func signOutEverywhereEndsEverySessionOfTheUser() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let laptop = try await world.visitor(signedInAs: "ada"), phone = try await world.visitor(signedInAs: "ada")
+            let other = try await world.visitor(signedInAs: "cyd")
+            try await laptop.get("/")
+            #expect(try await laptop.post("/logout", ["csrf_token": laptop.csrf, "everywhere": "1"]).status == 303)
+            #expect(try await phone.get("/").headers[.location] == "/login")
+            #expect(try await other.get("/").status == 200)
+        }
+    }
+
+    @Test func formsWithoutTheSessionsCSRFTokenAre403AndChangeNothing() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let filed = try await world.file()
+            let item = filed.items["dept-a"]!
+            // The sign-in form: no cookie, or a token that is not the cookie's.
+            let stranger = ConsoleVisitor(world)
+            #expect(try await stranger.post("/login", ["username": "cus-a", "password": "cus-a-password-1", "csrf_token": "la_forged-forged-forged-forged"]).status == 403)
+            try await stranger.get("/login")
+            #expect(try await stranger.post("/login", ["username": "cus-a", "password": "cus-a-password-1"]).status == 403)
+            #expect(stranger.cookies["la_session"] == nil)
+
+            let custodian = try await world.visitor(signedInAs: "cus-a")
+            for token in ["", "la_another-token-entirely-000000000000000000", world.tokens["cus-a"]!] {
+                let reply = try await custodian.post("/requests/\(filed.id)/items/\(item)/acknowledge", ["csrf_token": token])
+                #expect(reply.status == 403 && reply.text.contains("form"), "token \(token.prefix(6))")
+            }
+            #expect(try await custodian.post("/requests/\(filed.id)/comments", ["body": "hello"]).status == 403)
+            #expect(try await custodian.post("/logout", [:]).status == 403)
+            let state = try await world.send(.get, "/v1/requests/\(filed.id)", as: "cus-a")
+            #expect((state.json["items"] as? [[String: Any]])?.first?["state"] as? String == "requested")
+            #expect(try await world.send(.get, "/v1/requests/\(filed.id)/comments", as: "cyd").text.contains("hello") == false)
+        }
+    }
+
+    @Test func bearerTokensNeverSignIntoTheConsoleAndSessionsNeverCallTheAPI() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let page = try await world.send(.get, "/", as: "ada")
+            #expect(page.status == 303 && page.headers[.location] == "/login")
+            let visitor = try await world.visitor(signedInAs: "ada")
+            let api = try await world.send(.get, "/v1/me", as: nil, headers: [.cookie: "la_session=\(visitor.cookies["la_session"]!)"])
+            #expect(api.status == 401)
+            // An API token is not a console password either.
+            #expect(try await ConsoleVisitor(world).signIn("ada", password: world.tokens["ada"]!).status == 401)
+        }
+    }
+
+    @Test func eachRoleSeesItsHomeAndNothingOfOtherOrganisations() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let onlyA = try await world.file(["firewall"])        // an item for dept-a only
+            let both = try await world.file(["firewall", "auth"]) // dept-a and vendor-b
+
+            let a = try await world.visitor(signedInAs: "cus-a")
+            let inboxA = try await a.get("/")
+            #expect(inboxA.text.contains(#"id="inbox""#) && inboxA.text.contains(onlyA.id) && inboxA.text.contains(both.id))
+            #expect(!inboxA.text.contains("vendor-b") && !inboxA.text.contains(#"id="audit""#) && !inboxA.text.contains(#"id="users""#))
+
+            let b = try await world.visitor(signedInAs: "cus-b")
+            let inboxB = try await b.get("/")
+            #expect(inboxB.text.contains(both.id) && !inboxB.text.contains(onlyA.id) && !inboxB.text.contains("dept-a"))
+            // Another organisation's request is a 404 page, exactly like a request that does not exist.
+            let hidden = try await b.get("/requests/\(onlyA.id)")
+            let missing = try await b.get("/requests/\(UUID().uuidString.lowercased())")
+            #expect(hidden.status == 404 && missing.status == 404)
+            #expect(hidden.text.replacingOccurrences(of: onlyA.id, with: "ID") == missing.text.replacingOccurrences(of: missing.text.matchOfUUID, with: "ID"))
+            #expect(try await b.get("/requests/not-a-uuid").status == 404)
+            // On a shared request, vendor-b sees its own item only, with the shared fields.
+            let shared = try await b.get("/requests/\(both.id)")
+            #expect(shared.status == 200 && shared.text.contains("Suspected lateral movement") && shared.text.contains(both.items["vendor-b"]!))
+            #expect(!shared.text.contains(both.items["dept-a"]!) && !shared.text.contains("dept-a"))
+            // Nor can it act on the other organisation's item.
+            let acted = try await b.post("/requests/\(both.id)/items/\(both.items["dept-a"]!)/acknowledge", ["csrf_token": b.csrf])
+            #expect(acted.status == 404)
+
+            let csirt = try await (world.visitor(signedInAs: "cyd")).get("/")
+            #expect(csirt.text.contains(#"id="requests""#) && csirt.text.contains(both.id) && csirt.text.contains("dept-a") && csirt.text.contains("vendor-b"))
+            #expect(!csirt.text.contains(#"id="inbox""#) && !csirt.text.contains(#"id="audit""#))
+
+            let auditor = try await (world.visitor(signedInAs: "aud")).get("/")
+            #expect(auditor.text.contains(#"id="audit""#) && auditor.text.contains("request-item.create") && !auditor.text.contains(#"id="users""#))
+            let admin = try await (world.visitor(signedInAs: "ada")).get("/")
+            #expect(admin.text.contains(#"id="audit""#) && admin.text.contains(#"id="users""#) && admin.text.contains("cus-b") && admin.text.contains(#"id="orgs""#))
+        }
+    }
+
+    @Test func aCustodianAnswersARequestFromItsPageWithTheSameRulesAsTheAPI() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let filed = try await world.file(["firewall"])
+            let item = filed.items["dept-a"]!
+            let custodian = try await world.visitor(signedInAs: "cus-a")
+            let page = try await custodian.get("/requests/\(filed.id)")
+            #expect(page.text.contains("/items/\(item)/acknowledge") && !page.text.contains("/items/\(item)/receive"))
+            #expect(try await custodian.post("/requests/\(filed.id)/items/\(item)/acknowledge", ["csrf_token": custodian.csrf]).status == 303)
+            // Rejecting needs a reason, as over the API: the page says why, and nothing changes.
+            try await custodian.get("/requests/\(filed.id)")
+            let refused = try await custodian.post("/requests/\(filed.id)/items/\(item)/reject", ["csrf_token": custodian.csrf, "note": "  "])
+            #expect(refused.status == 422 && refused.text.contains("needs a text"))
+            #expect(try await custodian.post("/requests/\(filed.id)/items/\(item)/ask_info",
+                                             ["csrf_token": custodian.csrf, "note": "Which hosts & when? <b>"]).status == 303)
+            let csirt = try await world.visitor(signedInAs: "cyd")
+            let asked = try await csirt.get("/requests/\(filed.id)")
+            // Text is escaped, never markup.
+            #expect(asked.text.contains("Which hosts &amp; when? &lt;b&gt;") && !asked.text.contains("<b>"))
+            #expect(try await csirt.post("/requests/\(filed.id)/items/\(item)/answer", ["csrf_token": csirt.csrf, "note": "lt-0231 only"]).status == 303)
+            let commented = try await csirt.post("/requests/\(filed.id)/comments", ["csrf_token": csirt.csrf, "body": "Thanks for the quick look"])
+            #expect(commented.status == 303, "\(commented.text)")
+            let state = try await world.send(.get, "/v1/requests/\(filed.id)", as: "cus-a")
+            #expect((state.json["items"] as? [[String: Any]])?.first?["state"] as? String == "acknowledged")
+            let history = try await world.send(.get, "/v1/requests/\(filed.id)", as: "cyd").text
+            #expect(history.contains("cus-a") && history.contains("lt-0231 only"), "\(history)")
+            #expect(try await custodian.get("/requests/\(filed.id)").text.contains("Thanks for the quick look"))
+            // A stale form (the item moved on) is a conflict page, not a crash.
+            try await custodian.get("/requests/\(filed.id)")
+            #expect(try await custodian.post("/requests/\(filed.id)/items/\(item)/acknowledge", ["csrf_token": custodian.csrf]).status == 422)
+        }
+    }
+
+    @Test func theLanguageFollowsAcceptLanguageAndTheUsersChoice() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let visitor = ConsoleVisitor(world)
+            #expect(try await visitor.get("/login", headers: [.acceptLanguage: "ja-JP,ja;q=0.9,en;q=0.8"]).text.contains("LogAtlas にログイン"))
+            #expect(try await visitor.get("/login", headers: [.acceptLanguage: "fr, en;q=0.5"]).text.contains("Sign in to LogAtlas"))
+            let signedIn = try await world.visitor(signedInAs: "cus-a")
+            try await signedIn.get("/")
+            #expect(try await signedIn.post("/console/language", ["csrf_token": signedIn.csrf, "language": "ja", "back": "/"]).status == 303)
+            #expect(try await signedIn.get("/").text.contains("対応待ちの依頼"))
+            // Remembered for the user: a new session in a browser that asks for English still gets Japanese.
+            let elsewhere = try await world.visitor(signedInAs: "cus-a")
+            #expect(try await elsewhere.get("/", headers: [.acceptLanguage: "en"]).text.contains(#"<html lang="ja">"#))
+            // The return path is a local path only.
+            #expect(try await signedIn.post("/console/language", ["csrf_token": signedIn.csrf, "language": "en", "back": "//evil.example/"]).headers[.location] == "/")
+        }
+    }
+
+    @Test func consolePasswordsAreStoredAsScryptAndAuditedNeverInClear() async throws {
+        try await withTestApp { world in
+            try await ConsoleStore(database: world.database).setPassword("correct horse battery", for: "cyd", actor: "test")
+            var stored = ""
+            for try await hash in try await world.database.client.query("SELECT password_hash FROM user_passwords").decode(String.self) { stored = hash }
+            #expect(stored.hasPrefix("scrypt$15$8$1$") && !stored.contains("correct"))
+            #expect(PasswordHasher.verify("correct horse battery", against: stored) && !PasswordHasher.verify("correct horse batterY", against: stored))
+            await #expect(throws: IdentityError.self) { try await ConsoleStore(database: world.database).setPassword("short", for: "cyd", actor: "test") }
+            await #expect(throws: IdentityError.self) { try await ConsoleStore(database: world.database).setPassword("long enough password", for: "nobody", actor: "test") }
+            #expect(try await AuditTrail(database: world.database).recent(limit: 5).contains { $0.action == "user.password" && $0.actor == "test" })
+        }
+    }
+}
+
+private extension String {
+    /// The first UUID in the text.
+    var matchOfUUID: String {
+        range(of: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", options: .regularExpression).map { String(self[$0]) } ?? ""
+    }
+}
+
+private func auditCount(_ world: TestWorld) async throws -> Int {
+    var count = 0
+    for try await value in try await world.database.client.query("SELECT count(*) FROM audit_events").decode(Int.self) { count = value }
+    return count
+}
