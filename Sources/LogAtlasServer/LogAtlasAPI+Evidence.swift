@@ -10,19 +10,9 @@ extension LogAtlasAPI {
         let requestID = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
         let itemID = RequestItemID(try APIMapping.uuid(input.path.itemId, kind: "request item"))
         let expected = try input.headers.contentDigest.map(ContentDigest.sha256(fromHeader:))
-        // Refuse before reading a byte when the caller may not deliver for this item.
-        try await requests.authorizeEvidence(item: itemID, of: requestID, as: caller)
-        let blob = try await artifactStore.write(body, limit: broker.maxArtifactBytes, expectedSHA256: expected)
-        let artifact = Artifact(requestID: requestID, itemID: itemID, kind: .upload, fileName: input.query.fileName,
-                                mediaType: input.query.mediaType ?? "application/octet-stream", size: blob.size, sha256: blob.sha256,
-                                storageKey: blob.key, createdBy: caller.name, createdAt: clock())
-        do {
-            return .created(.init(body: .json(APIMapping.artifact(try await requests.record(artifact, as: caller)))))
-        } catch {
-            // The metadata was refused (the item moved on meanwhile): do not keep orphaned bytes.
-            try? await artifactStore.delete(blob.key)
-            throw error
-        }
+        let artifact = try await evidence.upload(body, fileName: input.query.fileName, mediaType: input.query.mediaType, expectedSHA256: expected,
+                                                 item: itemID, of: requestID, as: caller)
+        return .created(.init(body: .json(APIMapping.artifact(artifact))))
     }
 
     func recordHandover(_ input: Operations.RecordHandover.Input) async throws -> Operations.RecordHandover.Output {

@@ -18,6 +18,11 @@ struct LogAtlasAPI: APIProtocol {
     let readiness: @Sendable () async -> Bool
     let clock: @Sendable () -> Date
 
+    /// Where uploads go, the same for the console.
+    var evidence: EvidenceIntake {
+        EvidenceIntake(requests: requests, artifactStore: artifactStore, maxBytes: broker.maxArtifactBytes, clock: clock)
+    }
+
     func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output {
         .ok(.init(body: .json(.init(status: "up"))))
     }

@@ -36,6 +36,13 @@ final class ConsoleVisitor: @unchecked Sendable {
         return try await post("/login", ["username": user, "password": password, "csrf_token": csrf])
     }
 
+    /// What the page's script does: the file as the body, the session's token in `X-CSRF-Token`.
+    func upload(_ path: String, bytes: [UInt8], csrf token: String? = nil, contentType: String = "application/octet-stream") async throws -> TestWorld.Reply {
+        var headers: HTTPFields = [.contentType: contentType, HTTPField.Name("X-CSRF-Token")!: token ?? csrf]
+        headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")
+        return try await world.send(.post, path, as: nil, bytes: bytes, headers: headers)
+    }
+
     private func send(_ method: HTTPRequest.Method, _ path: String, form: [String: String]?, headers extra: HTTPFields) async throws -> TestWorld.Reply {
         var headers = extra
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
@@ -280,6 +287,51 @@ struct ConsoleTests {
             // A stale form (the item moved on) is a conflict page, not a crash.
             try await custodian.get("/requests/\(filed.id)")
             #expect(try await custodian.post("/requests/\(filed.id)/items/\(item)/acknowledge", ["csrf_token": custodian.csrf]).status == 422)
+        }
+    }
+
+    @Test func evidenceUploadedFromTheBrowserIsDeliveredAndDownloadedWithItsDigest() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let filed = try await world.file(["firewall"])
+            let item = filed.items["dept-a"]!
+            let custodian = try await world.visitor(signedInAs: "cus-a")
+            let before = try await custodian.get("/requests/\(filed.id)")
+            #expect(!before.text.contains("data-upload"), "no upload before approval")
+            try await world.approve(filed.id, item: item, as: "cus-a")
+            let page = try await custodian.get("/requests/\(filed.id)")
+            let uploadPath = "/requests/\(filed.id)/items/\(item)/artifacts"
+            #expect(page.text.contains(#"data-upload="\#(uploadPath)""#))
+            let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            // Without the token, or as a plain form post (no script), nothing is stored.
+            #expect(try await custodian.upload(uploadPath + "?name=fw.log", bytes: bytes, csrf: "la_wrong-wrong-wrong-wrong").status == 403)
+            #expect(try await custodian.upload(uploadPath, bytes: bytes, contentType: "multipart/form-data; boundary=x").status == 415)
+            let stored = try await custodian.upload(uploadPath + "?name=fw%20log.gz", bytes: bytes)
+            #expect(stored.status == 201 && stored.json["sha256"] as? String == sha256Hex(bytes) && stored.json["name"] as? String == "fw log.gz")
+            #expect(try await custodian.post("/requests/\(filed.id)/items/\(item)/deliver", ["csrf_token": custodian.csrf]).status == 303)
+
+            let csirt = try await world.visitor(signedInAs: "cyd")
+            let delivered = try await csirt.get("/requests/\(filed.id)")
+            let artifactID = try #require(delivered.text.firstMatch(of: /\/artifacts\/([0-9a-f-]{36})/).map { String($0.1) })
+            #expect(delivered.text.contains(sha256Hex(bytes)) && delivered.text.contains("fw log.gz"))
+            let download = try await csirt.get("/requests/\(filed.id)/artifacts/\(artifactID)")
+            #expect(download.status == 200 && sha256Hex(Array(download.body)) == sha256Hex(bytes))
+            #expect(download.headers[.contentDisposition] == "attachment; filename=\"fw log.gz\"")
+            // The custodian, another organisation and the auditor do not download evidence.
+            #expect(!page.text.contains("/artifacts/\(artifactID)"))
+            // (The same statuses as the API's download.)
+            for (user, visitor) in [("cus-a", custodian), ("cus-b", try await world.visitor(signedInAs: "cus-b")), ("aud", try await world.visitor(signedInAs: "aud"))] {
+                let api = try await world.send(.get, "/v1/requests/\(filed.id)/artifacts/\(artifactID)/content", as: user).status
+                let console = try await visitor.get("/requests/\(filed.id)/artifacts/\(artifactID)")
+                #expect(console.status == api && [403, 404].contains(api) && !console.text.contains(sha256Hex(bytes)), "\(user): console \(console.status), api \(api)")
+            }
+            // The download is in the chain of custody, as over the API.
+            let custody = try await world.send(.get, "/v1/requests/\(filed.id)/custody", as: "cyd").text
+            #expect(custody.contains("artifact.download") && custody.contains("cyd"))
+            // The CSIRT receives it with an outcome; the custodian sees the outcome.
+            try await csirt.get("/requests/\(filed.id)")
+            #expect(try await csirt.post("/requests/\(filed.id)/items/\(item)/receive", ["csrf_token": csirt.csrf, "note": "Confirmed: lateral movement"]).status == 303)
+            #expect(try await custodian.get("/requests/\(filed.id)").text.contains("Confirmed: lateral movement"))
         }
     }
 

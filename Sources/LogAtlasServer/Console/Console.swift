@@ -17,6 +17,7 @@ struct Console: Sendable {
     let requests: any RequestRepository
     let inventory: any InventoryRepository
     let audit: AuditTrail
+    let evidence: EvidenceIntake
     let cookieSecure: Bool
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -65,6 +66,16 @@ struct Console: Sendable {
         }
         router.post("/requests/{id}/comments") { request, context in
             try await page(request, context) { try await comment(request, id: context.parameters.require("id")) }
+        }
+        router.post("/requests/{id}/items/{item}/artifacts") { request, context in
+            try await page(request, context) {
+                try await upload(request, id: context.parameters.require("id"), item: context.parameters.require("item"))
+            }
+        }
+        router.get("/requests/{id}/artifacts/{artifact}") { request, context in
+            try await page(request, context) {
+                try await download(request, id: context.parameters.require("id"), artifact: context.parameters.require("artifact"))
+            }
         }
     }
 
@@ -185,7 +196,7 @@ struct Console: Sendable {
         return try render("home", view)
     }
 
-    private func requestPage(_ request: Request, id: String, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func requestPage(_ request: Request, id: String, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         guard let session = try await session(of: request) else { return redirect(to: "/login") }
         guard let uuid = UUID(uuidString: id) else { return try notFound(request, session: session) }
         let caller = session.principal, requestID = RequestID(uuid), now = clock()
@@ -241,7 +252,61 @@ struct Console: Sendable {
         return redirect(to: "/requests/\(id)#comments")
     }
 
+    // MARK: Evidence
+
+    /// What the page's script shows once an upload is stored.
+    private struct Stored: Encodable {
+        let name: String
+        let size: Int64
+        let sha256: String
+    }
+
+    /// A file streamed from the browser (the page's script sends the file itself as the body, with the session's
+    /// CSRF token in `X-CSRF-Token`) into the same intake as `PUT /v1/…/artifacts`.
+    private func upload(_ request: Request, id: String, item: String) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let t = strings(request, session: session)
+        guard validCSRF(request.headers[Self.csrfHeader], session) else { return try csrfRefused(request, session: session) }
+        guard request.headers[.contentType]?.hasPrefix("application/octet-stream") == true else {
+            return try message(request, session: session, heading: t["upload_needs_script_title"]!, text: t["upload_needs_script"]!,
+                               status: .unsupportedMediaType)
+        }
+        guard let requestUUID = UUID(uuidString: id), let itemUUID = UUID(uuidString: item) else { return try notFound(request, session: session) }
+        let name = request.uri.queryParameters["name"].map(String.init).flatMap { $0.isEmpty ? nil : String($0.prefix(255)) }
+        do {
+            let artifact = try await evidence.upload(request.body.map { ArraySlice($0.readableBytesView) }, fileName: name,
+                                                     mediaType: "application/octet-stream", expectedSHA256: nil,
+                                                     item: RequestItemID(itemUUID), of: RequestID(requestUUID), as: session.principal)
+            let json = try JSONEncoder().encode(Stored(name: artifact.fileName ?? "", size: artifact.size ?? 0, sha256: artifact.sha256))
+            return Response(status: .created, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        } catch let error as RequestError {
+            switch error {
+            case .notFound: throw error
+            case .tooLarge: return try message(request, session: session, heading: t["forbidden_title"]!, text: t["upload_too_large"]!, status: .contentTooLarge)
+            default: return try message(request, session: session, heading: t["forbidden_title"]!, text: ConsoleViews.refusal(error, t: t), status: .conflict)
+            }
+        }
+    }
+
+    /// Evidence for the requesting team, streamed, with its digest; every download is an audit event (as over the API).
+    private func download(_ request: Request, id: String, artifact: String) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        guard let requestUUID = UUID(uuidString: id), let artifactUUID = UUID(uuidString: artifact) else { return try notFound(request, session: session) }
+        let found = try await requests.artifactForDownload(ArtifactID(artifactUUID), of: RequestID(requestUUID), as: session.principal)
+        guard let key = found.storageKey else { return try notFound(request, session: session) }
+        let bytes = try await evidence.artifactStore.read(key)
+        let name = (found.fileName ?? "\(found.id).bin").filter { $0.isASCII && $0 != "\"" && $0 != "\\" && !$0.isNewline }
+        return Response(status: .ok, headers: [
+            .contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\"\(name)\"",
+            .contentLength: String(bytes.size), HTTPField.Name("Content-Digest")!: "sha-256=:\(ContentDigest.base64(ofHex: found.sha256)):",
+            .cacheControl: "no-store",
+        ], body: .init(asyncSequence: bytes.map { ByteBuffer(bytes: $0) }))
+    }
+
     // MARK: Helpers
+
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
     /// The signed-in session of the request's cookie, if any.
     private func session(of request: Request) async throws -> ConsoleSession? {
@@ -323,8 +388,14 @@ struct Console: Sendable {
         do {
             return try await body()
         } catch let error as RequestError {
-            guard case .notFound = error else { return try failure(request, error) }
-            return try notFound(request, session: try? await session(of: request))
+            let session = try? await session(of: request)
+            switch error {
+            case .notFound: return try notFound(request, session: session)
+            case .forbidden:
+                let t = strings(request, session: session)
+                return try message(request, session: session, heading: t["forbidden_title"]!, text: t["not_allowed"]!, status: .forbidden)
+            default: return try failure(request, error)
+            }
         } catch let error as InventoryError {
             guard case .notFound = error else { return try failure(request, error) }
             return try notFound(request, session: try? await session(of: request))

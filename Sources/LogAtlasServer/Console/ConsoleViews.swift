@@ -138,6 +138,8 @@ struct ItemPanel {
     let history: [HistoryRow]
     let actions: [ActionForm]
     let hasActions: Bool
+    /// Where the page's script streams an evidence file, when the caller may deliver for the item now.
+    let uploadURL: String?
 }
 
 struct CommentRow: Hashable {
@@ -147,6 +149,8 @@ struct CommentRow: Hashable {
 }
 
 struct ArtifactRow: Hashable {
+    /// Set for the requesting team (and admins), who may download.
+    let downloadURL: String?
     let name: String
     let size: String
     let sha256: String
@@ -282,7 +286,8 @@ enum ConsoleViews {
     }
 
     static func item(_ item: RequestItem, of request: RequestPageInput, for caller: Principal, now: Date, t: [String: String]) -> ItemPanel {
-        let due = runningDue(of: item)
+        let due = runningDue(of: item), actions = actions(for: caller, request: request.request, item: item, t: t)
+        let requestPath = "/requests/\(request.request.id.rawValue.uuidString.lowercased())"
         return ItemPanel(
             id: item.id.rawValue.uuidString.lowercased(), organisation: item.custodianOrgID.rawValue, state: t["state_" + item.state.rawValue]!,
             acknowledgeDue: TimeView(item.acknowledgeDue), deliverDue: TimeView(item.deliverDue),
@@ -293,8 +298,9 @@ enum ConsoleViews {
                 HistoryRow(time: TimeView(event.at), actor: event.actor,
                            change: "\(t["state_" + event.from.rawValue]!) → \(t["state_" + event.to.rawValue]!)", note: event.note)
             },
-            actions: actions(for: caller, request: request.request, item: item, t: t),
-            hasActions: !actions(for: caller, request: request.request, item: item, t: t).isEmpty)
+            actions: actions, hasActions: !actions.isEmpty,
+            uploadURL: actions.contains { $0.action == ItemAction.deliver.rawValue }
+                ? "\(requestPath)/items/\(item.id.rawValue.uuidString.lowercased())/artifacts" : nil)
     }
 
     static func requestPage(_ input: RequestPageInput, for caller: Principal, now: Date, layout: LayoutView, error: String?) -> RequestPageView {
@@ -309,7 +315,9 @@ enum ConsoleViews {
             items: input.request.items.map { item($0, of: input, for: caller, now: now, t: t) },
             comments: input.comments.map { CommentRow(author: $0.author, time: TimeView($0.createdAt), body: $0.body) },
             artifacts: input.artifacts.map { artifact in
-                ArtifactRow(name: artifact.fileName ?? artifact.location ?? artifact.kind.rawValue,
+                ArtifactRow(downloadURL: artifact.kind == .upload && caller.mayDownloadEvidence(requesterOrg: input.request.requesterOrgID)
+                                ? "/requests/\(input.request.id.rawValue.uuidString.lowercased())/artifacts/\(artifact.id.rawValue.uuidString.lowercased())" : nil,
+                            name: artifact.fileName ?? artifact.location ?? artifact.kind.rawValue,
                             size: artifact.size.map { ByteCountFormatter.string(fromByteCount: $0, countStyle: .file) } ?? "—",
                             sha256: artifact.sha256, by: artifact.createdBy, time: TimeView(artifact.createdAt))
             },
