@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what LogAtlas needs beyond Swift: the PostgreSQL server binaries (initdb, postgres) and
-# util-linux's setpriv (to run PostgreSQL unprivileged when we are root). Idempotent.
+# util-linux's setpriv (to run PostgreSQL unprivileged when we are root). With --browser (make test), also
+# Chromium and its WebDriver for the console's browser tests. Idempotent.
 set -euo pipefail
+browser=0
+[ "${1:-}" = "--browser" ] && browser=1
 
 have_postgres() {
   command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1 && return 0
@@ -14,6 +17,12 @@ command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 # The S3 artifact store is tested against moto's S3 server, installed from PyPI into a venv.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+if [ "$browser" = 1 ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  # Japanese glyphs for the screenshots of Japanese pages.
+  fc-list 2>/dev/null | grep -qi "noto.*cjk" || missing+=(fonts-noto-cjk)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
@@ -38,3 +47,12 @@ python_tool() {   # venv-name executable requirement
 }
 python_tool moto-venv moto_server "moto[server]"
 python_tool schemathesis-venv schemathesis "schemathesis==4.32.5"
+if [ "$browser" = 1 ]; then
+  # Selenium drives Chromium; axe-selenium-python runs the axe-core accessibility check in the page.
+  if ! .build/browser-venv/bin/python -c "import selenium, axe_selenium_python" >/dev/null 2>&1; then
+    echo "installing selenium and axe-selenium-python into .build/browser-venv"
+    mkdir -p .build
+    python3 -m venv .build/browser-venv
+    .build/browser-venv/bin/pip install -q --disable-pip-version-check "selenium==4.45.0" "axe-selenium-python==2.1.6"
+  fi
+fi

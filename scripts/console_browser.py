@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""The console's stories in a real headless Chromium (Selenium + chromium-driver), with the axe-core check.
+
+Usage: console_browser.py path/to/logatlas   (run by `make test` with .build/browser-venv/bin/python)
+
+Starts `logatlas serve --demo` on a fresh embedded database and, as the demo users with the passwords it prints:
+  1. the CSIRT lead files a request for corporate IT's firewall logs (over the API for now: the request desk page is
+     not built yet);
+  2. IT signs in, finds it in the inbox, acknowledges it and asks a question;
+  3. the CSIRT lead answers on the request page;
+  4. IT approves, uploads a file (progress bar, SHA-256 shown once stored) and delivers;
+  5. the CSIRT lead downloads it (same SHA-256) and receives it with an outcome;
+  6. IT sees the outcome.
+Every page the story visits is checked with axe-core in English and in Japanese (no serious or critical violation)
+and saved as a screenshot under .build/test-artifacts/console/. Bounded: the whole run takes about a minute.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from axe_selenium_python import Axe
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service as ChromeService
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/logatlas")
+ARTIFACTS = os.path.abspath(".build/test-artifacts/console")
+CHECKED = []
+
+
+def fail(message):
+    print(f"FAIL {message}", flush=True)
+    sys.exit(1)
+
+
+def ok(message):
+    print(f"ok   {message}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Service:
+    """`logatlas serve --demo` on an embedded cluster of its own."""
+
+    def __init__(self, folder):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.tokens, self.passwords = {}, {}
+        env = dict(os.environ, LOGATLAS_LOG_LEVEL="warning")
+        self.process = subprocess.Popen([BINARY, "serve", "--demo", "--data-dir", os.path.join(folder, "data"), "--port", str(self.port)],
+                                        env=env, stdout=subprocess.PIPE, stderr=open(os.path.join(folder, "serve.log"), "w"), text=True)
+        for line in self.process.stdout:
+            match = re.match(r"\s*export (TOKEN|PASSWORD)_(\w+)=(\S+)", line)
+            if match:
+                (self.tokens if match.group(1) == "TOKEN" else self.passwords)[match.group(2)] = match.group(3)
+            if line.startswith("Try:"):
+                break
+        if "IT_OPS" not in self.passwords:
+            fail(f"serve --demo printed no console passwords (see {folder}/serve.log)")
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        fail("the service did not start")
+
+    def api(self, method, path, user, body=None):
+        request = urllib.request.Request(self.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": f"Bearer {self.tokens[user]}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Browser:
+    def __init__(self, service, downloads):
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=en-GB"]:
+            options.add_argument(argument)
+        options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False,
+                                                  "intl.accept_languages": "en-GB,en"})
+        self.driver = webdriver.Chrome(service=ChromeService(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+        self.driver.set_page_load_timeout(30)
+        self.service = service
+        self.wait = WebDriverWait(self.driver, 20)
+
+    def open(self, path):
+        self.driver.get(self.service.url + path)
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "main").text
+
+    def click(self, css):
+        element = self.wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, css)))
+        element.click()
+
+    def sign_in(self, user):
+        self.open("/login")
+        self.driver.find_element(By.ID, "username").send_keys(user.lower().replace("_", "-"))
+        self.driver.find_element(By.ID, "password").send_keys(self.service.passwords[user])
+        self.click("#sign-in")
+        self.wait.until(EC.url_to_be(self.service.url + "/"))
+
+    def sign_out(self):
+        self.click("form[action='/logout'] button:not([name])")
+        self.wait.until(EC.url_contains("/login"))
+
+    def check(self, name):
+        """axe-core on the page in both languages (switching with the page's own control), and a screenshot of each."""
+        for language in ["en", "ja"]:
+            current = self.driver.execute_script("return document.documentElement.lang")
+            if current != language:
+                self.driver.find_element(By.CSS_SELECTOR, "form[action='/console/language'] button").click()
+                self.wait.until(lambda d: d.execute_script("return document.readyState === 'complete' && document.documentElement.lang") == language)
+            axe = Axe(self.driver)
+            axe.inject()
+            results = axe.run()
+            bad = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
+            if bad:
+                fail(f"axe on {name} ({language}): " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']} at "
+                                                               f"{[n['target'] for n in v['nodes']][:3]}" for v in bad))
+            self.driver.execute_script("window.scrollTo(0, 0)")
+            self.driver.save_screenshot(os.path.join(ARTIFACTS, f"{name}-{language}.png"))
+            CHECKED.append(f"{name}-{language}")
+        # Back to English for the story.
+        if self.driver.execute_script("return document.documentElement.lang") != "en":
+            self.driver.find_element(By.CSS_SELECTOR, "form[action='/console/language'] button").click()
+            self.wait.until(lambda d: d.execute_script("return document.readyState === 'complete' && document.documentElement.lang") == "en")
+
+    def axe_finds(self, markup):
+        """Whether axe reports a serious or critical violation once `markup` is added to the page (a check of the check)."""
+        self.driver.execute_script("document.querySelector('main').insertAdjacentHTML('beforeend', arguments[0])", markup)
+        axe = Axe(self.driver)
+        axe.inject()
+        return any(v.get("impact") in ("serious", "critical") for v in axe.run()["violations"])
+
+    def item_form(self, action):
+        return f"form[action$='/{action}'] button[data-action='{action}']"
+
+    def fill_note(self, action, text):
+        field = self.driver.find_element(By.CSS_SELECTOR, f"form[action$='/{action}'] textarea[name='note']")
+        field.send_keys(text)
+
+    def state(self):
+        # Read by script: the page may be navigating, and an element found before it is gone after.
+        return self.driver.execute_script("const e = document.querySelector('section.item [data-state]'); return e && e.textContent")
+
+
+def story(service, folder):
+    downloads = os.path.join(folder, "downloads")
+    os.makedirs(downloads)
+    browser = Browser(service, downloads)
+    try:
+        # The sign-in page, before anyone signs in.
+        browser.open("/login")
+        browser.check("login")
+        if not browser.axe_finds('<input type="text"><a href="/x"></a>'):
+            fail("axe reported nothing for an unlabelled input and an empty link: the check is not running")
+        ok("axe reports an unlabelled input added to the page")
+
+        # 1. The CSIRT lead files a request for corporate IT's perimeter firewall.
+        sources = service.api("GET", "/v1/sources?limit=200", "CSIRT_LEAD")["items"]
+        firewall = next(s for s in sources if s["name"] == "perimeter-firewall")
+        now = time.time()
+        iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+        filed = service.api("POST", "/v1/requests", "CSIRT_LEAD", {
+            "incident_reference": "INC-BROWSER-0007", "purpose": "Ransomware note found on a file server",
+            "priority": "critical", "window": {"from": iso(now - 2 * 86400), "to": iso(now - 3600)},
+            "hints": {"hosts": ["fs-02"]}, "sources": [firewall["id"]]})
+        request_path = f"/requests/{filed['id']}"
+        ok(f"filed {filed['id']} as csirt-lead")
+
+        # 2. IT finds it in the inbox, acknowledges and asks a question.
+        browser.sign_in("IT_OPS")
+        if "INC-BROWSER-0007" not in browser.text():
+            fail("the new request is not in IT's inbox")
+        browser.check("home-custodian")
+        browser.click(f"a[href='{request_path}']")
+        browser.check("request-custodian")
+        browser.click(browser.item_form("acknowledge"))
+        browser.wait.until(lambda d: browser.state() == "acknowledged")
+        browser.fill_note("ask_info", "Which hours matter most? The firewall keeps 7 days searchable.")
+        browser.click(browser.item_form("ask_info"))
+        browser.wait.until(lambda d: browser.state() == "needs information")
+        ok("it-ops acknowledged and asked a question")
+        browser.sign_out()
+
+        # 3. The CSIRT lead answers.
+        browser.sign_in("CSIRT_LEAD")
+        browser.check("home-csirt")
+        browser.open(request_path)
+        browser.check("request-csirt")
+        browser.fill_note("answer", "The last 24 hours first, please.")
+        browser.click(browser.item_form("answer"))
+        browser.wait.until(lambda d: browser.state() == "acknowledged")
+        ok("csirt-lead answered")
+        browser.sign_out()
+
+        # 4. IT approves, uploads with the progress bar and delivers.
+        browser.sign_in("IT_OPS")
+        browser.open(request_path)
+        browser.click(browser.item_form("approve"))
+        browser.wait.until(lambda d: browser.state() == "approved")
+        evidence = os.path.join(folder, "perimeter-firewall.log")
+        with open(evidence, "wb") as f:
+            for index in range(60_000):
+                f.write(f"2026-12-02T10:{index % 60:02d}:00Z fw01 deny tcp 203.0.113.7:{1024 + index % 6000} -> 10.0.0.5:445\n".encode())
+        expected = hashlib.sha256(open(evidence, "rb").read()).hexdigest()
+        browser.driver.find_element(By.CSS_SELECTOR, "form[data-upload] input[type=file]").send_keys(evidence)
+        browser.click("form[data-upload] button[type=submit]")
+        shown = browser.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form[data-upload] output code.sha256"))).text
+        progress = browser.driver.find_element(By.CSS_SELECTOR, "form[data-upload] progress").get_attribute("value")
+        if shown != expected or progress != "100":
+            fail(f"upload showed sha256 {shown} (expected {expected}), progress {progress}")
+        browser.driver.save_screenshot(os.path.join(ARTIFACTS, "request-custodian-uploaded-en.png"))
+        browser.click("form[data-upload] a.reload")
+        browser.check("request-custodian-with-evidence")
+        browser.click(browser.item_form("deliver"))
+        browser.wait.until(lambda d: browser.state() == "delivered")
+        ok(f"it-ops uploaded {os.path.getsize(evidence):,} bytes (sha256 {expected[:12]}… shown) and delivered")
+        browser.sign_out()
+
+        # 5. The CSIRT lead downloads (same SHA-256) and receives with an outcome.
+        browser.sign_in("CSIRT_LEAD")
+        browser.open(request_path)
+        browser.click("#artifacts a[download]")
+        target = os.path.join(downloads, "perimeter-firewall.log")
+        deadline = time.time() + 30
+        while not os.path.exists(target) and time.time() < deadline:
+            time.sleep(0.2)
+        if not os.path.exists(target):
+            fail(f"the download did not arrive: {os.listdir(downloads)}")
+        got = hashlib.sha256(open(target, "rb").read()).hexdigest()
+        if got != expected:
+            fail(f"downloaded sha256 {got}, uploaded {expected}")
+        browser.fill_note("receive", "Confirmed: SMB scanning from 203.0.113.7 before the encryption.")
+        browser.click(browser.item_form("receive"))
+        browser.wait.until(lambda d: browser.state() == "received")
+        browser.check("request-csirt-received")
+        ok("csirt-lead downloaded the same bytes and received the item")
+        browser.sign_out()
+
+        # 6. IT sees the outcome.
+        browser.sign_in("IT_OPS")
+        browser.open(request_path)
+        if "SMB scanning" not in browser.text():
+            fail("the custodian does not see the outcome")
+        ok("it-ops sees the outcome")
+        browser.sign_out()
+
+        # The other roles' home pages.
+        for user in ["AUDITOR", "ADMIN"]:
+            browser.sign_in(user)
+            browser.check(f"home-{user.lower()}")
+            browser.sign_out()
+    finally:
+        browser.driver.quit()
+
+
+def main():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix="la-console-")
+    os.chmod(folder, 0o755)   # the embedded PostgreSQL runs as the postgres account when we are root
+    started = time.time()
+    service = Service(folder)
+    try:
+        story(service, folder)
+    finally:
+        service.stop()
+    ok(f"axe: no serious or critical violation on {len(CHECKED)} pages ({', '.join(CHECKED)})")
+    ok(f"browser story passed in {time.time() - started:.1f} s; screenshots in {ARTIFACTS}")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
