@@ -4,8 +4,8 @@
 Usage: console_browser.py path/to/logatlas   (run by `make test` with .build/browser-venv/bin/python)
 
 Starts `logatlas serve --demo` on a fresh embedded database and, as the demo users with the passwords it prints:
-  1. the CSIRT lead files a request for corporate IT's firewall logs (over the API for now: the request desk page is
-     not built yet);
+  1. the CSIRT lead composes a request on the desk (search, pick a source, window, priority, purpose, hints), sees
+     the feasibility preview and files it;
   2. IT signs in, finds it in the inbox, acknowledges it and asks a question;
   3. the CSIRT lead answers on the request page;
   4. IT approves, uploads a file (progress bar, SHA-256 shown once stored) and delivers;
@@ -15,7 +15,6 @@ Every page the story visits is checked with axe-core in English and in Japanese 
 and saved as a screenshot under .build/test-artifacts/console/. Bounded: the whole run takes about a minute.
 """
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -79,12 +78,6 @@ class Service:
             except OSError:
                 time.sleep(0.2)
         fail("the service did not start")
-
-    def api(self, method, path, user, body=None):
-        request = urllib.request.Request(self.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Authorization": f"Bearer {self.tokens[user]}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
 
     def stop(self):
         self.process.terminate()
@@ -150,6 +143,16 @@ class Browser:
             self.driver.find_element(By.CSS_SELECTOR, "form[action='/console/language'] button").click()
             self.wait.until(lambda d: d.execute_script("return document.readyState === 'complete' && document.documentElement.lang") == "en")
 
+    def check_current(self, name):
+        """axe-core and a screenshot of the page as it is (a page that a reload would lose, such as a preview)."""
+        axe = Axe(self.driver)
+        axe.inject()
+        bad = [v for v in axe.run()["violations"] if v.get("impact") in ("serious", "critical")]
+        if bad:
+            fail(f"axe on {name}: " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']}" for v in bad))
+        self.driver.save_screenshot(os.path.join(ARTIFACTS, f"{name}-en.png"))
+        CHECKED.append(f"{name}-en")
+
     def axe_finds(self, markup):
         """Whether axe reports a serious or critical violation once `markup` is added to the page (a check of the check)."""
         self.driver.execute_script("document.querySelector('main').insertAdjacentHTML('beforeend', arguments[0])", markup)
@@ -181,17 +184,30 @@ def story(service, folder):
             fail("axe reported nothing for an unlabelled input and an empty link: the check is not running")
         ok("axe reports an unlabelled input added to the page")
 
-        # 1. The CSIRT lead files a request for corporate IT's perimeter firewall.
-        sources = service.api("GET", "/v1/sources?limit=200", "CSIRT_LEAD")["items"]
-        firewall = next(s for s in sources if s["name"] == "perimeter-firewall")
-        now = time.time()
-        iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-        filed = service.api("POST", "/v1/requests", "CSIRT_LEAD", {
-            "incident_reference": "INC-BROWSER-0007", "purpose": "Ransomware note found on a file server",
-            "priority": "critical", "window": {"from": iso(now - 2 * 86400), "to": iso(now - 3600)},
-            "hints": {"hosts": ["fs-02"]}, "sources": [firewall["id"]]})
-        request_path = f"/requests/{filed['id']}"
-        ok(f"filed {filed['id']} as csirt-lead")
+        # 1. The CSIRT lead composes the request on the desk, previews it and files it.
+        browser.sign_in("CSIRT_LEAD")
+        browser.click("#new-request")
+        browser.check("desk")
+        browser.driver.find_element(By.ID, "filter-q").send_keys("perimeter")
+        browser.click("#search")
+        browser.wait.until(lambda d: "perimeter-firewall" in browser.text() and "vpn-gateway" not in browser.text())
+        browser.click("#source-choices input[type=checkbox]")
+        browser.driver.find_element(By.ID, "incident").send_keys("INC-BROWSER-0007")
+        browser.driver.find_element(By.CSS_SELECTOR, "#priority option[value='critical']").click()
+        browser.driver.find_element(By.ID, "purpose").send_keys("Ransomware note found on a file server")
+        browser.driver.find_element(By.ID, "hosts").send_keys("fs-02")
+        browser.click("#preview-button")
+        browser.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#preview .timeline .segment")))
+        if "corp-it" not in browser.driver.find_element(By.ID, "preview-items").text:
+            fail("the preview does not say that corporate IT will be asked")
+        browser.check_current("desk-preview")
+        browser.click("#file-button")
+        browser.wait.until(lambda d: re.search(r"/requests/[0-9a-f-]{36}$", d.current_url))
+        request_path = "/requests/" + browser.driver.current_url.rsplit("/", 1)[1]
+        if "INC-BROWSER-0007" not in browser.text() or "fs-02" not in browser.text():
+            fail("the filed request's page does not show what was composed")
+        ok(f"csirt-lead composed, previewed and filed {request_path}")
+        browser.sign_out()
 
         # 2. IT finds it in the inbox, acknowledges and asks a question.
         browser.sign_in("IT_OPS")
@@ -210,6 +226,8 @@ def story(service, folder):
 
         # 3. The CSIRT lead answers.
         browser.sign_in("CSIRT_LEAD")
+        if "INC-BROWSER-0007" not in browser.text():
+            fail("the request is not among the team's open requests")
         browser.check("home-csirt")
         browser.open(request_path)
         browser.check("request-csirt")

@@ -115,7 +115,7 @@ public func buildRouter(
     let console = Console(templates: try Console.loadTemplates(), sessions: ConsoleStore(database: database),
                           identity: IdentityStore(database: database), requests: PostgresRequestRepository(database: database),
                           inventory: PostgresInventoryRepository(database: database), audit: AuditTrail(database: database),
-                          evidence: api.evidence, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
+                          evidence: api.evidence, sla: configuration.broker.sla, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
     try console.register(on: router)
     let document = ByteBuffer(string: try OpenAPIDocument.text())
     router.get("/openapi.yaml") { _, _ in

@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
 import LogAtlasCore
-import LogAtlasServer
 import LogAtlasStore
 import Synchronization
 import Testing
 import TestSupport
+@testable import LogAtlasServer
 
 /// A browser as far as the console's HTTP is concerned: it keeps cookies and reads the CSRF token off pages.
 final class ConsoleVisitor: @unchecked Sendable {
@@ -332,6 +332,44 @@ struct ConsoleTests {
             try await csirt.get("/requests/\(filed.id)")
             #expect(try await csirt.post("/requests/\(filed.id)/items/\(item)/receive", ["csrf_token": csirt.csrf, "note": "Confirmed: lateral movement"]).status == 303)
             #expect(try await custodian.get("/requests/\(filed.id)").text.contains("Confirmed: lateral movement"))
+        }
+    }
+
+    @Test func theCSIRTComposesPreviewsAndFilesARequestOnTheDesk() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let ids = try await world.sourceIDs()
+            let csirt = try await world.visitor(signedInAs: "cyd")
+            #expect(try await csirt.get("/").text.contains(#"href="/requests/new""#))
+            let search = try await csirt.get("/requests/new?log_type=network.firewall")
+            #expect(search.status == 200 && search.text.contains(ids["firewall"]!) && !search.text.contains(ids["auth"]!))
+            let now = Date()
+            var form = ["csrf_token": csirt.csrf, "sources[]": ids["firewall"]!, "incident_reference": "INC-DESK-1", "purpose": "Beaconing to 203.0.113.7",
+                        "priority": "critical", "from": ConsoleViews.localField(now.addingTimeInterval(-2 * 86_400)),
+                        "to": ConsoleViews.localField(now.addingTimeInterval(-3_600)), "hosts": "ws-1, ws-2", "intent": "preview"]
+            let preview = try await csirt.post("/requests/new", form)
+            #expect(preview.status == 200 && preview.text.contains(#"id="preview""#) && preview.text.contains("class=\"segment searchable\""))
+            #expect(preview.text.contains("<td>dept-a</td>") && preview.text.contains(#"value="INC-DESK-1""#) && preview.text.contains("ws-1, ws-2"))
+            // Nothing is filed by a preview.
+            #expect((try await world.send(.get, "/v1/requests", as: "cyd").json["items"] as? [Any])?.isEmpty == true)
+            // A window that ends before it starts: the page names the field and keeps what was typed.
+            var backwards = form
+            (backwards["from"], backwards["to"]) = (form["to"]!, form["from"]!)
+            let refused = try await csirt.post("/requests/new", backwards)
+            #expect(refused.status == 422 && refused.text.contains("window") && refused.text.contains("Beaconing to 203.0.113.7"))
+            form["intent"] = "file"
+            let filed = try await csirt.post("/requests/new", form)
+            let location = try #require(filed.headers[.location])
+            #expect(filed.status == 303 && location.hasPrefix("/requests/"))
+            let page = try await csirt.get(location)
+            #expect(page.text.contains("INC-DESK-1") && page.text.contains("ws-1, ws-2"))
+            let listed = try await world.send(.get, "/v1/requests", as: "cus-a")
+            #expect(listed.text.contains("INC-DESK-1") && listed.text.contains("critical"))
+            // Custodians and auditors do not file requests; the desk says so.
+            let custodian = try await world.visitor(signedInAs: "cus-a")
+            #expect(try await custodian.get("/requests/new").status == 403)
+            #expect(try await custodian.post("/requests/new", form.merging(["csrf_token": custodian.csrf]) { $1 }).status == 403)
+            #expect(try await (world.visitor(signedInAs: "aud")).get("/requests/new").status == 403)
         }
     }
 

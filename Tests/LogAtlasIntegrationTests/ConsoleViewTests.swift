@@ -74,6 +74,22 @@ struct ConsoleViewTests {
         #expect(ConsoleViews.timeline(feasibility, window: window, t: ja).segments[0].label.contains("保存期間切れ"))
     }
 
+    @Test func theDesksFormBecomesADraftOrNamesTheFieldsThatAreWrong() throws {
+        let source = LogSourceID()
+        var form = DeskForm(sources: [source.description], incident: " INC-1 ", purpose: "why\n", priority: "critical", from: "2026-12-01T10:00",
+                            to: "2026-12-02T10:30:15", hosts: "a, b\nc  d", users: "", ips: "203.0.113.7", text: "  ")
+        let draft = try ConsoleViews.draft(form).get()
+        #expect(draft.incidentReference == "INC-1" && draft.purpose == "why" && draft.priority == .critical && draft.sourceIDs == [source])
+        #expect(draft.window.from == Timestamp.parse("2026-12-01T10:00:00Z") && draft.window.to == Timestamp.parse("2026-12-02T10:30:15Z"))
+        #expect(draft.hints.hosts == ["a", "b", "c", "d"] && draft.hints.users.isEmpty && draft.hints.ips == ["203.0.113.7"] && draft.hints.text == nil)
+        form.from = "yesterday"
+        form.priority = "urgent"
+        form.sources.append("not-a-source")
+        guard case .failure(.invalid(let issues)) = ConsoleViews.draft(form) else { Issue.record("accepted"); return }
+        #expect(issues.map(\.path) == ["window.from", "priority", "sources"])
+        #expect(ConsoleViews.localField(Date(timeIntervalSince1970: 1_800_000_000)) == "2027-01-15T08:00")
+    }
+
     @Test func everyStringATemplateNamesExistsInBothLanguages() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Sources/LogAtlasServer/Console/templates")

@@ -18,6 +18,7 @@ struct Console: Sendable {
     let inventory: any InventoryRepository
     let audit: AuditTrail
     let evidence: EvidenceIntake
+    let sla: SLAPolicy
     let cookieSecure: Bool
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -55,6 +56,8 @@ struct Console: Sendable {
         router.post("/logout") { request, context in try await page(request, context) { try await signOut(request) } }
         router.post("/console/language") { request, context in try await page(request, context) { try await switchLanguage(request) } }
         router.get("/") { request, context in try await page(request, context) { try await home(request) } }
+        router.get("/requests/new") { request, context in try await page(request, context) { try await desk(request) } }
+        router.post("/requests/new") { request, context in try await page(request, context) { try await compose(request) } }
         router.get("/requests/{id}") { request, context in
             try await page(request, context) { try await requestPage(request, id: context.parameters.require("id"), error: nil) }
         }
@@ -170,6 +173,7 @@ struct Console: Sendable {
         guard let session = try await session(of: request) else { return redirect(to: "/login") }
         let caller = session.principal, now = clock(), t = strings(request, session: session)
         var view = HomeView(layout: layout(request, session: session, title: t["nav_home"]!))
+        view.canFile = caller.mayFileRequests
         let open = try await requests.requests(matching: RequestFilter(), now: now, as: caller, page: PageRequest(limit: 200)).items
         switch caller.role {
         case .custodian:
@@ -208,6 +212,63 @@ struct Console: Sendable {
         let view = ConsoleViews.requestPage(input, for: caller, now: now,
                                             layout: layout(request, session: session, title: retrieval.draft.incidentReference), error: error)
         return try render("request", view, status: status)
+    }
+
+    // MARK: The request desk
+
+    private func desk(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        guard session.principal.mayFileRequests else { return try notAllowed(request, session: session) }
+        let query = request.uri.queryParameters
+        let value = { (name: String) -> String? in query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        let filter = SourceFilter(org: value("org").map(OrgID.init), system: value("system").map(SystemID.init), logType: value("log_type"),
+                                  medium: value("medium").flatMap(StorageMedium.init(rawValue:)), text: value("q"))
+        let now = clock()
+        let form = DeskForm(from: ConsoleViews.localField(now.addingTimeInterval(-86_400)), to: ConsoleViews.localField(now))
+        return try await renderDesk(request, session: session, filter: filter, form: form, plan: nil, errors: [])
+    }
+
+    private struct DeskFields: Decodable {
+        let csrf_token: String?
+        let sources: [String]?
+        let incident_reference, purpose, priority, from, to, hosts, users, ips, text, intent: String?
+    }
+
+    /// Preview or file what the desk's form describes; problems come back on the same page with the form as typed.
+    private func compose(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let fields = try await self.form(DeskFields.self, of: request)
+        guard validCSRF(fields.csrf_token, session) else { return try csrfRefused(request, session: session) }
+        guard session.principal.mayFileRequests else { return try notAllowed(request, session: session) }
+        let form = DeskForm(sources: fields.sources ?? [], incident: fields.incident_reference ?? "", purpose: fields.purpose ?? "",
+                            priority: fields.priority ?? "", from: fields.from ?? "", to: fields.to ?? "", hosts: fields.hosts ?? "",
+                            users: fields.users ?? "", ips: fields.ips ?? "", text: fields.text ?? "")
+        let caller = session.principal, now = clock()
+        do {
+            let draft = try ConsoleViews.draft(form).get()
+            if fields.intent == "file" {
+                let plan = try await requests.file(draft, sla: sla, now: now, as: caller)
+                return redirect(to: "/requests/\(plan.request.id.rawValue.uuidString.lowercased())")
+            }
+            let plan = try await requests.preview(draft, sla: sla, now: now, as: caller)
+            return try await renderDesk(request, session: session, filter: SourceFilter(), form: form, plan: plan, errors: [])
+        } catch RequestError.invalid(let issues) {
+            return try await renderDesk(request, session: session, filter: SourceFilter(), form: form, plan: nil, errors: issues,
+                                        status: .unprocessableContent)
+        }
+    }
+
+    private func renderDesk(_ request: Request, session: ConsoleSession, filter: SourceFilter, form: DeskForm, plan: RequestPlanner.Plan?,
+                            errors: [ValidationIssue], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let caller = session.principal
+        var sources = try await inventory.sources(matching: filter, as: caller, page: PageRequest(limit: 100)).items
+        // The sources already chosen stay on the page, whatever the search shows.
+        for id in form.sources.compactMap({ UUID(uuidString: $0).map(LogSourceID.init) }) where !sources.contains(where: { $0.id == id }) {
+            if let source = try? await inventory.source(id, as: caller) { sources.append(source) }
+        }
+        let t = strings(request, session: session)
+        return try render("desk", ConsoleViews.desk(layout: layout(request, session: session, title: t["desk_title"]!), filter: filter,
+                                                    sources: sources, form: form, plan: plan, errors: errors), status: status)
     }
 
     private struct ActionForm: Decodable {
@@ -378,6 +439,11 @@ struct Console: Sendable {
         return try message(request, session: session, heading: t["forbidden_title"]!, text: t["csrf_refused"]!, status: .forbidden)
     }
 
+    private func notAllowed(_ request: Request, session: ConsoleSession?) throws -> Response {
+        let t = strings(request, session: session)
+        return try message(request, session: session, heading: t["forbidden_title"]!, text: t["not_allowed"]!, status: .forbidden)
+    }
+
     private func notFound(_ request: Request, session: ConsoleSession?) throws -> Response {
         let t = strings(request, session: session)
         return try message(request, session: session, heading: t["not_found_title"]!, text: t["not_found"]!, status: .notFound)
@@ -391,9 +457,7 @@ struct Console: Sendable {
             let session = try? await session(of: request)
             switch error {
             case .notFound: return try notFound(request, session: session)
-            case .forbidden:
-                let t = strings(request, session: session)
-                return try message(request, session: session, heading: t["forbidden_title"]!, text: t["not_allowed"]!, status: .forbidden)
+            case .forbidden: return try notAllowed(request, session: session)
             default: return try failure(request, error)
             }
         } catch let error as InventoryError {
