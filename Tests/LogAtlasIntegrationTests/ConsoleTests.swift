@@ -13,6 +13,8 @@ final class ConsoleVisitor: @unchecked Sendable {
     private(set) var cookies: [String: String] = [:]
     /// The page last fetched.
     private(set) var last: TestWorld.Reply?
+    /// Who last signed in with this visitor.
+    private(set) var user: String?
 
     init(_ world: TestWorld) { self.world = world }
 
@@ -32,6 +34,7 @@ final class ConsoleVisitor: @unchecked Sendable {
     /// Opens the sign-in page and signs in; returns the answer to the form.
     @discardableResult
     func signIn(_ user: String, password: String) async throws -> TestWorld.Reply {
+        self.user = user
         try await get("/login")
         return try await post("/login", ["username": user, "password": password, "csrf_token": csrf])
     }

@@ -286,9 +286,8 @@ struct Console: Sendable {
             _ = try await requests.transition(action, item: RequestItemID(itemUUID), of: RequestID(requestUUID), note: form.note.flatMap { $0.isEmpty ? nil : $0 },
                                               as: session.principal, now: clock())
         } catch let error as RequestError {
-            if case .notFound = error { throw error }
-            return try await requestPage(request, id: id, error: ConsoleViews.refusal(error, t: strings(request, session: session)),
-                                         status: error.isConflict ? .conflict : .unprocessableContent)
+            guard let status = Self.pageStatus(of: error) else { throw error }
+            return try await requestPage(request, id: id, error: ConsoleViews.refusal(error, t: strings(request, session: session)), status: status)
         }
         return redirect(to: "/requests/\(id)#panel-\(item)")
     }
@@ -306,9 +305,8 @@ struct Console: Sendable {
         do {
             _ = try await requests.addComment(form.body ?? "", addressedTo: nil, on: RequestID(uuid), as: session.principal, now: clock())
         } catch let error as RequestError {
-            if case .notFound = error { throw error }
-            return try await requestPage(request, id: id, error: ConsoleViews.refusal(error, t: strings(request, session: session)),
-                                         status: .unprocessableContent)
+            guard let status = Self.pageStatus(of: error) else { throw error }
+            return try await requestPage(request, id: id, error: ConsoleViews.refusal(error, t: strings(request, session: session)), status: status)
         }
         return redirect(to: "/requests/\(id)#comments")
     }
@@ -343,7 +341,7 @@ struct Console: Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: json)))
         } catch let error as RequestError {
             switch error {
-            case .notFound: throw error
+            case .notFound, .forbidden, .refused(.notPermitted): throw error
             case .tooLarge: return try message(request, session: session, heading: t["forbidden_title"]!, text: t["upload_too_large"]!, status: .contentTooLarge)
             default: return try message(request, session: session, heading: t["forbidden_title"]!, text: ConsoleViews.refusal(error, t: t), status: .conflict)
             }
@@ -457,7 +455,7 @@ struct Console: Sendable {
             let session = try? await session(of: request)
             switch error {
             case .notFound: return try notFound(request, session: session)
-            case .forbidden: return try notAllowed(request, session: session)
+            case .forbidden, .refused(.notPermitted): return try notAllowed(request, session: session)
             default: return try failure(request, error)
             }
         } catch let error as InventoryError {
@@ -490,6 +488,14 @@ func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
     return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
 }
 
-private extension RequestError {
-    var isConflict: Bool { if case .conflict = self { true } else { false } }
+extension Console {
+    /// The status of the request page that explains a refused action; nil for errors that are pages of their own
+    /// (not found, a role that may not do this at all). The same statuses as the API's.
+    static func pageStatus(of error: RequestError) -> HTTPResponse.Status? {
+        switch error {
+        case .notFound, .forbidden, .refused(.notPermitted): nil
+        case .conflict: .conflict
+        default: .unprocessableContent
+        }
+    }
 }
