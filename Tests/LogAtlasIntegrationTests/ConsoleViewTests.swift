@@ -105,7 +105,8 @@ struct ConsoleViewTests {
         }
         // Keys made in Swift: every state, action, priority and availability.
         for key in ItemState.allCases.map({ "state_" + $0.rawValue }) + ItemAction.allCases.map({ "action_" + $0.rawValue })
-            + Priority.allCases.map({ "priority_" + $0.rawValue }) + Availability.allCases.map({ "availability_" + $0.rawValue }) {
+            + Priority.allCases.map({ "priority_" + $0.rawValue }) + Availability.allCases.map({ "availability_" + $0.rawValue })
+            + Role.allCases.map({ "role_" + $0.rawValue }) {
             #expect(ConsoleStrings.table[key] != nil, "\(key)")
         }
     }

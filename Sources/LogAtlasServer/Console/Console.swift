@@ -390,7 +390,7 @@ struct Console: Sendable {
     private func layout(_ request: Request, session: ConsoleSession?, title: String, csrf: String? = nil) -> LayoutView {
         let language = language(request, session: session)
         return LayoutView(lang: language.rawValue, t: ConsoleStrings.strings(language), title: title, user: session?.principal.name,
-                          role: session?.principal.role.rawValue, csrf: session?.csrfToken ?? csrf,
+                          role: session.map { ConsoleStrings.strings(language)["role_" + $0.principal.role.rawValue]! }, csrf: session?.csrfToken ?? csrf,
                           otherLanguage: language == .en ? ConsoleLanguage.ja.rawValue : ConsoleLanguage.en.rawValue,
                           path: request.uri.path)
     }

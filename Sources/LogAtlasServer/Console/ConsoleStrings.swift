@@ -150,6 +150,10 @@ enum ConsoleStrings {
         "hold_move": ("data of the window leaves this medium then", "その日に対象期間のデータがこの媒体から移動します"),
         "problems": ("The request cannot be filed yet:", "まだ依頼を送信できません:"),
         "legend": ("Legend", "凡例"),
+        "role_admin": ("admin", "管理者"),
+        "role_csirt": ("CSIRT", "CSIRT"),
+        "role_custodian": ("custodian", "ログ保有者"),
+        "role_auditor": ("auditor", "監査人"),
         // Item states.
         "state_requested": ("requested", "依頼済み"),
         "state_acknowledged": ("acknowledged", "受付済み"),
