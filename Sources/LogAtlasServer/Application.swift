@@ -108,6 +108,7 @@ public func buildRouter(
                           gapReports: PostgresGapReportRepository(database: database),
                           requests: PostgresRequestRepository(database: database), artifactStore: configuration.artifactStore,
                           broker: configuration.broker, webhooks: NotificationStore(database: database),
+                          guestLinks: GuestLinkStore(database: database),
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database)) ?? false },
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.
@@ -115,7 +116,7 @@ public func buildRouter(
     let console = Console(templates: try Console.loadTemplates(), sessions: ConsoleStore(database: database),
                           identity: IdentityStore(database: database), requests: PostgresRequestRepository(database: database),
                           inventory: PostgresInventoryRepository(database: database), audit: AuditTrail(database: database),
-                          evidence: api.evidence, sla: configuration.broker.sla, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
+                          evidence: api.evidence, guestLinks: GuestLinkStore(database: database), sla: configuration.broker.sla, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
     try console.register(on: router)
     let document = ByteBuffer(string: try OpenAPIDocument.text())
     router.get("/openapi.yaml") { _, _ in

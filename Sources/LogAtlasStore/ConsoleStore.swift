@@ -100,6 +100,28 @@ public struct ConsoleStore: Sendable {
         return .signedIn(secret: secret, session: session)
     }
 
+    /// Checks a guest link's passphrase, throttled like sign-in (failures count under the link's actor name and the
+    /// address): true or false, or nil while throttled. Failures are audited.
+    public func verifyGuestPassphrase(_ passphrase: String, against hash: String, link: GuestLink, address: String, now: Date) async throws -> Bool? {
+        let since = throttle.windowStart(now: now), name = link.actorName
+        let (byName, byAddress) = try await database.asOwner(actor: name) { connection in
+            for try await row in try await connection.query("""
+                SELECT (SELECT count(*) FROM sign_in_failures WHERE user_name = \(name) AND at > \(since)),
+                       (SELECT count(*) FROM sign_in_failures WHERE address = \(address) AND at > \(since))
+                """, logger: database.logger).decode((Int, Int).self) { return row }
+            return (0, 0)
+        }
+        if throttle.refuses(failuresForUser: byName, failuresFromAddress: byAddress) { return nil }
+        if try await offload({ PasswordHasher.verify(passphrase, against: hash) }) { return true }
+        try await database.asOwner(actor: name) { connection in
+            try await connection.query("""
+                WITH failed AS (INSERT INTO sign_in_failures (user_name, address, at) VALUES (\(name), \(address), \(now)) RETURNING id)
+                SELECT audit_append(audit_actor(), 'guest_link.passphrase_failed', 'guest-link', \(link.id.uuidString.lowercased()), NULL, NULL) FROM failed
+                """, logger: database.logger)
+        }
+        return false
+    }
+
     /// The session a cookie stands for at `now`, or `nil` for an unknown, ended or expired one. Marks it used.
     public func session(forSecret secret: String, now: Date) async throws -> ConsoleSession? {
         guard TokenSecret.isWellFormed(secret) else { return nil }

@@ -70,6 +70,21 @@ extension AuthorizationMatrixTests {
             let (id, _, artifact) = try await delivered(world, target)
             return try await world.send(.get, "/v1/requests/\(id)/artifacts/\(artifact)/content", as: user)
         },
+        Operation(name: "POST …/items/{item}/guest-links", expected: expect(admin: (201, 201), csirt: (403, 403), auditor: (403, 403), custodian: (201, 404))) { world, user, target, _ in
+            let (id, item) = try await filed(world, target)
+            return try await world.send(.post, "/v1/requests/\(id)/items/\(item)/guest-links", as: user, json: ["expires_in_days": 3])
+        },
+        Operation(name: "GET …/items/{item}/guest-links", expected: expect(admin: (200, 200), csirt: (403, 403), auditor: (403, 403), custodian: (200, 404))) { world, user, target, _ in
+            let (id, item) = try await filed(world, target)
+            _ = try await world.send(.post, "/v1/requests/\(id)/items/\(item)/guest-links", as: "ada", json: ["expires_in_days": 3])
+            return try await world.send(.get, "/v1/requests/\(id)/items/\(item)/guest-links", as: user)
+        },
+        Operation(name: "DELETE …/guest-links/{link}", expected: expect(admin: (204, 204), csirt: (403, 403), auditor: (403, 403), custodian: (204, 404))) { world, user, target, _ in
+            let (id, item) = try await filed(world, target)
+            let link = try await world.send(.post, "/v1/requests/\(id)/items/\(item)/guest-links", as: "ada", json: ["expires_in_days": 3])
+            let linkID = (link.json["link"] as? [String: Any])?["id"] as? String ?? ""
+            return try await world.send(.delete, "/v1/requests/\(id)/items/\(item)/guest-links/\(linkID)", as: user)
+        },
         Operation(name: "GET /v1/requests/{id}/custody", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { world, user, target, _ in
             try await world.send(.get, "/v1/requests/\(try await delivered(world, target).id)/custody", as: user)
         },

@@ -18,6 +18,7 @@ struct Console: Sendable {
     let inventory: any InventoryRepository
     let audit: AuditTrail
     let evidence: EvidenceIntake
+    let guestLinks: GuestLinkStore
     let sla: SLAPolicy
     let cookieSecure: Bool
     let clock: @Sendable () -> Date
@@ -73,6 +74,20 @@ struct Console: Sendable {
         router.post("/requests/{id}/items/{item}/artifacts") { request, context in
             try await page(request, context) {
                 try await upload(request, id: context.parameters.require("id"), item: context.parameters.require("item"))
+            }
+        }
+        router.get("/guest/{secret}") { request, context in
+            try await page(request, context) { try await guestPage(request, secret: context.parameters.require("secret"), error: nil) }
+        }
+        router.post("/guest/{secret}/unlock") { request, context in
+            try await page(request, context) { try await unlockGuest(request, context, secret: context.parameters.require("secret")) }
+        }
+        router.post("/guest/{secret}/artifacts") { request, context in
+            try await page(request, context) { try await guestUpload(request, secret: context.parameters.require("secret")) }
+        }
+        router.post("/guest/{secret}/{action}") { request, context in
+            try await page(request, context) {
+                try await guestAction(request, secret: context.parameters.require("secret"), action: context.parameters.require("action"))
             }
         }
         router.get("/requests/{id}/artifacts/{artifact}") { request, context in
@@ -324,18 +339,22 @@ struct Console: Sendable {
     /// CSRF token in `X-CSRF-Token`) into the same intake as `PUT /v1/…/artifacts`.
     private func upload(_ request: Request, id: String, item: String) async throws -> Response {
         guard let session = try await session(of: request) else { return redirect(to: "/login") }
-        let t = strings(request, session: session)
         guard validCSRF(request.headers[Self.csrfHeader], session) else { return try csrfRefused(request, session: session) }
+        guard let requestUUID = UUID(uuidString: id), let itemUUID = UUID(uuidString: item) else { return try notFound(request, session: session) }
+        return try await store(request, session: session, item: RequestItemID(itemUUID), of: RequestID(requestUUID), as: session.principal)
+    }
+
+    /// Streams the body into the evidence intake as `caller` and answers what the page's script shows.
+    private func store(_ request: Request, session: ConsoleSession?, item: RequestItemID, of requestID: LogAtlasCore.RequestID, as caller: Principal) async throws -> Response {
+        let t = strings(request, session: session)
         guard request.headers[.contentType]?.hasPrefix("application/octet-stream") == true else {
             return try message(request, session: session, heading: t["upload_needs_script_title"]!, text: t["upload_needs_script"]!,
                                status: .unsupportedMediaType)
         }
-        guard let requestUUID = UUID(uuidString: id), let itemUUID = UUID(uuidString: item) else { return try notFound(request, session: session) }
         let name = request.uri.queryParameters["name"].map(String.init).flatMap { $0.isEmpty ? nil : String($0.prefix(255)) }
         do {
             let artifact = try await evidence.upload(request.body.map { ArraySlice($0.readableBytesView) }, fileName: name,
-                                                     mediaType: "application/octet-stream", expectedSHA256: nil,
-                                                     item: RequestItemID(itemUUID), of: RequestID(requestUUID), as: session.principal)
+                                                     mediaType: "application/octet-stream", expectedSHA256: nil, item: item, of: requestID, as: caller)
             let json = try JSONEncoder().encode(Stored(name: artifact.fileName ?? "", size: artifact.size ?? 0, sha256: artifact.sha256))
             return Response(status: .created, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: json)))
@@ -361,6 +380,104 @@ struct Console: Sendable {
             .contentLength: String(bytes.size), HTTPField.Name("Content-Digest")!: "sha-256=:\(ContentDigest.base64(ofHex: found.sha256)):",
             .cacheControl: "no-store",
         ], body: .init(asyncSequence: bytes.map { ByteBuffer(bytes: $0) }))
+    }
+
+    // MARK: Guest links
+
+    /// The usable link behind a secret, or nil (unknown, expired and revoked links are all the same 404 page).
+    private func guestLink(_ secret: String) async throws -> (link: GuestLink, passphraseHash: String?)? {
+        guard let found = try await guestLinks.link(forSecret: secret), found.link.isUsable(now: clock()) else { return nil }
+        return found
+    }
+
+    /// A guest's forms carry a token derived from the link's secret; a page elsewhere cannot know it.
+    private static func guestToken(_ secret: String) -> String { TokenSecret.hashHex("guest-csrf|" + secret) }
+
+    /// The cookie value that says the link's passphrase was given in this browser.
+    private static func unlockToken(_ secret: String, _ passphraseHash: String) -> String {
+        TokenSecret.hashHex("guest-unlock|" + secret + "|" + passphraseHash)
+    }
+
+    private func isUnlocked(_ request: Request, secret: String, passphraseHash: String?) -> Bool {
+        guard let passphraseHash else { return true }
+        return request.cookies["la_guest"].map { constantTimeEqual($0.value, Self.unlockToken(secret, passphraseHash)) } ?? false
+    }
+
+    private func guestPage(_ request: Request, secret: String, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard let found = try await guestLink(secret) else { return try notFound(request, session: nil) }
+        let (link, passphraseHash) = found
+        let t = strings(request, session: nil), csrf = Self.guestToken(secret)
+        guard isUnlocked(request, secret: secret, passphraseHash: passphraseHash) else {
+            let layout = layout(request, session: nil, title: t["guest_passphrase_title"]!, csrf: csrf)
+            return try render("guest-unlock", GuestUnlockView(layout: layout, action: "/guest/\(secret)/unlock", error: error),
+                              status: error == nil ? .ok : status)
+        }
+        let guest = link.principal, now = clock()
+        var retrieval = try await requests.request(link.requestID, as: guest)
+        retrieval.items = retrieval.items.filter { $0.id == link.itemID }
+        guard !retrieval.items.isEmpty else { return try notFound(request, session: nil) }
+        let input = RequestPageInput(request: retrieval, history: try await requests.history(of: link.requestID, as: guest).filter { $0.itemID == link.itemID },
+                                     comments: [], artifacts: try await requests.artifacts(of: link.requestID, as: guest).filter { $0.itemID == link.itemID },
+                                     custodyIntact: nil, guest: link, guestPath: "/guest/\(secret)")
+        var layout = layout(request, session: nil, title: retrieval.draft.incidentReference, csrf: csrf)
+        layout.guest = true
+        var response = try render("request", ConsoleViews.requestPage(input, for: guest, now: now, layout: layout, error: error), status: status)
+        // The language switch posts with the same token (double submit, as on the sign-in page).
+        response.setCookie(cookie(Self.loginCookie, csrf, maxAge: 3_600))
+        return response
+    }
+
+    private struct UnlockForm: Decodable {
+        let csrf_token: String?
+        let passphrase: String?
+    }
+
+    private func unlockGuest(_ request: Request, _ context: LogAtlasRequestContext, secret: String) async throws -> Response {
+        guard let found = try await guestLink(secret) else { return try notFound(request, session: nil) }
+        let (link, passphraseHash) = found
+        let form = try await self.form(UnlockForm.self, of: request)
+        guard let token = form.csrf_token, constantTimeEqual(token, Self.guestToken(secret)) else { return try csrfRefused(request, session: nil) }
+        guard let passphraseHash else { return redirect(to: "/guest/\(secret)") }
+        let t = strings(request, session: nil)
+        switch try await sessions.verifyGuestPassphrase(form.passphrase ?? "", against: passphraseHash, link: link,
+                                                        address: context.remoteAddress?.ipAddress ?? "unknown", now: clock()) {
+        case .none:
+            var response = try message(request, session: nil, heading: t["throttled_title"]!, text: t["throttled"]!, status: .tooManyRequests)
+            response.headers[.retryAfter] = "600"
+            return response
+        case .some(false):
+            return try await guestPage(request, secret: secret, error: t["wrong_passphrase"]!, status: .unauthorized)
+        case .some(true):
+            var response = redirect(to: "/guest/\(secret)")
+            response.setCookie(Cookie(name: "la_guest", value: Self.unlockToken(secret, passphraseHash), maxAge: 8 * 3_600, path: "/guest/\(secret)",
+                                      secure: cookieSecure, httpOnly: true, sameSite: .lax))
+            return response
+        }
+    }
+
+    private func guestAction(_ request: Request, secret: String, action: String) async throws -> Response {
+        guard let found = try await guestLink(secret) else { return try notFound(request, session: nil) }
+        let (link, passphraseHash) = found
+        let form = try await self.form(ActionForm.self, of: request)
+        guard let token = form.csrf_token, constantTimeEqual(token, Self.guestToken(secret)),
+              isUnlocked(request, secret: secret, passphraseHash: passphraseHash) else { return try csrfRefused(request, session: nil) }
+        guard let action = ItemAction(rawValue: action), link.permits(action, on: link.itemID) else { return try notFound(request, session: nil) }
+        do {
+            _ = try await requests.transition(action, item: link.itemID, of: link.requestID, note: form.note.flatMap { $0.isEmpty ? nil : $0 },
+                                              as: link.principal, now: clock())
+        } catch let error as RequestError {
+            guard let status = Self.pageStatus(of: error) else { throw error }
+            return try await guestPage(request, secret: secret, error: ConsoleViews.refusal(error, t: strings(request, session: nil)), status: status)
+        }
+        return redirect(to: "/guest/\(secret)")
+    }
+
+    private func guestUpload(_ request: Request, secret: String) async throws -> Response {
+        guard let found = try await guestLink(secret) else { return try notFound(request, session: nil) }
+        let (link, passphraseHash) = found
+        guard let token = request.headers[Self.csrfHeader], constantTimeEqual(token, Self.guestToken(secret)),
+              isUnlocked(request, secret: secret, passphraseHash: passphraseHash) else { return try csrfRefused(request, session: nil) }
+        return try await store(request, session: nil, item: link.itemID, of: link.requestID, as: link.principal)
     }
 
     // MARK: Helpers

@@ -154,6 +154,13 @@ enum ConsoleStrings {
         "role_csirt": ("CSIRT", "CSIRT"),
         "role_custodian": ("custodian", "ログ保有者"),
         "role_auditor": ("auditor", "監査人"),
+        "guest_passphrase_title": ("This link needs a passphrase", "このリンクにはパスフレーズが必要です"),
+        "guest_passphrase_intro": ("The person who sent you this link gave you a passphrase with it.", "リンクの送信者からパスフレーズを受け取っているはずです。"),
+        "passphrase": ("Passphrase", "パスフレーズ"),
+        "open": ("Open", "開く"),
+        "wrong_passphrase": ("The passphrase is wrong.", "パスフレーズが正しくありません。"),
+        "guest_notice": ("You are answering one item of this request through a link; everything you do here is recorded with the link as the actor.",
+                         "リンク経由でこの依頼の 1 件に回答しています。ここでの操作はすべてリンクを実行者として記録されます。"),
         // Item states.
         "state_requested": ("requested", "依頼済み"),
         "state_acknowledged": ("acknowledged", "受付済み"),

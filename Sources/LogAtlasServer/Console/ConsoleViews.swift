@@ -17,6 +17,8 @@ struct LayoutView {
     let otherLanguage: String
     /// This page's path, where the language switch returns to.
     let path: String
+    /// A guest-link page: no navigation to pages a guest cannot open.
+    var guest = false
 }
 
 /// A moment, shown in UTC and marked up so that a script can show it in the reader's time zone.
@@ -178,12 +180,20 @@ struct RequestPageView {
     let custodyIntact: Bool?
     /// Why the last action was not done, if it was not.
     let error: String?
+    /// Shown through a guest link: one item, no comments, no custody.
+    let isGuest: Bool
 }
 
 struct LoginView {
     let layout: LayoutView
     let csrf: String
     let username: String
+    let error: String?
+}
+
+struct GuestUnlockView {
+    let layout: LayoutView
+    let action: String
     let error: String?
 }
 
@@ -269,9 +279,11 @@ enum ConsoleViews {
     }
 
     /// The forms of the actions the caller may take on an item now.
-    static func actions(for caller: Principal, request: RetrievalRequest, item: RequestItem, t: [String: String]) -> [ActionForm] {
+    static func actions(for caller: Principal, request: RetrievalRequest, item: RequestItem, t: [String: String], base: String,
+                        guest: GuestLink? = nil) -> [ActionForm] {
         let parties = caller.parties(requesterOrg: request.requesterOrgID, custodian: item.custodianOrgID)
-        return ItemStateMachine.available(to: parties, state: item.state).filter { $0 != .expire }.map { action in
+        return ItemStateMachine.available(to: parties, state: item.state)
+            .filter { $0 != .expire && (guest?.permits($0, on: item.id) ?? true) }.map { action in
             let rule = ItemStateMachine.rules.first { $0.action == action }!
             let noteKey: String? = switch action {
             case .reject: "reason"
@@ -280,15 +292,19 @@ enum ConsoleViews {
             case .receive: "outcome"
             default: rule.needsNote ? "note" : nil
             }
-            return ActionForm(url: "/requests/\(request.id.rawValue.uuidString.lowercased())/items/\(item.id.rawValue.uuidString.lowercased())/\(action.rawValue)",
-                              action: action.rawValue, label: t["action_" + action.rawValue]!, noteLabel: noteKey.map { t[$0]! },
+            return ActionForm(url: "\(base)/\(action.rawValue)", action: action.rawValue, label: t["action_" + action.rawValue]!, noteLabel: noteKey.map { t[$0]! },
                               fieldID: "note-\(item.id.rawValue.uuidString.lowercased())-\(action.rawValue)")
         }
     }
 
+    /// Where an item's forms post: under the request page, or under the guest link's page.
+    static func itemBase(_ item: RequestItem, of request: RetrievalRequest, guestPath: String?) -> String {
+        guestPath ?? "/requests/\(request.id.rawValue.uuidString.lowercased())/items/\(item.id.rawValue.uuidString.lowercased())"
+    }
+
     static func item(_ item: RequestItem, of request: RequestPageInput, for caller: Principal, now: Date, t: [String: String]) -> ItemPanel {
-        let due = runningDue(of: item), actions = actions(for: caller, request: request.request, item: item, t: t)
-        let requestPath = "/requests/\(request.request.id.rawValue.uuidString.lowercased())"
+        let base = itemBase(item, of: request.request, guestPath: request.guestPath)
+        let due = runningDue(of: item), actions = actions(for: caller, request: request.request, item: item, t: t, base: base, guest: request.guest)
         return ItemPanel(
             id: item.id.rawValue.uuidString.lowercased(), organisation: item.custodianOrgID.rawValue, state: t["state_" + item.state.rawValue]!,
             acknowledgeDue: TimeView(item.acknowledgeDue), deliverDue: TimeView(item.deliverDue),
@@ -300,8 +316,7 @@ enum ConsoleViews {
                            change: "\(t["state_" + event.from.rawValue]!) → \(t["state_" + event.to.rawValue]!)", note: event.note)
             },
             actions: actions, hasActions: !actions.isEmpty,
-            uploadURL: actions.contains { $0.action == ItemAction.deliver.rawValue }
-                ? "\(requestPath)/items/\(item.id.rawValue.uuidString.lowercased())/artifacts" : nil)
+            uploadURL: actions.contains { $0.action == ItemAction.deliver.rawValue } ? "\(base)/artifacts" : nil)
     }
 
     static func requestPage(_ input: RequestPageInput, for caller: Principal, now: Date, layout: LayoutView, error: String?) -> RequestPageView {
@@ -322,7 +337,7 @@ enum ConsoleViews {
                             size: artifact.size.map { ByteCountFormatter.string(fromByteCount: $0, countStyle: .file) } ?? "—",
                             sha256: artifact.sha256, by: artifact.createdBy, time: TimeView(artifact.createdAt))
             },
-            custodyIntact: input.custodyIntact, error: error)
+            custodyIntact: input.custodyIntact, error: error, isGuest: input.guest != nil)
     }
 
     /// The refusal of an action, in the reader's language.
@@ -352,6 +367,9 @@ struct RequestPageInput {
     let artifacts: [Artifact]
     /// Whether the request's audit events verify (nil when the caller may not see custody).
     let custodyIntact: Bool?
+    /// Set when the page is shown through a guest link (its item only), with the link's page path.
+    var guest: GuestLink? = nil
+    var guestPath: String? = nil
 }
 
 // MARK: The request desk
