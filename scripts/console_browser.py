@@ -10,7 +10,9 @@ Starts `logatlas serve --demo` on a fresh embedded database and, as the demo use
   3. the CSIRT lead answers on the request page;
   4. IT approves, uploads a file (progress bar, SHA-256 shown once stored) and delivers;
   5. the CSIRT lead downloads it (same SHA-256) and receives it with an outcome;
-  6. IT sees the outcome.
+  6. IT sees the outcome;
+  7. the vendor's SOC makes a guest link with a passphrase for its item of the demo request, and an engineer without
+     an account opens it, gives the passphrase, acknowledges, approves, uploads and delivers.
 Every page the story visits is checked with axe-core in English and in Japanese (no serious or critical violation)
 and saved as a screenshot under .build/test-artifacts/console/. Bounded: the whole run takes about a minute.
 """
@@ -287,6 +289,48 @@ def story(service, folder):
         if "SMB scanning" not in browser.text():
             fail("the custodian does not see the outcome")
         ok("it-ops sees the outcome")
+        browser.sign_out()
+
+        # The guest-link story: the vendor's SOC makes a link (with a passphrase) for its item of the demo request; an
+        # engineer without an account opens it in a fresh browser session, gives the passphrase and answers the item.
+        browser.sign_in("NETCARE_SOC")
+        browser.click("#inbox a[href^='/requests/']")
+        browser.driver.find_element(By.CSS_SELECTOR, "details.guest-links summary").click()
+        browser.driver.find_element(By.CSS_SELECTOR, "details.guest-links input[name='passphrase']").send_keys("blue harbour lantern")
+        browser.click("button[data-action='guest-link']")
+        address = browser.wait.until(EC.visibility_of_element_located((By.ID, "guest-link"))).text
+        if "/guest/la_" not in address:
+            fail(f"no guest link shown: {address!r}")
+        browser.sign_out()
+        browser.driver.delete_all_cookies()
+        guest_path = address[address.index("/guest/"):]
+        browser.open(guest_path)
+        browser.check("guest-unlock")
+        browser.driver.find_element(By.ID, "passphrase").send_keys("blue harbour lantern")
+        browser.click("#unlock")
+        browser.wait.until(EC.presence_of_element_located((By.ID, "guest-notice")))
+        if "INC-DEMO-0001" not in browser.text() or "Sign out" in browser.driver.page_source:
+            fail("the guest page does not show the request, or shows the console's navigation")
+        browser.check("guest")
+        browser.click(browser.item_form("acknowledge"))
+        browser.wait.until(lambda d: browser.state() == "acknowledged")
+        browser.click(browser.item_form("approve"))
+        browser.wait.until(lambda d: browser.state() == "approved")
+        browser.driver.find_element(By.CSS_SELECTOR, "form[data-upload] input[type=file]").send_keys(evidence)
+        browser.click("form[data-upload] button[type=submit]")
+        shown = browser.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form[data-upload] output code.sha256"))).text
+        if shown != expected:
+            fail(f"guest upload showed {shown}, expected {expected}")
+        browser.click("form[data-upload] a.reload")
+        browser.click(browser.item_form("deliver"))
+        browser.wait.until(lambda d: browser.state() == "delivered")
+        ok("a guest with the link and passphrase acknowledged, approved, uploaded and delivered the vendor's item")
+        browser.sign_in("CSIRT_LEAD")
+        browser.open("/")
+        browser.click("#requests a[href^='/requests/']:not([href='" + request_path + "'])")
+        if "guest-link:" not in browser.text():
+            fail("the request's history does not name the guest link as the actor")
+        ok("the CSIRT sees the guest link as the actor in the history")
         browser.sign_out()
 
         # The other roles' home pages.

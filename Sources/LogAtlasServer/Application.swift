@@ -108,7 +108,8 @@ public func buildRouter(
                           gapReports: PostgresGapReportRepository(database: database),
                           requests: PostgresRequestRepository(database: database), artifactStore: configuration.artifactStore,
                           broker: configuration.broker, webhooks: NotificationStore(database: database),
-                          guestLinks: GuestLinkStore(database: database),
+                          guestLinks: GuestLinkIssuer(requests: PostgresRequestRepository(database: database),
+                                                      store: GuestLinkStore(database: database), clock: clock),
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database)) ?? false },
                           clock: clock)
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.
@@ -116,7 +117,7 @@ public func buildRouter(
     let console = Console(templates: try Console.loadTemplates(), sessions: ConsoleStore(database: database),
                           identity: IdentityStore(database: database), requests: PostgresRequestRepository(database: database),
                           inventory: PostgresInventoryRepository(database: database), audit: AuditTrail(database: database),
-                          evidence: api.evidence, guestLinks: GuestLinkStore(database: database), sla: configuration.broker.sla, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
+                          evidence: api.evidence, guestLinks: api.guestLinks, sla: configuration.broker.sla, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
     try console.register(on: router)
     let document = ByteBuffer(string: try OpenAPIDocument.text())
     router.get("/openapi.yaml") { _, _ in

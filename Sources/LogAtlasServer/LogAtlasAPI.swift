@@ -1,7 +1,6 @@
 import Foundation
 import LogAtlasCore
 import LogAtlasFormats
-import LogAtlasStore
 import OpenAPIRuntime
 
 /// The handlers of `openapi.yaml`: thin translations between HTTP and the repositories.
@@ -15,7 +14,7 @@ struct LogAtlasAPI: APIProtocol {
     let artifactStore: any ArtifactStore
     let broker: BrokerSettings
     let webhooks: any WebhookRepository
-    let guestLinks: GuestLinkStore
+    let guestLinks: GuestLinkIssuer
     /// Whether the database is reachable and migrated.
     let readiness: @Sendable () async -> Bool
     let clock: @Sendable () -> Date

@@ -61,6 +61,28 @@ struct GuestLinkTests {
         }
     }
 
+    @Test func aCustodianMakesALinkOnTheRequestPageAndSeesItOnce() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let filed = try await world.file(["firewall", "auth"])
+            let vendor = try await world.visitor(signedInAs: "cus-b")
+            let page = try await vendor.get("/requests/\(filed.id)")
+            let action = "/requests/\(filed.id)/items/\(filed.items["vendor-b"]!)/guest-links"
+            #expect(page.text.contains(#"action="\#(action)""#))
+            #expect(!(try await (world.visitor(signedInAs: "cyd")).get("/requests/\(filed.id)")).text.contains("/guest-links"))
+            #expect(try await vendor.post(action, ["csrf_token": vendor.csrf, "days": "30"]).status == 422)
+            let made = try await vendor.post(action, ["csrf_token": vendor.csrf, "days": "5", "passphrase": ""])
+            let address = try #require(made.text.firstMatch(of: /id="guest-link">([^<]+)</).map { String($0.1) })
+            #expect(made.status == 201 && address.contains("/guest/la_"))
+            let path = String(address[address.range(of: "/guest/")!.lowerBound...])
+            let guest = try await ConsoleVisitor(world).get(path)
+            #expect(guest.status == 200 && guest.text.contains(filed.items["vendor-b"]!) && !guest.text.contains(filed.items["dept-a"]!))
+            // Another organisation's item: the form is refused like the API (404), and the CSRF token is required.
+            #expect(try await vendor.post("/requests/\(filed.id)/items/\(filed.items["dept-a"]!)/guest-links", ["csrf_token": vendor.csrf, "days": "5"]).status == 404)
+            #expect(try await vendor.post(action, ["days": "5"]).status == 403)
+        }
+    }
+
     @Test func revokedAndExpiredLinksAre404Pages() async throws {
         let now = Mutex(Date())
         try await withTestApp(clock: { now.withLock { $0 } }) { world in

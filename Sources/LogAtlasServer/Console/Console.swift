@@ -18,7 +18,7 @@ struct Console: Sendable {
     let inventory: any InventoryRepository
     let audit: AuditTrail
     let evidence: EvidenceIntake
-    let guestLinks: GuestLinkStore
+    let guestLinks: GuestLinkIssuer
     let sla: SLAPolicy
     let cookieSecure: Bool
     let clock: @Sendable () -> Date
@@ -70,6 +70,11 @@ struct Console: Sendable {
         }
         router.post("/requests/{id}/comments") { request, context in
             try await page(request, context) { try await comment(request, id: context.parameters.require("id")) }
+        }
+        router.post("/requests/{id}/items/{item}/guest-links") { request, context in
+            try await page(request, context) {
+                try await makeGuestLink(request, id: context.parameters.require("id"), item: context.parameters.require("item"))
+            }
         }
         router.post("/requests/{id}/items/{item}/artifacts") { request, context in
             try await page(request, context) {
@@ -215,7 +220,7 @@ struct Console: Sendable {
         return try render("home", view)
     }
 
-    func requestPage(_ request: Request, id: String, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func requestPage(_ request: Request, id: String, error: String?, status: HTTPResponse.Status = .ok, newGuestLink: String? = nil) async throws -> Response {
         guard let session = try await session(of: request) else { return redirect(to: "/login") }
         guard let uuid = UUID(uuidString: id) else { return try notFound(request, session: session) }
         let caller = session.principal, requestID = RequestID(uuid), now = clock()
@@ -224,8 +229,9 @@ struct Console: Sendable {
             request: retrieval, history: try await requests.history(of: requestID, as: caller),
             comments: try await requests.comments(on: requestID, as: caller), artifacts: try await requests.artifacts(of: requestID, as: caller),
             custodyIntact: try? await requests.custody(of: requestID, as: caller, now: now).chainIntact)
-        let view = ConsoleViews.requestPage(input, for: caller, now: now,
+        var view = ConsoleViews.requestPage(input, for: caller, now: now,
                                             layout: layout(request, session: session, title: retrieval.draft.incidentReference), error: error)
+        view.newGuestLink = newGuestLink
         return try render("request", view, status: status)
     }
 
@@ -384,9 +390,33 @@ struct Console: Sendable {
 
     // MARK: Guest links
 
+    private struct GuestLinkForm: Decodable {
+        let csrf_token: String?
+        let days: String?
+        let passphrase: String?
+    }
+
+    /// Makes a guest link for an item and shows its address once, on the request page.
+    private func makeGuestLink(_ request: Request, id: String, item: String) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let form = try await self.form(GuestLinkForm.self, of: request)
+        guard validCSRF(form.csrf_token, session) else { return try csrfRefused(request, session: session) }
+        guard let requestUUID = UUID(uuidString: id), let itemUUID = UUID(uuidString: item) else { return try notFound(request, session: session) }
+        do {
+            let (_, secret) = try await guestLinks.create(item: RequestItemID(itemUUID), of: LogAtlasCore.RequestID(requestUUID),
+                                                          days: form.days.flatMap { Int($0) } ?? 0,
+                                                          passphrase: form.passphrase.flatMap { $0.isEmpty ? nil : $0 }, as: session.principal)
+            let origin = request.head.authority.map { "\(cookieSecure ? "https" : "http")://\($0)" } ?? ""
+            return try await requestPage(request, id: id, error: nil, status: .created, newGuestLink: "\(origin)/guest/\(secret)")
+        } catch let error as RequestError {
+            guard let status = Self.pageStatus(of: error) else { throw error }
+            return try await requestPage(request, id: id, error: ConsoleViews.refusal(error, t: strings(request, session: session)), status: status)
+        }
+    }
+
     /// The usable link behind a secret, or nil (unknown, expired and revoked links are all the same 404 page).
     private func guestLink(_ secret: String) async throws -> (link: GuestLink, passphraseHash: String?)? {
-        guard let found = try await guestLinks.link(forSecret: secret), found.link.isUsable(now: clock()) else { return nil }
+        guard let found = try await guestLinks.store.link(forSecret: secret), found.link.isUsable(now: clock()) else { return nil }
         return found
     }
 
@@ -409,8 +439,10 @@ struct Console: Sendable {
         let t = strings(request, session: nil), csrf = Self.guestToken(secret)
         guard isUnlocked(request, secret: secret, passphraseHash: passphraseHash) else {
             let layout = layout(request, session: nil, title: t["guest_passphrase_title"]!, csrf: csrf)
-            return try render("guest-unlock", GuestUnlockView(layout: layout, action: "/guest/\(secret)/unlock", error: error),
-                              status: error == nil ? .ok : status)
+            var response = try render("guest-unlock", GuestUnlockView(layout: layout, action: "/guest/\(secret)/unlock", error: error),
+                                      status: error == nil ? .ok : status)
+            response.setCookie(cookie(Self.loginCookie, csrf, maxAge: 3_600))   // for the language switch, as below
+            return response
         }
         let guest = link.principal, now = clock()
         var retrieval = try await requests.request(link.requestID, as: guest)

@@ -161,6 +161,13 @@ enum ConsoleStrings {
         "wrong_passphrase": ("The passphrase is wrong.", "パスフレーズが正しくありません。"),
         "guest_notice": ("You are answering one item of this request through a link; everything you do here is recorded with the link as the actor.",
                          "リンク経由でこの依頼の 1 件に回答しています。ここでの操作はすべてリンクを実行者として記録されます。"),
+        "guest_link_make": ("Make a guest link", "ゲストリンクを作成"),
+        "guest_link_hint": ("For someone without an account (a vendor's engineer): the link opens this item only and ends when it expires or is revoked.",
+                            "アカウントを持たない人(委託先の担当者など)向けです。リンクではこの 1 件だけが開け、期限切れまたは取り消しで無効になります。"),
+        "guest_link_days": ("Valid for days (at most 14)", "有効日数(最長 14 日)"),
+        "guest_link_passphrase": ("Passphrase (optional, at least 12 characters)", "パスフレーズ(任意、12 文字以上)"),
+        "guest_link_made": ("Guest link made. Send this address to the person who should answer; it is shown only now.",
+                            "ゲストリンクを作成しました。回答者にこのアドレスを送ってください。表示されるのは今回だけです。"),
         // Item states.
         "state_requested": ("requested", "依頼済み"),
         "state_acknowledged": ("acknowledged", "受付済み"),

@@ -143,6 +143,8 @@ struct ItemPanel {
     let hasActions: Bool
     /// Where the page's script streams an evidence file, when the caller may deliver for the item now.
     let uploadURL: String?
+    /// Where the form that makes a guest link for the item posts, for its custodians and admins.
+    let guestLinkURL: String?
 }
 
 struct CommentRow: Hashable {
@@ -182,6 +184,8 @@ struct RequestPageView {
     let error: String?
     /// Shown through a guest link: one item, no comments, no custody.
     let isGuest: Bool
+    /// The address of a guest link just made, shown this once.
+    var newGuestLink: String? = nil
 }
 
 struct LoginView {
@@ -316,7 +320,9 @@ enum ConsoleViews {
                            change: "\(t["state_" + event.from.rawValue]!) → \(t["state_" + event.to.rawValue]!)", note: event.note)
             },
             actions: actions, hasActions: !actions.isEmpty,
-            uploadURL: actions.contains { $0.action == ItemAction.deliver.rawValue } ? "\(base)/artifacts" : nil)
+            uploadURL: actions.contains { $0.action == ItemAction.deliver.rawValue } ? "\(base)/artifacts" : nil,
+            guestLinkURL: request.guest == nil && !item.state.isTerminal && caller.mayManageGuestLinks(forItemHeldBy: item.custodianOrgID)
+                ? "\(base)/guest-links" : nil)
     }
 
     static func requestPage(_ input: RequestPageInput, for caller: Principal, now: Date, layout: LayoutView, error: String?) -> RequestPageView {
