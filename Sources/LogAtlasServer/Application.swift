@@ -117,7 +117,9 @@ public func buildRouter(
     let console = Console(templates: try Console.loadTemplates(), sessions: ConsoleStore(database: database),
                           identity: IdentityStore(database: database), requests: PostgresRequestRepository(database: database),
                           inventory: PostgresInventoryRepository(database: database), audit: AuditTrail(database: database),
-                          evidence: api.evidence, guestLinks: api.guestLinks, sla: configuration.broker.sla, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
+                          evidence: api.evidence, guestLinks: api.guestLinks, sla: configuration.broker.sla,
+                          gapReport: { policies, org, system, caller in try await api.gapReport(policies: policies, org: org, system: system, as: caller).0 },
+                          policyIDs: { caller in try await api.catalogue(as: caller).map(\.policy.id).sorted() }, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
     try console.register(on: router)
     let document = ByteBuffer(string: try OpenAPIDocument.text())
     router.get("/openapi.yaml") { _, _ in

@@ -95,7 +95,7 @@ extension LogAtlasAPI {
     }
 
     /// The report of the selected policies on the inventory `caller` may see (`GapAnalysis.report`).
-    private func gapReport(policies: [String]?, org: String?, system: String?, as caller: Principal) async throws -> (GapReport, [Policy]) {
+    func gapReport(policies: [String]?, org: String?, system: String?, as caller: Principal) async throws -> (GapReport, [Policy]) {
         let selected = try GapAnalysis.select(policies, from: try await catalogue(as: caller).map(\.policy))
         let inventory = try await self.inventory.export(as: caller)
         let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, system: system.map { SystemID($0) }, now: clock())

@@ -34,6 +34,12 @@ struct ConsolePageMatrixTests {
             if visitor.user == "cus-a" { #expect(reply.text.contains(id) == (target == .own)) }
             return reply
         },
+        Page(name: "GET /readiness", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { _, visitor, target in
+            let system = target == .own ? "corp-net" : "vendor-dc"
+            let reply = try await visitor.get("/readiness?system=\(system)&incident=100")
+            if visitor.user == "cus-a" { #expect(reply.text.contains(">\(system)<") == (target == .own)) }
+            return reply
+        },
         Page(name: "GET /requests/new", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (403, 403), custodian: (403, 403))) { _, visitor, _ in
             try await visitor.get("/requests/new")
         },

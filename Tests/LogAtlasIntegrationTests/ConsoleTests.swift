@@ -376,6 +376,30 @@ struct ConsoleTests {
         }
     }
 
+    @Test func theReadinessHeatMapShowsWhatTheCallerMaySeeWithEachCellsFindings() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let csirt = try await world.visitor(signedInAs: "cyd")
+            let all = try await csirt.get("/readiness")
+            #expect(all.status == 200 && all.text.contains(#"<svg id="heatmap""#))
+            #expect(all.text.contains(">corp-net<") && all.text.contains(">vendor-dc<"))
+            // Every cell is labelled with its state and counts, and links to its findings.
+            let cells = all.text.matches(of: /class="cell (ready|partly|not_ready)"/).count
+            #expect(cells > 0 && cells == all.text.matches(of: /class="cell-label">(ready|partly|not ready) \d+\/\d+\/\d+</).count)
+            let api = try await world.send(.get, "/v1/readiness", as: "cyd")
+            #expect((api.json["cells"] as? [Any])?.count == cells)
+            let href = try #require(all.text.firstMatch(of: /href="(\/readiness\?system=vendor-dc&amp;incident=\d+)"/).map { String($0.1) })
+            let cell = try await csirt.get(href.replacingOccurrences(of: "&amp;", with: "&"))
+            #expect(cell.status == 200 && cell.text.contains(#"id="cell""#) && cell.text.contains(#"id="remediation""#))
+            // One policy at a time.
+            let one = try await csirt.get("/readiness?policy=ir-baseline")
+            #expect(one.text.contains(#"<option value="ir-baseline" selected>"#))
+            // A custodian's map has its organisation's systems only.
+            let custodian = try await (world.visitor(signedInAs: "cus-a")).get("/readiness")
+            #expect(custodian.text.contains(">corp-net<") && !custodian.text.contains("vendor-dc"))
+        }
+    }
+
     @Test func theLanguageFollowsAcceptLanguageAndTheUsersChoice() async throws {
         try await withTestApp { world in
             try await world.setConsolePasswords()

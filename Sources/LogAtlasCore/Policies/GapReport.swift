@@ -28,6 +28,8 @@ public struct GapReport: Sendable {
         public var incidentType: IncidentType
         public var readiness: Readiness
         public var limiting: Finding?
+        /// The requirements serving this cell: how many are met, partly met and missing.
+        public var met = 0, partial = 0, missing = 0
     }
 
     /// One concrete change, with the requirements it serves and its impact.
@@ -98,7 +100,13 @@ public struct GapReport: Sendable {
             let relevant = (bySystem[system.id.rawValue] ?? []) + (byOrg[system.ownerOrgID.rawValue] ?? [])
             for type in IncidentType.allCases {
                 var limiting: Int?
+                var counts = (met: 0, partial: 0, missing: 0)
                 for index in relevant where findings[index].requirement.incidentTypes.contains(type) {
+                    switch findings[index].status {
+                    case .met: counts.met += 1
+                    case .partial: counts.partial += 1
+                    case .missing: counts.missing += 1
+                    }
                     guard let current = limiting else { limiting = index; continue }
                     if (findings[index].status, -findings[index].requirement.weight) < (findings[current].status, -findings[current].requirement.weight) {
                         limiting = index
@@ -111,7 +119,8 @@ public struct GapReport: Sendable {
                 case .partial: .partly
                 case .missing: .notReady
                 }
-                cells.append(ReadinessCell(system: system.id, incidentType: type, readiness: readiness, limiting: finding.status == .met ? nil : finding))
+                cells.append(ReadinessCell(system: system.id, incidentType: type, readiness: readiness, limiting: finding.status == .met ? nil : finding,
+                                           met: counts.met, partial: counts.partial, missing: counts.missing))
             }
         }
         return cells

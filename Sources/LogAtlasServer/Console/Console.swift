@@ -20,6 +20,10 @@ struct Console: Sendable {
     let evidence: EvidenceIntake
     let guestLinks: GuestLinkIssuer
     let sla: SLAPolicy
+    /// The gap report of the chosen policies on what the caller may see (the API's own orchestration), and the IDs of
+    /// the current policies.
+    let gapReport: @Sendable (_ policies: [String]?, _ org: String?, _ system: String?, _ caller: Principal) async throws -> GapReport
+    let policyIDs: @Sendable (_ caller: Principal) async throws -> [String]
     let cookieSecure: Bool
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -57,6 +61,7 @@ struct Console: Sendable {
         router.post("/logout") { request, context in try await page(request, context) { try await signOut(request) } }
         router.post("/console/language") { request, context in try await page(request, context) { try await switchLanguage(request) } }
         router.get("/") { request, context in try await page(request, context) { try await home(request) } }
+        router.get("/readiness") { request, context in try await page(request, context) { try await readiness(request) } }
         router.get("/requests/new") { request, context in try await page(request, context) { try await desk(request) } }
         router.post("/requests/new") { request, context in try await page(request, context) { try await compose(request) } }
         router.get("/requests/{id}") { request, context in
@@ -233,6 +238,26 @@ struct Console: Sendable {
                                             layout: layout(request, session: session, title: retrieval.draft.incidentReference), error: error)
         view.newGuestLink = newGuestLink
         return try render("request", view, status: status)
+    }
+
+    // MARK: Readiness
+
+    private func readiness(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let query = request.uri.queryParameters
+        let value = { (name: String) -> String? in query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        let policy = value("policy"), org = value("org"), caller = session.principal
+        let report = try await gapReport(policy.map { [$0] }, org, nil, caller)
+        var cell: (SystemID, IncidentType)?
+        var detail: GapReport?
+        if let system = value("system"), let type = value("incident").flatMap(Int.init).flatMap(IncidentType.init(rawValue:)) {
+            cell = (SystemID(system), type)
+            detail = try await gapReport(policy.map { [$0] }, org, system, caller)
+        }
+        let t = strings(request, session: session)
+        return try render("readiness", ConsoleViews.readiness(report, layout: layout(request, session: session, title: t["readiness_title"]!),
+                                                              policies: try await policyIDs(caller), selected: policy, org: org,
+                                                              cell: cell, detail: detail))
     }
 
     // MARK: The request desk
