@@ -288,6 +288,9 @@ def story(service, folder):
         browser.click(browser.item_form("receive"))
         browser.wait.until(lambda d: browser.state() == "received")
         browser.check("request-csirt-received")
+        browser.click("a[href='/friction']")
+        browser.wait.until(EC.presence_of_element_located((By.ID, "friction-orgs")))
+        browser.check("friction")
         ok("csirt-lead downloaded the same bytes and received the item")
         browser.sign_out()
 

@@ -40,6 +40,12 @@ struct ConsolePageMatrixTests {
             if visitor.user == "cus-a" { #expect(reply.text.contains(">\(system)<") == (target == .own)) }
             return reply
         },
+        Page(name: "GET /friction", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, visitor, target in
+            _ = try await filed(world, target)
+            let reply = try await visitor.get("/friction")
+            if visitor.user == "cus-a" { #expect(!reply.text.contains("vendor-b")) }
+            return reply
+        },
         Page(name: "GET /requests/new", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (403, 403), custodian: (403, 403))) { _, visitor, _ in
             try await visitor.get("/requests/new")
         },

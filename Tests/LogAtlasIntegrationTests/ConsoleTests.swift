@@ -400,6 +400,22 @@ struct ConsoleTests {
         }
     }
 
+    @Test func theFrictionPageMeasuresEachOrganisationAndSource() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let filed = try await world.file(["firewall", "auth"])
+            let item = filed.items["dept-a"]!
+            try await world.approve(filed.id, item: item, as: "cus-a")
+            _ = try await world.send(.post, "/v1/requests/\(filed.id)/items/\(item)/artifacts", as: "cus-a", bytes: Array("x".utf8))
+            #expect(try await world.fire("deliver", on: filed.id, item: item, as: "cus-a").status == 200)
+            let csirt = try await (world.visitor(signedInAs: "cyd")).get("/friction")
+            #expect(csirt.status == 200 && csirt.text.contains("<td>dept-a</td><td>1</td><td>1</td>") && csirt.text.contains("<td>vendor-b</td><td>1</td><td>1</td>"))
+            #expect(csirt.text.contains(#"id="friction-chart""#) && csirt.text.contains("firewall (dept-a): measured median / p90"))
+            let custodian = try await (world.visitor(signedInAs: "cus-b")).get("/friction")
+            #expect(custodian.text.contains("<td>vendor-b</td>") && !custodian.text.contains("dept-a"))
+        }
+    }
+
     @Test func theLanguageFollowsAcceptLanguageAndTheUsersChoice() async throws {
         try await withTestApp { world in
             try await world.setConsolePasswords()

@@ -65,6 +65,8 @@ public struct FrictionReport: Hashable, Sendable {
     public struct OrgRow: Hashable, Sendable {
         public var orgID: OrgID
         public var items: Int
+        /// Items not yet closed.
+        public var open = 0
         public var acknowledge: Distribution?
         public var deliver: Distribution?
         /// Items whose outcome is known (settled or past a deadline) and how many of them missed one.
@@ -91,7 +93,7 @@ public struct FrictionReport: Hashable, Sendable {
         let hours = { (from: Date, to: Date) in to.timeIntervalSince(from) / 3_600 }
         let orgs = Dictionary(grouping: samples, by: \.custodianOrgID).map { org, items in
             let verdicts = items.compactMap { $0.breach(now: now) }
-            return OrgRow(orgID: org, items: items.count,
+            return OrgRow(orgID: org, items: items.count, open: items.filter { !$0.state.isTerminal }.count,
                           acknowledge: .of(items.compactMap { item in item.acknowledgedAt.map { hours(item.filedAt, $0) } }),
                           deliver: .of(items.compactMap { item in item.deliveredAt.map { hours(item.filedAt, $0) } }),
                           judged: verdicts.count, breached: verdicts.filter { $0 }.count)

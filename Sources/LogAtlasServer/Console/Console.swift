@@ -62,6 +62,7 @@ struct Console: Sendable {
         router.post("/console/language") { request, context in try await page(request, context) { try await switchLanguage(request) } }
         router.get("/") { request, context in try await page(request, context) { try await home(request) } }
         router.get("/readiness") { request, context in try await page(request, context) { try await readiness(request) } }
+        router.get("/friction") { request, context in try await page(request, context) { try await friction(request) } }
         router.get("/requests/new") { request, context in try await page(request, context) { try await desk(request) } }
         router.post("/requests/new") { request, context in try await page(request, context) { try await compose(request) } }
         router.get("/requests/{id}") { request, context in
@@ -258,6 +259,15 @@ struct Console: Sendable {
         return try render("readiness", ConsoleViews.readiness(report, layout: layout(request, session: session, title: t["readiness_title"]!),
                                                               policies: try await policyIDs(caller), selected: policy, org: org,
                                                               cell: cell, detail: detail))
+    }
+
+    // MARK: Friction
+
+    private func friction(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let report = try await requests.friction(org: nil, now: clock(), as: session.principal)
+        let t = strings(request, session: session)
+        return try render("friction", ConsoleViews.friction(report, layout: layout(request, session: session, title: t["friction_title"]!)))
     }
 
     // MARK: The request desk

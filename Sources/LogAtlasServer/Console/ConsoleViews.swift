@@ -606,3 +606,68 @@ extension ConsoleViews {
             findings: findings, remediation: Array(remediation), hasRemediation: !remediation.isEmpty)
     }
 }
+
+// MARK: Friction
+
+struct FrictionOrgRow: Hashable {
+    let org: String
+    let items: Int
+    let open: Int
+    let acknowledge: String
+    let deliver: String
+    let breachRate: String
+}
+
+struct FrictionBar: Hashable {
+    let y: Int
+    let textY: Int
+    let name: String
+    let medianWidth: Int
+    let p90X: Int
+    let declaredX: Int?
+    let label: String
+}
+
+struct FrictionView {
+    let layout: LayoutView
+    let orgs: [FrictionOrgRow]
+    let hasOrgs: Bool
+    let bars: [FrictionBar]
+    let hasBars: Bool
+    let chartHeight: Int
+    let chartWidth: Int
+}
+
+extension ConsoleViews {
+    static let barLeft = 220, barWidth = 520, barHeight = 30
+
+    static func hours(_ value: Double, t: [String: String]) -> String { String(format: "%.1f", value) + " " + t["hours_short"]! }
+
+    static func distribution(_ value: Distribution?, t: [String: String]) -> String {
+        value.map { "\(hours($0.medianHours, t: t)) / \(hours($0.p90Hours, t: t)) (n = \($0.count))" } ?? "—"
+    }
+
+    /// Per organisation: items, open items, median/p90 to acknowledge and deliver, breach rate; per source a bar of the
+    /// measured median to delivery with the p90 and the declared lead time marked, all on one scale (each also written).
+    static func friction(_ report: FrictionReport, layout: LayoutView) -> FrictionView {
+        let t = layout.t
+        let orgs = report.orgs.map { row in
+            FrictionOrgRow(org: row.orgID.rawValue, items: row.items, open: row.open, acknowledge: distribution(row.acknowledge, t: t),
+                           deliver: distribution(row.deliver, t: t),
+                           breachRate: row.breachRate.map { String(format: "%.0f %%", $0 * 100) + " (\(row.breached)/\(row.judged))" } ?? "—")
+        }
+        let measured = report.sources.filter { $0.measured != nil }
+        let scale = max(measured.map { max($0.measured!.p90Hours, $0.declaredLeadHours ?? 0) }.max() ?? 1, 1)
+        let x = { (hours: Double) in Int((hours / scale * Double(barWidth)).rounded()) }
+        let bars = measured.enumerated().map { index, source in
+            let distribution = source.measured!
+            let declared = source.declaredLeadHours.map { hours($0, t: t) } ?? "—"
+            return FrictionBar(y: 10 + index * barHeight, textY: 10 + index * barHeight + 18, name: source.name,
+                               medianWidth: max(x(distribution.medianHours), 1), p90X: barLeft + x(distribution.p90Hours),
+                               declaredX: source.declaredLeadHours.map { barLeft + x($0) },
+                               label: "\(source.name) (\(source.custodianOrgID.rawValue)): \(t["measured_median_p90"]!) \(hours(distribution.medianHours, t: t)) / \(hours(distribution.p90Hours, t: t)), \(t["declared"]!) \(declared)")
+        }
+        return FrictionView(layout: layout, orgs: orgs, hasOrgs: !orgs.isEmpty, bars: bars, hasBars: !bars.isEmpty,
+                            chartHeight: 20 + bars.count * barHeight, chartWidth: barLeft + barWidth + 20)
+    }
+}
