@@ -33,6 +33,8 @@ import tempfile
 import threading
 import time
 
+from suite import fail, free_port, ok   # scripts/suite.py
+
 BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/logatlas")
 DOWN_SECONDS = float(os.environ.get("RELIABILITY_DB_DOWN_SECONDS", "30"))
 RECOVERY_BOUND = 10   # seconds from PostgreSQL's return to the first 200
@@ -40,21 +42,6 @@ ACQUIRE = 2      # LOGATLAS_DB_ACQUIRE_TIMEOUT_SECONDS given to the service
 IDLE = 4         # LOGATLAS_IDLE_TIMEOUT_SECONDS
 SHUTDOWN = 3     # LOGATLAS_SHUTDOWN_TIMEOUT_SECONDS
 FIGURES = {}
-
-
-def fail(message):
-    print(f"FAIL {message}", flush=True)
-    raise SystemExit(1)
-
-
-def ok(message):
-    print(f"ok   {message}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Postgres:
