@@ -280,12 +280,24 @@ def story(service, folder):
         ok("csirt-lead downloaded the same bytes and received the item")
         browser.sign_out()
 
-        # 6. IT sees the outcome.
+        # 6. IT sees the outcome, then looks after its inventory: a source's tiers against the requirements, and an edit.
         browser.sign_in("IT_OPS")
         browser.open(request_path)
         if "SMB scanning" not in browser.text():
             fail("the custodian does not see the outcome")
         ok("it-ops sees the outcome")
+        browser.click("a[href='/inventory']")
+        browser.wait.until(EC.presence_of_element_located((By.ID, "sources")))
+        browser.check("inventory")
+        browser.click("#sources a[href^='/sources/']")
+        browser.wait.until(EC.presence_of_element_located((By.ID, "tiers")))
+        browser.check("source")
+        notes = browser.driver.find_element(By.ID, "notes")
+        notes.clear()
+        notes.send_keys("Checked in the browser suite")
+        browser.click("#save")
+        browser.wait.until(lambda d: "Checked in the browser suite" in d.find_element(By.ID, "notes").get_attribute("value"))
+        ok("it-ops opened its inventory and a source's tiers, and saved an edit")
         browser.sign_out()
 
         # The guest-link story: the vendor's SOC makes a link (with a passphrase) for its item of the demo request; an

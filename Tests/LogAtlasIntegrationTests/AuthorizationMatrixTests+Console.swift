@@ -46,6 +46,21 @@ struct ConsolePageMatrixTests {
             if visitor.user == "cus-a" { #expect(!reply.text.contains("vendor-b")) }
             return reply
         },
+        Page(name: "GET /inventory", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, visitor, target in
+            let source = try await world.sourceIDs()[AuthorizationMatrixTests.source(target)]!
+            let reply = try await visitor.get("/inventory")
+            if visitor.user == "cus-a" { #expect(reply.text.contains(source) == (target == .own)) }
+            return reply
+        },
+        Page(name: "GET /sources/{id}", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { world, visitor, target in
+            try await visitor.get("/sources/\(try await world.sourceIDs()[AuthorizationMatrixTests.source(target)]!)")
+        },
+        Page(name: "POST /sources/{id} (edit)", expected: expect(admin: (303, 303), csirt: (403, 403), auditor: (403, 403), custodian: (303, 404))) { world, visitor, target in
+            let id = try await world.sourceIDs()[AuthorizationMatrixTests.source(target)]!
+            let version = try await world.send(.get, "/v1/sources/\(id)", as: "ada").json["version"] as? Int ?? 0
+            try await visitor.get("/")
+            return try await visitor.post("/sources/\(id)", ["csrf_token": visitor.csrf, "version": String(version), "notes": "checked"])
+        },
         Page(name: "GET /requests/new", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (403, 403), custodian: (403, 403))) { _, visitor, _ in
             try await visitor.get("/requests/new")
         },

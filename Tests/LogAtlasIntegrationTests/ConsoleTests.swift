@@ -416,6 +416,44 @@ struct ConsoleTests {
         }
     }
 
+    @Test func theInventoryPagesShowTiersAgainstRequirementsAndGuardEditsWithTheVersion() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let ids = try await world.sourceIDs()
+            let custodian = try await world.visitor(signedInAs: "cus-a")
+            let list = try await custodian.get("/inventory")
+            #expect(list.status == 200 && list.text.contains(ids["firewall"]!) && !list.text.contains(ids["auth"]!))
+            #expect(try await custodian.get("/inventory?log_type=network.proxy").text.contains(ids["firewall"]!) == false)
+            #expect(try await custodian.get("/sources/\(ids["auth"]!)").status == 404)
+            let page = try await custodian.get("/sources/\(ids["firewall"]!)")
+            #expect(page.status == 200 && page.text.contains(#"<svg id="tiers""#) && page.text.contains(#"class="tier"#))
+            #expect(page.text.contains(#"id="edit-source""#))
+            #expect(page.text.contains(#"id="requirement-lines""#))
+            #expect(!(try await (world.visitor(signedInAs: "cyd")).get("/sources/\(ids["firewall"]!)")).text.contains(#"id="edit-source""#))
+
+            let version = try #require(page.text.firstMatch(of: /name="version" value="(\d+)"/).map { String($0.1) })
+            let form = ["csrf_token": custodian.csrf, "version": version, "product": "FortiGate 100F", "format": "syslog", "notes": "Rotated weekly",
+                        "lead_time_hours": "6", "base_product": "", "base_format": "", "base_notes": "", "base_lead_time_hours": ""]
+            #expect(try await custodian.post("/sources/\(ids["firewall"]!)", form.merging(["csrf_token": "la_forged"]) { $1 }).status == 403)
+            #expect(try await custodian.post("/sources/\(ids["firewall"]!)", form).status == 303)
+            let saved = try await world.send(.get, "/v1/sources/\(ids["firewall"]!)", as: "cus-a")
+            #expect(saved.json["notes"] as? String == "Rotated weekly" && saved.json["product"] as? String == "FortiGate 100F")
+            #expect((saved.json["access_procedure"] as? [String: Any])?["lead_time_hours"] as? Double == 6)
+
+            // A stale edit: someone else saves first; the form shows their values and what changed, and saves nothing.
+            let opened = try await custodian.get("/sources/\(ids["firewall"]!)")
+            let stale = try #require(opened.text.firstMatch(of: /name="version" value="(\d+)"/).map { String($0.1) })
+            let patched = try await world.send(.patch, "/v1/sources/\(ids["firewall"]!)", as: "ada", json: ["notes": "Moved to the new SIEM"],
+                                              headers: [.ifMatch: saved.headers[.eTag]!])
+            #expect(patched.status == 200)
+            let conflict = try await custodian.post("/sources/\(ids["firewall"]!)", [
+                "csrf_token": custodian.csrf, "version": stale, "product": "FortiGate 100F", "format": "syslog", "notes": "Mine",
+                "lead_time_hours": "6", "base_product": "FortiGate 100F", "base_format": "syslog", "base_notes": "Rotated weekly", "base_lead_time_hours": "6"])
+            #expect(conflict.status == 412 && conflict.text.contains(#"id="stale-edit""#) && conflict.text.contains("Notes: Moved to the new SIEM"))
+            #expect(try await world.send(.get, "/v1/sources/\(ids["firewall"]!)", as: "cus-a").json["notes"] as? String == "Moved to the new SIEM")
+        }
+    }
+
     @Test func theLanguageFollowsAcceptLanguageAndTheUsersChoice() async throws {
         try await withTestApp { world in
             try await world.setConsolePasswords()

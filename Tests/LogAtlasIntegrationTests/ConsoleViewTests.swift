@@ -99,6 +99,10 @@ struct ConsoleViewTests {
             for match in text.matches(of: /\{\{\s*(?:layout\.)?t\.([a-z_]+)\s*\}\}/) { named.insert(String(match.1)) }
         }
         #expect(named.count > 40)
+        // A key written twice would crash the table at first use; read the source to say which.
+        let source = try String(contentsOf: folder.deletingLastPathComponent().appendingPathComponent("ConsoleStrings.swift"), encoding: .utf8)
+        let keys = source.matches(of: /\n\s+"([a-z_0-9]+)": \(/).map { String($0.1) }
+        #expect(Set(keys).count == keys.count, "written twice: \(Dictionary(grouping: keys, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted())")
         #expect(named.subtracting(ConsoleStrings.table.keys).isEmpty, "missing: \(named.subtracting(ConsoleStrings.table.keys).sorted())")
         for (key, value) in ConsoleStrings.table {
             #expect(!value.en.isEmpty && !value.ja.isEmpty, "\(key)")
