@@ -90,6 +90,9 @@ public enum DemoData {
             lines.append("    export TOKEN_\(variable)=\(login.token)")
             if let password = login.password { lines.append("    export PASSWORD_\(variable)=\(password)") }
         }
+        if tokens.contains(where: { $0.password == nil }) {
+            lines.append("Console passwords were printed at the first start only; set a new one with: logatlas user passwd NAME (while the service is stopped, or with DATABASE_URL)")
+        }
         lines.append("Try: curl -s -H \"Authorization: Bearer $TOKEN_CSIRT_LEAD\" \(url)/v1/sources?log_type=network.firewall")
         lines.append("     curl -s -H \"Authorization: Bearer $TOKEN_NETCARE_SOC\" \(url)/v1/requests   # the demo retrieval request, as the vendor sees it")
         return lines.joined(separator: "\n") + "\n"

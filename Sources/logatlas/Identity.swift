@@ -40,8 +40,15 @@ extension UserCommand {
 
         func run() async throws {
             let password = try Self.readPassword()
-            try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
-                try await ConsoleStore(database: database).setPassword(password, for: name, actor: "cli")
+            guard password.count >= PasswordHasher.minimumLength else {
+                throw ValidationError("a console password needs at least \(PasswordHasher.minimumLength) characters")
+            }
+            do {
+                try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
+                    try await ConsoleStore(database: database).setPassword(password, for: name, actor: "cli")
+                }
+            } catch IdentityError.notFound {
+                throw ValidationError("there is no user named \(name) (logatlas user add creates one)")
             }
             print("console password of \(name) set")
         }

@@ -25,7 +25,7 @@ struct CommandLineTests {
         return folder.appendingPathComponent("logatlas")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], binary: URL = binary) throws -> Run {
+    static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil, binary: URL = binary) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -36,7 +36,13 @@ struct CommandLineTests {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         let output = out.fileHandleForReading.readDataToEndOfFile(), errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
@@ -90,6 +96,12 @@ struct CommandLineTests {
 
         #expect(try Self.run(["user", "add", "vera", "--role", "custodian", "--org", "vendor"] + db).status == 0)
         #expect(try Self.run(["user", "add", "nobody", "--role", "custodian"] + db).status != 0)  // a custodian needs an org
+        // The console password, from standard input (a terminal would be prompted twice).
+        let passwd = try Self.run(["user", "passwd", "vera"] + db, input: "vera's long password\n")
+        #expect(passwd.status == 0 && passwd.output.contains("console password of vera set"), "\(passwd)")
+        let short = try Self.run(["user", "passwd", "vera"] + db, input: "short\n")
+        #expect(short.status != 0 && short.errors.contains("at least 12 characters"))
+        #expect(try Self.run(["user", "passwd", "nobody"] + db, input: "long enough password\n").errors.contains("no user named nobody"))
         let token = try Self.run(["token", "create", "--user", "vera", "--expires", "30d"] + db)
         let secret = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.status == 0 && secret.hasPrefix("la_") && token.errors.contains("not shown again"))
@@ -110,7 +122,7 @@ struct CommandLineTests {
         #expect(try Self.run(["gaps", "--policy", "ir-baseline", "--fail-on", "regression"] + db).status == 0)  // nothing new since
 
         let audit = try Self.run(["audit", "verify"] + db)
-        #expect(audit.status == 0 && audit.output.hasPrefix("OK: 12 events"), "\(audit)")  // 5 inventory creates, user, token, revocation, 3 gap runs, 1 delete
+        #expect(audit.status == 0 && audit.output.hasPrefix("OK: 13 events"), "\(audit)")  // 5 inventory creates, user, password, token, revocation, 3 gap runs, 1 delete
     }
 
     @Test func gapsRunOfflineOnAnInventoryFileAndFailOnMissing() throws {

@@ -201,6 +201,9 @@ struct ConsoleTests {
                 #expect(reply.status == 403 && reply.text.contains("form"), "token \(token.prefix(6))")
             }
             #expect(try await custodian.post("/requests/\(filed.id)/comments", ["body": "hello"]).status == 403)
+            // A form over the console's 64 KiB: a 413 page, not an error.
+            let huge = try await custodian.post("/requests/\(filed.id)/comments", ["csrf_token": custodian.csrf, "body": String(repeating: "x", count: 70_000)])
+            #expect(huge.status == 413 && huge.contentType?.hasPrefix("text/html") == true)
             #expect(try await custodian.post("/logout", [:]).status == 403)
             let state = try await world.send(.get, "/v1/requests/\(filed.id)", as: "cus-a")
             #expect((state.json["items"] as? [[String: Any]])?.first?["state"] as? String == "requested")

@@ -745,6 +745,9 @@ struct Console: Sendable {
             var response = try message(request, session: nil, heading: t["unavailable_title"]!, text: t["unavailable"]!, status: .serviceUnavailable)
             response.headers[.retryAfter] = "5"
             return response
+        } catch is NIOTooManyBytesError {
+            return try message(request, session: nil, heading: HTTPResponse.Status.contentTooLarge.reasonPhrase,
+                               text: strings(request, session: nil)["form_too_large"]!, status: .contentTooLarge)
         } catch let error as HTTPError where error.status == .badRequest || error.status == .contentTooLarge {
             return try message(request, session: nil, heading: error.status.reasonPhrase, text: error.body ?? "", status: error.status)
         } catch {

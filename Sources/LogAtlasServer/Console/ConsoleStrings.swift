@@ -232,6 +232,7 @@ enum ConsoleStrings {
         "saved": ("Saved.", "保存しました。"),
         "stale_edit": ("Someone changed this source after you opened it; nothing was saved. Their values are now in the form; these fields differ from what you started from:",
                        "開いた後に他の人がこのソースを変更したため、保存されませんでした。フォームには現在の値が入っています。編集開始時と異なる項目:"),
+        "form_too_large": ("The form is larger than this page accepts. Nothing was changed.", "フォームの内容が大きすぎます。変更は行われていません。"),
         // Item states.
         "state_requested": ("requested", "依頼済み"),
         "state_acknowledged": ("acknowledged", "受付済み"),
