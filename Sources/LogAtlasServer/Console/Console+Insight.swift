@@ -1,0 +1,119 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LogAtlasCore
+import LogAtlasStore
+import NIOCore
+
+/// The readiness heat map, the inventory pages and the friction page.
+extension Console {
+    func readiness(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let query = request.uri.queryParameters
+        let value = { (name: String) -> String? in query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        let policy = value("policy"), org = value("org"), caller = session.principal
+        let report = try await gapReport(policy.map { [$0] }, org, nil, caller)
+        var cell: (SystemID, IncidentType)?
+        var detail: GapReport?
+        if let system = value("system"), let type = value("incident").flatMap(Int.init).flatMap(IncidentType.init(rawValue:)) {
+            cell = (SystemID(system), type)
+            detail = try await gapReport(policy.map { [$0] }, org, system, caller)
+        }
+        let t = strings(request, session: session)
+        return try render("readiness", ConsoleViews.readiness(report, layout: layout(request, session: session, title: t["readiness_title"]!),
+                                                              policies: try await policyIDs(caller), selected: policy, org: org,
+                                                              cell: cell, detail: detail))
+    }
+
+
+    func sourceFilter(_ request: Request) -> SourceFilter {
+        let query = request.uri.queryParameters
+        let value = { (name: String) -> String? in query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        return SourceFilter(org: value("org").map(OrgID.init), system: value("system").map(SystemID.init), logType: value("log_type"),
+                            medium: value("medium").flatMap(StorageMedium.init(rawValue:)), text: value("q"))
+    }
+
+    func inventoryPage(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let caller = session.principal, filter = sourceFilter(request)
+        let orgs = try await inventory.orgs(as: caller, page: PageRequest(limit: 200)).items
+        let sources = try await inventory.sources(matching: filter, as: caller, page: PageRequest(limit: 200))
+        let t = strings(request, session: session)
+        return try render("inventory", ConsoleViews.inventory(layout: layout(request, session: session, title: t["inventory_title"]!), orgs: orgs,
+                                                              filter: filter, sources: sources, now: clock()))
+    }
+
+    func sourcePage(_ request: Request, id: String, form: SourceEditForm? = nil, changed: [String] = [], error: String? = nil,
+                            status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        guard let uuid = UUID(uuidString: id) else { return try notFound(request, session: session) }
+        let caller = session.principal
+        let source = try await inventory.source(LogSourceID(uuid), as: caller)
+        let owner = try await inventory.system(source.systemID, as: caller).ownerOrgID
+        // The requirements that judge this source: those of the current policies' findings that name it.
+        let findings = try await gapReport(nil, nil, source.systemID.rawValue, caller).findings.filter { $0.sourceIDs.contains(source.id) }
+        var requirements: [String: (Requirement, String)] = [:]
+        for finding in findings { requirements["\(finding.policyID)/\(finding.requirement.id)"] = (finding.requirement, finding.policyID) }
+        let chosen = requirements.keys.sorted().map { requirements[$0]! }
+        let view = ConsoleViews.sourcePage(source, requirements: chosen.map(\.0),
+                                           policyOf: Dictionary(chosen.map { ($0.0.id, $0.1) }, uniquingKeysWith: { first, _ in first }),
+                                           layout: layout(request, session: session, title: source.name), now: clock(),
+                                           canEdit: caller.may(.update, sourceHeldBy: source.custodianOrgID, systemOwner: owner),
+                                           form: form, changed: changed, error: error)
+        return try render("source", view, status: status)
+    }
+
+    struct SourceFields: Decodable {
+        let csrf_token: String?
+        let version: String?
+        let product, format, notes, lead_time_hours: String?
+        let base_product, base_format, base_notes, base_lead_time_hours: String?
+    }
+
+    /// Saves a custodian's edit if nobody changed the source since the form was opened (its version, as an ETag over
+    /// the API); otherwise shows what changed instead of overwriting it.
+    func editSource(_ request: Request, id: String) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let fields = try await self.form(SourceFields.self, of: request)
+        guard validCSRF(fields.csrf_token, session) else { return try csrfRefused(request, session: session) }
+        guard session.principal.mayEditInventory else { return try notAllowed(request, session: session) }
+        guard let uuid = UUID(uuidString: id), let version = fields.version.flatMap(Int.init) else { return try notFound(request, session: session) }
+        let text: @Sendable (String?) -> String? = { value in value.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 } }
+        let lead = text(fields.lead_time_hours)
+        if let lead, Double(lead) == nil {
+            return try await sourcePage(request, id: id, error: strings(request, session: session)["refusal_invalid"]! + " lead_time_hours", status: .unprocessableContent)
+        }
+        do {
+            _ = try await inventory.updateSource(LogSourceID(uuid), ifVersion: version, as: session.principal) { source in
+                source.product = text(fields.product)
+                source.format = text(fields.format)
+                source.notes = text(fields.notes)
+                if let hours = lead.flatMap(Double.init) {
+                    var procedure = source.accessProcedure ?? AccessProcedure()
+                    procedure.leadTimeHours = hours
+                    source.accessProcedure = procedure
+                } else {
+                    source.accessProcedure?.leadTimeHours = nil
+                }
+            }
+        } catch InventoryError.versionConflict {
+            let current = ConsoleViews.editForm(try await inventory.source(LogSourceID(uuid), as: session.principal))
+            let base = SourceEditForm(version: version, product: fields.base_product ?? "", format: fields.base_format ?? "",
+                                      notes: fields.base_notes ?? "", leadTimeHours: fields.base_lead_time_hours ?? "")
+            return try await sourcePage(request, id: id, form: current,
+                                        changed: ConsoleViews.changedFields(from: base, to: current, t: strings(request, session: session)),
+                                        status: .preconditionFailed)
+        } catch InventoryError.invalid(let issues) {
+            return try await sourcePage(request, id: id, error: issues.map { "\($0.path): \($0.message)" }.joined(separator: "; "), status: .unprocessableContent)
+        }
+        return redirect(to: "/sources/\(id)")
+    }
+
+
+    func friction(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let report = try await requests.friction(org: nil, now: clock(), as: session.principal)
+        let t = strings(request, session: session)
+        return try render("friction", ConsoleViews.friction(report, layout: layout(request, session: session, title: t["friction_title"]!)))
+    }
+}
