@@ -155,6 +155,19 @@ class Browser:
         field = self.driver.find_element(By.CSS_SELECTOR, f"form[action$='/{action}'] textarea[name='note']")
         field.send_keys(text)
 
+    def act(self, action, then, note=None):
+        """Fires an item's action (with its note when it needs one) and waits for the panel to show `then`."""
+        if note:
+            self.fill_note(action, note)
+        self.click(self.item_form(action))
+        self.wait.until(lambda d: self.state() == then)
+
+    def upload(self, path):
+        """Uploads a file through the page's script and returns the SHA-256 the page shows once it is stored."""
+        self.driver.find_element(By.CSS_SELECTOR, "form[data-upload] input[type=file]").send_keys(path)
+        self.click("form[data-upload] button[type=submit]")
+        return self.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form[data-upload] output code.sha256"))).text
+
     def state(self):
         # Read by script: the page may be navigating, and an element found before it is gone after.
         return self.driver.execute_script("const e = document.querySelector('section.item [data-state]'); return e && e.textContent")
@@ -204,11 +217,8 @@ def story(service, folder):
         browser.check("home-custodian")
         browser.click(f"a[href='{request_path}']")
         browser.check("request-custodian")
-        browser.click(browser.item_form("acknowledge"))
-        browser.wait.until(lambda d: browser.state() == "acknowledged")
-        browser.fill_note("ask_info", "Which hours matter most? The firewall keeps 7 days searchable.")
-        browser.click(browser.item_form("ask_info"))
-        browser.wait.until(lambda d: browser.state() == "needs information")
+        browser.act("acknowledge", "acknowledged")
+        browser.act("ask_info", "needs information", note="Which hours matter most? The firewall keeps 7 days searchable.")
         ok("it-ops acknowledged and asked a question")
         browser.sign_out()
 
@@ -227,33 +237,27 @@ def story(service, folder):
         browser.check_current("readiness-cell")
         ok("csirt-lead opened the readiness heat map and a cell's findings")
         browser.open(request_path)
-        browser.fill_note("answer", "The last 24 hours first, please.")
-        browser.click(browser.item_form("answer"))
-        browser.wait.until(lambda d: browser.state() == "acknowledged")
+        browser.act("answer", "acknowledged", note="The last 24 hours first, please.")
         ok("csirt-lead answered")
         browser.sign_out()
 
         # 4. IT approves, uploads with the progress bar and delivers.
         browser.sign_in("IT_OPS")
         browser.open(request_path)
-        browser.click(browser.item_form("approve"))
-        browser.wait.until(lambda d: browser.state() == "approved")
+        browser.act("approve", "approved")
         evidence = os.path.join(folder, "perimeter-firewall.log")
         with open(evidence, "wb") as f:
             for index in range(60_000):
                 f.write(f"2026-12-02T10:{index % 60:02d}:00Z fw01 deny tcp 203.0.113.7:{1024 + index % 6000} -> 10.0.0.5:445\n".encode())
         expected = hashlib.sha256(open(evidence, "rb").read()).hexdigest()
-        browser.driver.find_element(By.CSS_SELECTOR, "form[data-upload] input[type=file]").send_keys(evidence)
-        browser.click("form[data-upload] button[type=submit]")
-        shown = browser.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form[data-upload] output code.sha256"))).text
+        shown = browser.upload(evidence)
         progress = browser.driver.find_element(By.CSS_SELECTOR, "form[data-upload] progress").get_attribute("value")
         if shown != expected or progress != "100":
             fail(f"upload showed sha256 {shown} (expected {expected}), progress {progress}")
         browser.driver.save_screenshot(os.path.join(ARTIFACTS, "request-custodian-uploaded-en.png"))
         browser.click("form[data-upload] a.reload")
         browser.check("request-custodian-with-evidence")
-        browser.click(browser.item_form("deliver"))
-        browser.wait.until(lambda d: browser.state() == "delivered")
+        browser.act("deliver", "delivered")
         ok(f"it-ops uploaded {os.path.getsize(evidence):,} bytes (sha256 {expected[:12]}… shown) and delivered")
         browser.sign_out()
 
@@ -270,9 +274,7 @@ def story(service, folder):
         got = hashlib.sha256(open(target, "rb").read()).hexdigest()
         if got != expected:
             fail(f"downloaded sha256 {got}, uploaded {expected}")
-        browser.fill_note("receive", "Confirmed: SMB scanning from 203.0.113.7 before the encryption.")
-        browser.click(browser.item_form("receive"))
-        browser.wait.until(lambda d: browser.state() == "received")
+        browser.act("receive", "received", note="Confirmed: SMB scanning from 203.0.113.7 before the encryption.")
         browser.check("request-csirt-received")
         browser.click("a[href='/friction']")
         browser.wait.until(EC.presence_of_element_located((By.ID, "friction-orgs")))
@@ -321,18 +323,13 @@ def story(service, folder):
         if "INC-DEMO-0001" not in browser.text() or "Sign out" in browser.driver.page_source:
             fail("the guest page does not show the request, or shows the console's navigation")
         browser.check("guest")
-        browser.click(browser.item_form("acknowledge"))
-        browser.wait.until(lambda d: browser.state() == "acknowledged")
-        browser.click(browser.item_form("approve"))
-        browser.wait.until(lambda d: browser.state() == "approved")
-        browser.driver.find_element(By.CSS_SELECTOR, "form[data-upload] input[type=file]").send_keys(evidence)
-        browser.click("form[data-upload] button[type=submit]")
-        shown = browser.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form[data-upload] output code.sha256"))).text
+        browser.act("acknowledge", "acknowledged")
+        browser.act("approve", "approved")
+        shown = browser.upload(evidence)
         if shown != expected:
             fail(f"guest upload showed {shown}, expected {expected}")
         browser.click("form[data-upload] a.reload")
-        browser.click(browser.item_form("deliver"))
-        browser.wait.until(lambda d: browser.state() == "delivered")
+        browser.act("deliver", "delivered")
         ok("a guest with the link and passphrase acknowledged, approved, uploaded and delivered the vendor's item")
         browser.sign_in("CSIRT_LEAD")
         browser.open("/")
