@@ -119,6 +119,8 @@ public func buildRouter(
                           inventory: PostgresInventoryRepository(database: database), audit: AuditTrail(database: database),
                           evidence: api.evidence, guestLinks: api.guestLinks, sla: configuration.broker.sla,
                           gapReport: { policies, org, system, caller in try await api.gapReport(policies: policies, org: org, system: system, as: caller).0 },
+                          recordGapReport: { policies, org, caller in _ = try await api.runGapReport(policies: policies, org: org, system: nil, as: caller) },
+                          trend: { policy, org, caller in try await api.trend(policy: policy, org: org, as: caller) },
                           policyIDs: { caller in try await api.catalogue(as: caller).map(\.policy.id).sorted() }, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
     try console.register(on: router)
     let document = ByteBuffer(string: try OpenAPIDocument.text())

@@ -75,7 +75,7 @@ extension LogAtlasAPI {
 
     func createGapReport(_ input: Operations.CreateGapReport.Input) async throws -> Operations.CreateGapReport.Output {
         let query = input.query
-        let (report, id) = try await runGapReport(policies: query.policy, org: query.org, system: query.system)
+        let (report, id) = try await runGapReport(policies: query.policy, org: query.org, system: query.system, as: try RequestPrincipal.required())
         switch query.format ?? .json {
         case .json: return .ok(.init(body: .json(APIMapping.gapReport(report, id: id))))
         case .csv: return .ok(.init(body: .csv(HTTPBody(GapReportRenderer.csv(report)))))
@@ -86,8 +86,7 @@ extension LogAtlasAPI {
 
     /// Evaluates the policies (every current one by default) against the inventory the caller may see and stores
     /// the run; returns the report and the stored run's id.
-    func runGapReport(policies: [String]?, org: String?, system: String?) async throws -> (GapReport, String) {
-        let caller = try RequestPrincipal.required()
+    func runGapReport(policies: [String]?, org: String?, system: String?, as caller: Principal) async throws -> (GapReport, String) {
         let (report, selected) = try await gapReport(policies: policies, org: org, system: system, as: caller)
         let stored = try await gapReports.save(report.findings, policies: selected.map(\.id).sorted(), orgFilter: org, systemFilter: system,
                                                as: caller)
@@ -106,6 +105,21 @@ extension LogAtlasAPI {
         let (report, _) = try await gapReport(policies: input.query.policy, org: input.query.org, system: nil, as: try RequestPrincipal.required())
         return .ok(.init(body: .json(.init(cells: APIMapping.gapReport(report, id: nil).readiness.map {
             .init(system: $0.system, incidentType: $0.incidentType, readiness: .init(rawValue: $0.readiness.rawValue)!, limiting: $0.limiting)
+        }))))
+    }
+
+    /// How many stored runs per policy the trend draws.
+    static let trendRuns = 30
+
+    func trend(policy: String?, org: String?, as caller: Principal) async throws -> [TrendPoint] {
+        try await gapReports.trend(policy: policy, org: org, limit: Self.trendRuns, as: caller)
+    }
+
+    func readinessTrend(_ input: Operations.ReadinessTrend.Input) async throws -> Operations.ReadinessTrend.Output {
+        let points = try await trend(policy: input.query.policy, org: input.query.org, as: try RequestPrincipal.required())
+        return .ok(.init(body: .json(.init(points: points.map {
+            .init(policy: $0.policyID, reportId: $0.reportID.uuidString.lowercased(), createdAt: $0.createdAt, score: $0.score.percent,
+                  met: $0.score.met, partial: $0.score.partial, missing: $0.score.missing)
         }))))
     }
 

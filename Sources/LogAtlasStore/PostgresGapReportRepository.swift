@@ -36,8 +36,8 @@ public struct PostgresGapReportRepository: GapReportRepository {
         let (id, createdAt, digest) = try await database.withCaller(caller) { connection -> (UUID, Date, String) in
             // The digest covers the versions of everything the caller sees, so an unchanged inventory gives the same digest.
             let rows = try await connection.query("""
-                INSERT INTO gap_reports (id, created_by, policies, org_filter, system_filter, inventory_digest, attack_version)
-                SELECT \(reportID), \(caller.name), \(policies), \(orgFilter), \(systemFilter),
+                INSERT INTO gap_reports (id, created_by, policies, org_filter, system_filter, sees_all, inventory_digest, attack_version)
+                SELECT \(reportID), \(caller.name), \(policies), \(orgFilter), \(systemFilter), app_sees_all(),
                        encode(sha256(convert_to(concat_ws('|',
                            (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM orgs),
                            (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM systems),
@@ -56,6 +56,15 @@ public struct PostgresGapReportRepository: GapReportRepository {
             try await connection.query("""
                 INSERT INTO gap_report_orgs (report_id, org_id, findings)
                 SELECT \(id), x.org_id, x.findings::json FROM unnest(\(orgIDs)::text[], \(documents)::text[]) AS x(org_id, findings)
+                """, logger: database.logger)
+            // The run's scores per organisation and policy, for the readiness trend (0009_readiness_trend.sql).
+            let scores = GapReport.Score.byOrgAndPolicy(findings).sorted { ($0.key.orgID, $0.key.policyID) < ($1.key.orgID, $1.key.policyID) }
+            try await connection.query("""
+                INSERT INTO gap_report_scores (report_id, org_id, policy_id, met, partial, missing, weighted, total)
+                SELECT \(id), x.* FROM unnest(\(scores.map(\.key.orgID.rawValue))::text[], \(scores.map(\.key.policyID))::text[],
+                    \(scores.map(\.value.met))::int[], \(scores.map(\.value.partial))::int[], \(scores.map(\.value.missing))::int[],
+                    \(scores.map(\.value.weighted))::float8[], \(scores.map(\.value.total))::float8[])
+                    AS x(org_id, policy_id, met, partial, missing, weighted, total)
                 """, logger: database.logger)
             return (id, createdAt, digest)
         }
@@ -102,6 +111,36 @@ public struct PostgresGapReportRepository: GapReportRepository {
         }
         guard let previousID else { return nil }
         return try await self.report(previousID, as: caller)
+    }
+}
+
+extension PostgresGapReportRepository {
+    public func trend(policy: String?, org: String?, limit: Int, as caller: Principal) async throws -> [TrendPoint] {
+        try await database.withCaller(caller) { connection in
+            // Row-level security limits the scores to the organisations the caller sees; the sums are over those.
+            let rows = try await connection.query("""
+                SELECT id, created_at, policy_id, met, partial, missing, weighted, total FROM (
+                    SELECT r.id, r.created_at, s.policy_id, sum(s.met)::int AS met, sum(s.partial)::int AS partial,
+                           sum(s.missing)::int AS missing, sum(s.weighted) AS weighted, sum(s.total) AS total,
+                           row_number() OVER (PARTITION BY s.policy_id ORDER BY r.created_at DESC, r.id) AS newest
+                    FROM gap_reports r JOIN gap_report_scores s ON s.report_id = r.id
+                    WHERE r.system_filter IS NULL AND (r.sees_all OR r.created_by = \(caller.name))
+                      AND (\(policy)::text IS NULL OR s.policy_id = \(policy))
+                      AND CASE WHEN \(org)::text IS NULL THEN r.org_filter IS NULL
+                               ELSE s.org_id = \(org) AND (r.org_filter IS NULL OR r.org_filter = \(org)) END
+                    GROUP BY r.id, r.created_at, s.policy_id
+                ) AS runs
+                WHERE newest <= \(limit)
+                ORDER BY policy_id, created_at, id
+                """, logger: database.logger)
+            var points: [TrendPoint] = []
+            for try await (id, createdAt, policyID, met, partial, missing, weighted, total)
+                in rows.decode((UUID, Date, String, Int, Int, Int, Double, Double).self) {
+                points.append(TrendPoint(reportID: id, createdAt: createdAt, policyID: policyID,
+                                         score: GapReport.Score(met: met, partial: partial, missing: missing, weighted: weighted, total: total)))
+            }
+            return points
+        }
     }
 }
 

@@ -40,6 +40,15 @@ struct ConsolePageMatrixTests {
             if visitor.user == "cus-a" { #expect(reply.text.contains(">\(system)<") == (target == .own)) }
             return reply
         },
+        Page(name: "POST /readiness (record)", expected: expect(admin: (303, 303), csirt: (303, 303), auditor: (303, 303), custodian: (303, 303))) { _, visitor, target in
+            let org = target == .own ? "dept-a" : "vendor-b"
+            try await visitor.get("/")
+            let reply = try await visitor.post("/readiness", ["csrf_token": visitor.csrf, "org": org])
+            // The run is a point of the trend, except for a custodian recording another organisation: it counts nothing there.
+            let page = try await visitor.get("/readiness?org=\(org)")
+            #expect(page.text.contains("class=\"trend-chart\"") == (visitor.user != "cus-a" || target == .own), "\(visitor.user) \(target)")
+            return reply
+        },
         Page(name: "GET /friction", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, visitor, target in
             _ = try await filed(world, target)
             let reply = try await visitor.get("/friction")

@@ -86,6 +86,13 @@ struct AuthorizationMatrixTests {
             if reply.status == 200, user != "cus-a" || target == .own { #expect(reply.text.contains(objects.system[target]!), "\(reply.text)") }
             return reply
         },
+        Operation(name: "GET /v1/readiness/trend", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
+            _ = try await world.send(.post, "/v1/gap-reports?org=\(objects.org[target]!)", as: "cyd")
+            let reply = try await world.send(.get, "/v1/readiness/trend?org=\(objects.org[target]!)", as: user)
+            // Another organisation's run counts nothing for a custodian: no point at all.
+            if reply.status == 200 { #expect(reply.text.contains("report_id") == (user != "cus-a" || target == .own), "\(reply.text)") }
+            return reply
+        },
         Operation(name: "GET /v1/gap-reports/{id}", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
             let created = try await world.send(.post, "/v1/gap-reports?org=\(objects.org[target]!)", as: "cyd")
             let reply = try await world.send(.get, "/v1/gap-reports/\(created.json["id"] as? String ?? "")?format=csv", as: user)

@@ -120,4 +120,25 @@ struct ConsoleViewTests {
     func theLanguageIsTheFirstSupportedOneByQuality(_ header: String, _ expected: ConsoleLanguage) {
         #expect(ConsoleLanguage.preferred(acceptLanguage: header) == expected, "\(header)")
     }
+
+    @Test func theTrendPlacesEachRunByTimeAndScoreAndSaysItInWords() {
+        func run(_ days: Double, met: Int, missing: Int, policy: String = "ir-baseline") -> TrendPoint {
+            TrendPoint(reportID: UUID(), createdAt: now.addingTimeInterval(days * 86_400), policyID: policy,
+                       score: GapReport.Score(met: met, partial: 0, missing: missing, weighted: Double(met), total: Double(met + missing)))
+        }
+        let charts = ConsoleViews.trend([run(10, met: 3, missing: 1), run(0, met: 1, missing: 3), run(5, met: 2, missing: 2),
+                                         run(3, met: 1, missing: 0, policy: "cis-v8-control-8")], t: en)
+        #expect(charts.map(\.policy) == ["cis-v8-control-8", "ir-baseline"])
+        let line = charts[1]
+        // By time: first at the left edge of the plot (x 44), last at the right (348), the middle run halfway; by score:
+        // 100 % at the top (y 10), 0 % at the bottom (y 100).
+        #expect(line.dots.map(\.x) == [44, 196, 348] && line.dots.map(\.y) == [78, 55, 33])
+        #expect(line.line == "44,78 196,55 348,33")
+        #expect(line.summary == "ir-baseline: latest 75.0 % (met/partial/missing 3/0/1), stored reports: 3 · change since the first +50.0 points")
+        #expect(line.dots[2].title.hasSuffix(": 75.0 % — met/partial/missing 3/0/1"))
+        // One run: in the middle, no change to report.
+        #expect(charts[0].dots.map(\.x) == [196] && charts[0].dots.map(\.y) == [10])
+        #expect(charts[0].summary == "cis-v8-control-8: latest 100.0 % (met/partial/missing 1/0/0), stored reports: 1")
+        #expect(ConsoleViews.trend([run(0, met: 1, missing: 1)], t: ja)[0].summary.contains("最新 50.0 %"))
+    }
 }

@@ -5,8 +5,23 @@ public struct GapReport: Sendable {
     /// Weighted share of requirements met (partial counts half), 0–100.
     public struct Score: Sendable, Hashable {
         public var met = 0, partial = 0, missing = 0
-        var weighted = 0.0, total = 0.0
+        /// The weights of the requirements judged, and of what they earned (met counts whole, partial half).
+        public internal(set) var weighted = 0.0, total = 0.0
         public var percent: Double { total > 0 ? (weighted / total * 1000).rounded() / 10 : 100 }
+
+        public init() {}
+
+        /// A score read back from its parts (a stored run's sums).
+        public init(met: Int, partial: Int, missing: Int, weighted: Double, total: Double) {
+            (self.met, self.partial, self.missing, self.weighted, self.total) = (met, partial, missing, weighted, total)
+        }
+
+        /// The scores of `findings` per organisation and policy: what a stored run keeps for the readiness trend.
+        public static func byOrgAndPolicy(_ findings: [Finding]) -> [OrgPolicy: Score] {
+            var scores: [OrgPolicy: Score] = [:]
+            for finding in findings { scores[OrgPolicy(orgID: finding.target.orgID, policyID: finding.policyID), default: Score()].add(finding) }
+            return scores
+        }
 
         mutating func add(_ finding: Finding) {
             switch finding.status {

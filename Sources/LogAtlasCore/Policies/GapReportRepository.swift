@@ -36,6 +36,32 @@ public struct StoredGapReport: Sendable {
     }
 }
 
+/// An organisation and a policy: the key of a stored run's scores.
+public struct OrgPolicy: Sendable, Hashable {
+    public var orgID: OrgID
+    public var policyID: String
+
+    public init(orgID: OrgID, policyID: String) {
+        self.orgID = orgID
+        self.policyID = policyID
+    }
+}
+
+/// One point of a policy's readiness trend: a stored run's score for the policy over the organisations the reader sees.
+public struct TrendPoint: Sendable, Hashable {
+    public var reportID: UUID
+    public var createdAt: Date
+    public var policyID: String
+    public var score: GapReport.Score
+
+    public init(reportID: UUID, createdAt: Date, policyID: String, score: GapReport.Score) {
+        self.reportID = reportID
+        self.createdAt = createdAt
+        self.policyID = policyID
+        self.score = score
+    }
+}
+
 /// Storage of gap-analysis runs, scoped to the caller like the inventory.
 public protocol GapReportRepository: Sendable {
     /// Stores a run under `id` (chosen by the caller, so that the report can be rendered while it is stored) and
@@ -45,6 +71,10 @@ public protocol GapReportRepository: Sendable {
     func report(_ id: UUID, as caller: Principal) async throws -> StoredGapReport
     /// The newest earlier run with the same policies and filters, if any.
     func previous(to report: StoredGapReport, as caller: Principal) async throws -> StoredGapReport?
+    /// The readiness trend, oldest first, per policy (`policy` alone when given): the newest `limit` runs of every
+    /// policy that were not narrowed to one system, of the whole inventory (`org` nil) or of `org`: the runs that
+    /// covered every organisation, and the reader's own (so a custodian's runs do not dent an auditor's line).
+    func trend(policy: String?, org: String?, limit: Int, as caller: Principal) async throws -> [TrendPoint]
 }
 
 extension GapReportRepository {

@@ -22,7 +22,22 @@ extension Console {
         let t = strings(request, session: session)
         return try render("readiness", ConsoleViews.readiness(report, layout: layout(request, session: session, title: t["readiness_title"]!),
                                                               policies: try await policyIDs(caller), selected: policy, org: org,
-                                                              cell: cell, detail: detail))
+                                                              cell: cell, detail: detail, trend: try await trend(policy, org, caller)))
+    }
+
+    struct RecordFields: Decodable {
+        let csrf_token: String?
+        let policy, org: String?
+    }
+
+    /// Stores the report of the chosen policy and organisation (as `POST /v1/gap-reports`), a new point of the trend.
+    func recordReadiness(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let fields = try await form(RecordFields.self, of: request)
+        guard validCSRF(fields.csrf_token, session) else { return try csrfRefused(request, session: session) }
+        let policy = fields.policy.flatMap { $0.isEmpty ? nil : $0 }, org = fields.org.flatMap { $0.isEmpty ? nil : $0 }
+        try await recordGapReport(policy.map { [$0] }, org, session.principal)
+        return redirect(to: "/readiness" + ConsoleViews.query([("policy", policy), ("org", org)]) + "#trend")
     }
 
 

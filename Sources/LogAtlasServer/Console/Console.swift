@@ -23,6 +23,10 @@ struct Console: Sendable {
     /// The gap report of the chosen policies on what the caller may see (the API's own orchestration), and the IDs of
     /// the current policies.
     let gapReport: @Sendable (_ policies: [String]?, _ org: String?, _ system: String?, _ caller: Principal) async throws -> GapReport
+    /// Runs that report and stores it (as `POST /v1/gap-reports` does): a point of the readiness trend.
+    let recordGapReport: @Sendable (_ policies: [String]?, _ org: String?, _ caller: Principal) async throws -> Void
+    /// The readiness trend per policy from the stored runs (`GapReportRepository.trend`).
+    let trend: @Sendable (_ policy: String?, _ org: String?, _ caller: Principal) async throws -> [TrendPoint]
     let policyIDs: @Sendable (_ caller: Principal) async throws -> [String]
     let cookieSecure: Bool
     let clock: @Sendable () -> Date
@@ -62,6 +66,7 @@ struct Console: Sendable {
         router.post("/console/language") { request, context in try await page(request, context) { try await switchLanguage(request) } }
         router.get("/") { request, context in try await page(request, context) { try await home(request) } }
         router.get("/readiness") { request, context in try await page(request, context) { try await readiness(request) } }
+        router.post("/readiness") { request, context in try await page(request, context) { try await recordReadiness(request) } }
         router.get("/friction") { request, context in try await page(request, context) { try await friction(request) } }
         router.get("/inventory") { request, context in try await page(request, context) { try await inventoryPage(request) } }
         router.get("/sources/{id}") { request, context in

@@ -24,6 +24,13 @@ struct HeatColumn: Hashable {
     let x: Int
     let code: Int
     let title: String
+    /// The title in lines that fit the column.
+    let lines: [HeatLine]
+}
+
+struct HeatLine: Hashable {
+    let y: Int
+    let text: String
 }
 
 struct FindingRow: Hashable {
@@ -53,24 +60,41 @@ struct ReadinessView {
     let findings: [FindingRow]
     let remediation: [RemediationRow]
     let hasRemediation: Bool
+    /// The chosen policy ("" for all), for the form that records a run.
+    let policy: String
+    let trend: [TrendChart]
+    let hasTrend: Bool
 }
 
 extension ConsoleViews {
     static let cellWidth = 120, cellHeight = 36, labelWidth = 220, headerHeight = 56
 
+    /// `?name=value&…` of the pairs with a value, each percent-encoded ("" when none has one).
+    static func query(_ pairs: [(String, String?)]) -> String {
+        let allowed = CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#?"))
+        let items = pairs.compactMap { name, value in value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" } }
+        return items.isEmpty ? "" : "?" + items.joined(separator: "&")
+    }
+
+    /// Words in lines of at most `width` characters (a longer word is a line of its own).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        text.split(separator: " ").reduce(into: [String]()) { lines, word in
+            if let last = lines.last, last.count + 1 + word.count <= width { lines[lines.count - 1] = last + " " + word } else { lines.append(String(word)) }
+        }
+    }
+
     /// The readiness heat map: systems × incident types, each cell coloured by readiness and labelled with it and its
     /// counts (colour is never the only signal), linking to its findings.
     static func readiness(_ report: GapReport, layout: LayoutView, policies: [String], selected: String?, org: String?,
-                          cell: (system: SystemID, type: IncidentType)?, detail: GapReport?) -> ReadinessView {
+                          cell: (system: SystemID, type: IncidentType)?, detail: GapReport?, trend: [TrendPoint] = []) -> ReadinessView {
         let t = layout.t, systems = report.matrixSystems
         let query = { (system: SystemID, type: IncidentType) -> String in
-            var items = ["system=\(system.rawValue)", "incident=\(type.rawValue)"]
-            if let selected { items.append("policy=\(selected)") }
-            if let org { items.append("org=\(org)") }
-            return "/readiness?" + items.map { $0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0 }.joined(separator: "&")
+            // Relative to the page (`?…`): one of a thousand rows' links, kept short.
+            Self.query([("system", system.rawValue), ("incident", String(type.rawValue)), ("policy", selected), ("org", org)])
         }
         let columns = IncidentType.allCases.enumerated().map { index, type in
-            HeatColumn(x: labelWidth + index * cellWidth, code: type.rawValue, title: t["incident_\(type.rawValue)"]!)
+            HeatColumn(x: labelWidth + index * cellWidth, code: type.rawValue, title: t["incident_\(type.rawValue)"]!,
+                       lines: wrap(t["incident_\(type.rawValue)"]!, width: 19).prefix(2).enumerated().map { HeatLine(y: 36 + $0.offset * 13, text: $0.element) })
         }
         let rows = systems.enumerated().map { HeatRow(y: headerHeight + $0.offset * cellHeight, system: $0.element.rawValue) }
         var cells: [HeatCell] = []
@@ -82,7 +106,7 @@ extension ConsoleViews {
                 let counts = "\(found.met)/\(found.partial)/\(found.missing)"
                 cells.append(HeatCell(x: x, y: y, textX: x + cellWidth / 2, textY: y + cellHeight / 2 + 5, readiness: key, label: t["readiness_\(key)"]!,
                                       counts: counts, href: query(system, type),
-                                      title: "\(system.rawValue) × \(type.rawValue) \(t["incident_\(type.rawValue)"]!): \(t["readiness_\(key)"]!) — \(t["counts_legend"]!) \(counts)"))
+                                      title: "\(system.rawValue) × \(type.rawValue): \(t["readiness_\(key)"]!), \(t["counts_legend"]!) \(counts)"))
             }
         }
         var findings: [FindingRow] = []
@@ -100,7 +124,8 @@ extension ConsoleViews {
             filterOrg: org ?? "", width: labelWidth + IncidentType.allCases.count * cellWidth, height: headerHeight + max(systems.count, 1) * cellHeight,
             columns: columns, rows: rows, cells: cells, hasCells: !cells.isEmpty,
             cellTitle: cell.map { "\($0.system.rawValue) × \($0.type.rawValue) \(t["incident_\($0.type.rawValue)"]!)" },
-            findings: findings, remediation: Array(remediation), hasRemediation: !remediation.isEmpty)
+            findings: findings, remediation: Array(remediation), hasRemediation: !remediation.isEmpty,
+            policy: selected ?? "", trend: Self.trend(trend, t: t), hasTrend: !trend.isEmpty)
     }
 }
 
