@@ -76,13 +76,15 @@ class Service:
 
 
 class Browser:
-    def __init__(self, service, downloads):
+    def __init__(self, service, downloads, script=True):
         options = webdriver.ChromeOptions()
         options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
         for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=en-GB"]:
             options.add_argument(argument)
-        options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False,
-                                                  "intl.accept_languages": "en-GB,en"})
+        prefs = {"download.default_directory": downloads, "download.prompt_for_download": False, "intl.accept_languages": "en-GB,en"}
+        if not script:
+            prefs["profile.managed_default_content_settings.javascript"] = 2   # the pages must work without their script
+        options.add_experimental_option("prefs", prefs)
         self.driver = webdriver.Chrome(service=ChromeService(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
         self.driver.set_page_load_timeout(30)
         self.service = service
@@ -236,6 +238,11 @@ def story(service, folder):
         browser.wait.until(EC.presence_of_element_located((By.ID, "cell")))
         browser.check_current("readiness-cell")
         ok("csirt-lead opened the readiness heat map and a cell's findings")
+        before = len(browser.driver.find_elements(By.CSS_SELECTOR, "#trend .trend-dot"))
+        browser.click("#record")
+        browser.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#trend .trend-dot")) > before)
+        browser.check("readiness-trend")
+        ok("csirt-lead recorded the current report: a point on each policy's trend line")
         browser.open(request_path)
         browser.act("answer", "acknowledged", note="The last 24 hours first, please.")
         ok("csirt-lead answered")
@@ -325,6 +332,23 @@ def story(service, folder):
         browser.check("guest")
         browser.act("acknowledge", "acknowledged")
         browser.act("approve", "approved")
+        # The same page in a browser with JavaScript off: the upload form posts the file itself.
+        plain = Browser(service, downloads, script=False)
+        try:
+            plain.open(guest_path)
+            plain.driver.find_element(By.ID, "passphrase").send_keys("blue harbour lantern")
+            plain.click("#unlock")
+            plain.wait.until(EC.presence_of_element_located((By.ID, "guest-notice")))
+            plain.driver.find_element(By.CSS_SELECTOR, "form.upload input[type=file]").send_keys(evidence)
+            plain.click("form.upload button[type=submit]")
+            # With the script the page would stay put (it sends the file itself); the form's own post lands here.
+            plain.wait.until(EC.url_contains("#artifacts"))
+            if expected not in plain.driver.find_element(By.ID, "artifacts").text:
+                fail("the upload without JavaScript does not show the file's SHA-256 on the page")
+        finally:
+            plain.driver.quit()
+        ok("the guest uploaded the same file with JavaScript off (the form's post), and the page lists its SHA-256")
+        browser.open(guest_path)
         shown = browser.upload(evidence)
         if shown != expected:
             fail(f"guest upload showed {shown}, expected {expected}")

@@ -39,6 +39,22 @@ final class ConsoleVisitor: @unchecked Sendable {
         return try await post("/login", ["username": user, "password": password, "csrf_token": csrf])
     }
 
+    /// What the upload form does without the page's script: `multipart/form-data`, the fields before the file.
+    func uploadForm(_ path: String, fields: [(String, String)], fileName: String?, bytes: [UInt8], after: [(String, String)] = [],
+                    truncate: Int = 0) async throws -> TestWorld.Reply {
+        let boundary = "----formboundary7MA4YWxkTrZu0gW"
+        var body: [UInt8] = []
+        let field = { (name: String, value: String) in Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8) }
+        for (name, value) in fields { body += field(name, value) }
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(fileName ?? "")\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        body += bytes + Array("\r\n".utf8)
+        for (name, value) in after { body += field(name, value) }
+        body += Array("--\(boundary)--\r\n".utf8)
+        var headers: HTTPFields = [.contentType: "multipart/form-data; boundary=\(boundary)"]
+        headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")
+        return try await world.send(.post, path, as: nil, bytes: Array(body.dropLast(truncate)), headers: headers)
+    }
+
     /// What the page's script does: the file as the body, the session's token in `X-CSRF-Token`.
     func upload(_ path: String, bytes: [UInt8], csrf token: String? = nil, contentType: String = "application/octet-stream") async throws -> TestWorld.Reply {
         var headers: HTTPFields = [.contentType: contentType, HTTPField.Name("X-CSRF-Token")!: token ?? csrf]
@@ -168,6 +184,14 @@ struct ConsoleTests {
             }
             now.withLock { $0 += 7 * 3_600 }   // 168 hours after sign-in
             #expect(try await busy.get("/").headers[.location] == "/login", "7 days after sign-in")
+
+            // A use within a minute of the recorded one is not written (no database write per page view): the idle
+            // clock runs from the recorded use, to the minute.
+            let brief = try await world.visitor(signedInAs: "aud")
+            now.withLock { $0 += 50 }
+            #expect(try await brief.get("/").status == 200)
+            now.withLock { $0 += 8 * 3_600 - 40 }
+            #expect(try await brief.get("/").headers[.location] == "/login", "8 hours after the recorded use")
         }
     }
 
@@ -296,6 +320,39 @@ struct ConsoleTests {
         }
     }
 
+    @Test func theUploadFormWorksWithoutTheScriptAndStoresNothingWhenRefused() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let filed = try await world.file(["firewall"])
+            let item = filed.items["dept-a"]!
+            try await world.approve(filed.id, item: item, as: "cus-a")
+            let custodian = try await world.visitor(signedInAs: "cus-a")
+            let page = try await custodian.get("/requests/\(filed.id)")
+            let uploadPath = "/requests/\(filed.id)/items/\(item)/artifacts"
+            // The form posts to the same route, with the token as a field before the file.
+            #expect(page.text.contains(#"action="\#(uploadPath)" enctype="multipart/form-data""#))
+            let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+            let artifacts = {
+                let reply = try await world.send(.get, "/v1/requests/\(filed.id)/artifacts", as: "cus-a")
+                return try #require(try JSONSerialization.jsonObject(with: Data(reply.body)) as? [Any])
+            }
+            // A wrong or missing token; no file chosen (the browser sends an empty part); a body cut inside the file.
+            for (fields, name, truncate, status) in [([("csrf_token", "la_wrong-wrong-wrong-wrong")], "fw.log", 0, 403), ([], "fw.log", 0, 403),
+                                                     ([("csrf_token", custodian.csrf)], nil, 0, 422), ([("csrf_token", custodian.csrf)], "fw.log", 120, 400)] {
+                let reply = try await custodian.uploadForm(uploadPath, fields: fields, fileName: name, bytes: name == nil ? [] : bytes, truncate: truncate)
+                #expect(reply.status == status && reply.contentType?.hasPrefix("text/html") == true, "\(fields.map(\.0)) \(name ?? "-") \(truncate): \(reply.status)")
+            }
+            #expect(try await artifacts().isEmpty)
+            // A good post (a field after the file is not read) stores the file and shows the request page with its digest.
+            let stored = try await custodian.uploadForm(uploadPath, fields: [("note", "x"), ("csrf_token", custodian.csrf)], fileName: "fw 2026.log",
+                                                        bytes: bytes, after: [("extra", "ignored")])
+            #expect(stored.status == 303 && stored.headers[.location] == "/requests/\(filed.id)#artifacts")
+            let shown = try await custodian.get("/requests/\(filed.id)").text
+            #expect(shown.contains(sha256Hex(bytes)) && shown.contains("fw 2026.log"))
+            #expect(try await artifacts().count == 1)
+        }
+    }
+
     @Test func evidenceUploadedFromTheBrowserIsDeliveredAndDownloadedWithItsDigest() async throws {
         try await withTestApp { world in
             try await world.setConsolePasswords()
@@ -311,7 +368,7 @@ struct ConsoleTests {
             let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
             // Without the token, or as a plain form post (no script), nothing is stored.
             #expect(try await custodian.upload(uploadPath + "?name=fw.log", bytes: bytes, csrf: "la_wrong-wrong-wrong-wrong").status == 403)
-            #expect(try await custodian.upload(uploadPath, bytes: bytes, contentType: "multipart/form-data; boundary=x").status == 415)
+            #expect(try await custodian.upload(uploadPath, bytes: bytes, contentType: "text/plain").status == 415)
             let stored = try await custodian.upload(uploadPath + "?name=fw%20log.gz", bytes: bytes)
             #expect(stored.status == 201 && stored.json["sha256"] as? String == sha256Hex(bytes) && stored.json["name"] as? String == "fw log.gz")
             #expect(try await custodian.post("/requests/\(filed.id)/items/\(item)/deliver", ["csrf_token": custodian.csrf]).status == 303)
@@ -388,11 +445,11 @@ struct ConsoleTests {
             #expect(all.text.contains(">corp-net<") && all.text.contains(">vendor-dc<"))
             // Every cell is labelled with its state and counts, and links to its findings.
             let cells = all.text.matches(of: /class="cell (ready|partly|not_ready)"/).count
-            #expect(cells > 0 && cells == all.text.matches(of: /class="cell-label">(ready|partly|not ready) \d+\/\d+\/\d+</).count)
+            #expect(cells > 0 && cells == all.text.matches(of: /<text x="\d+" y="\d+">(ready|partly|not ready) \d+\/\d+\/\d+</).count)
             let api = try await world.send(.get, "/v1/readiness", as: "cyd")
             #expect((api.json["cells"] as? [Any])?.count == cells)
-            let href = try #require(all.text.firstMatch(of: /href="(\/readiness\?system=vendor-dc&amp;incident=\d+)"/).map { String($0.1) })
-            let cell = try await csirt.get(href.replacingOccurrences(of: "&amp;", with: "&"))
+            let href = try #require(all.text.firstMatch(of: /href="(\?system=vendor-dc&amp;incident=\d+)"/).map { String($0.1) })
+            let cell = try await csirt.get("/readiness" + href.replacingOccurrences(of: "&amp;", with: "&"))
             #expect(cell.status == 200 && cell.text.contains(#"id="cell""#) && cell.text.contains(#"id="remediation""#))
             // One policy at a time.
             let one = try await csirt.get("/readiness?policy=ir-baseline")

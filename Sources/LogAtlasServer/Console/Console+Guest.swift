@@ -124,8 +124,8 @@ extension Console {
     func guestUpload(_ request: Request, secret: String) async throws -> Response {
         guard let found = try await guestLink(secret) else { return try notFound(request, session: nil) }
         let (link, passphraseHash) = found
-        guard let token = request.headers[Self.csrfHeader], constantTimeEqual(token, Self.guestToken(secret)),
-              isUnlocked(request, secret: secret, passphraseHash: passphraseHash) else { return try csrfRefused(request, session: nil) }
-        return try await store(request, session: nil, item: link.itemID, of: link.requestID, as: link.principal)
+        guard isUnlocked(request, secret: secret, passphraseHash: passphraseHash) else { return try csrfRefused(request, session: nil) }
+        return try await store(request, session: nil, token: { $0.map { constantTimeEqual($0, Self.guestToken(secret)) } ?? false },
+                               item: link.itemID, of: link.requestID, as: link.principal, page: "/guest/\(secret)")
     }
 }
