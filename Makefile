@@ -2,7 +2,7 @@
 DATA_DIR ?= ./.logatlas
 PORT ?= 8080
 
-.PHONY: run test build release deps bench bench-broker clean
+.PHONY: run test build release deps bench bench-broker bench-console clean
 
 deps:
 	@scripts/install-deps.sh
@@ -34,10 +34,15 @@ test: deps
 bench: release
 	Benchmarks/run.sh
 	Benchmarks/broker.sh
+	Benchmarks/console.sh
 
 ## Only the retrieval-broker benchmarks (evidence transfer against cp, filing latency).
 bench-broker: release
 	Benchmarks/broker.sh
+
+## Only the console benchmarks (inbox and request page against their JSON, the readiness page's size and time).
+bench-console: release
+	Benchmarks/console.sh
 
 clean:
 	rm -rf .build $(DATA_DIR)

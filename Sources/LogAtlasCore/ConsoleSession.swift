@@ -15,6 +15,15 @@ public struct ConsoleSessionPolicy: Hashable, Sendable {
     public func isValid(created: Date, lastSeen: Date, now: Date) -> Bool {
         now.timeIntervalSince(lastSeen) < idle && now.timeIntervalSince(created) < absolute
     }
+
+    /// How stale the recorded last use may get before a request records it again: the idle timeout is kept to the
+    /// minute without a database write on every page view.
+    public static let lastSeenResolution: TimeInterval = 60
+
+    /// Whether a request at `now` records itself as the session's last use.
+    public func recordsUse(lastSeen: Date, now: Date) -> Bool {
+        now.timeIntervalSince(lastSeen) >= Self.lastSeenResolution
+    }
 }
 
 /// Throttling of console sign-in: after `limit` failures in `window` for one user name, or from one address, further

@@ -133,15 +133,18 @@ public struct ConsoleStore: Sendable {
             WHERE s.secret_hash = decode(\(TokenSecret.hashHex(secret)), 'hex') AND s.ended_at IS NULL
             GROUP BY s.id, u.id, p.language
             """)
-        var found: ConsoleSession?
+        var found: ConsoleSession?, recordsUse = false
         for try await (id, csrf, created, lastSeen, userID, name, role, language, orgs)
             in rows.decode((UUID, String, Date, Date, UUID, String, String, String?, [String]).self) {
             guard policy.isValid(created: created, lastSeen: lastSeen, now: now), let role = Role(rawValue: role) else { return nil }
             found = ConsoleSession(id: id, principal: Principal(userID: UserID(userID), name: name, role: role, orgIDs: Set(orgs.map { OrgID($0) })),
                                    csrfToken: csrf, language: language)
+            recordsUse = policy.recordsUse(lastSeen: lastSeen, now: now)
         }
         guard let found else { return nil }
-        for try await _ in try await database.query("UPDATE console_sessions SET last_seen_at = \(now) WHERE id = \(found.id) AND last_seen_at < \(now)") {}
+        if recordsUse {
+            for try await _ in try await database.query("UPDATE console_sessions SET last_seen_at = \(now) WHERE id = \(found.id) AND last_seen_at < \(now)") {}
+        }
         return found
     }
 

@@ -7,20 +7,24 @@ extension PostgresRequestRepository {
     public func comments(on request: RequestID, as caller: Principal) async throws -> [RequestComment] {
         try await database.withCaller(caller) { connection in
             _ = try await fetchRequest(request, on: connection)
-            let rows = try await connection.query("""
-                SELECT id, author, author_role, addressed_to, body, created_at FROM request_comments
-                WHERE request_id = \(request.rawValue) ORDER BY created_at, id
-                """, logger: database.logger)
-            var comments: [RequestComment] = []
-            for try await row in rows {
-                let r = row.makeRandomAccess()
-                comments.append(RequestComment(id: try r.value("id"), author: try r.value("author"),
-                                               authorRole: Role(rawValue: try r.value("author_role")) ?? .csirt,
-                                               addressedTo: try r.value("addressed_to", as: String?.self).map { OrgID($0) },
-                                               body: try r.value("body"), createdAt: try r.value("created_at")))
-            }
-            return comments
+            return try await fetchComments(on: request, on: connection)
         }
+    }
+
+    func fetchComments(on request: RequestID, on connection: PostgresConnection) async throws -> [RequestComment] {
+        let rows = try await connection.query("""
+            SELECT id, author, author_role, addressed_to, body, created_at FROM request_comments
+            WHERE request_id = \(request.rawValue) ORDER BY created_at, id
+            """, logger: database.logger)
+        var comments: [RequestComment] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            comments.append(RequestComment(id: try r.value("id"), author: try r.value("author"),
+                                           authorRole: Role(rawValue: try r.value("author_role")) ?? .csirt,
+                                           addressedTo: try r.value("addressed_to", as: String?.self).map { OrgID($0) },
+                                           body: try r.value("body"), createdAt: try r.value("created_at")))
+        }
+        return comments
     }
 
     public func addComment(_ body: String, addressedTo org: OrgID?, on request: RequestID, as caller: Principal, now: Date) async throws -> RequestComment {
@@ -144,6 +148,21 @@ extension PostgresRequestRepository {
             for try await id in rows.decode(UUID.self) { comments.append(id.uuidString.lowercased()) }
             return (found, artifacts, comments)
         }
+        return try await manifest(of: found, artifacts: artifacts, commentIDs: commentIDs, now: now)
+    }
+
+    public func page(of request: RequestID, as caller: Principal, now: Date) async throws -> RequestRecord {
+        let (found, history, comments, artifacts) = try await database.withCaller(caller) { connection in
+            (try await fetchRequest(request, on: connection), try await fetchHistory(of: request, on: connection),
+             try await fetchComments(on: request, on: connection), try await fetchArtifacts(of: request, on: connection))
+        }
+        return RequestRecord(request: found, history: history, comments: comments, artifacts: artifacts,
+                             custody: try await manifest(of: found, artifacts: artifacts, commentIDs: comments.map { $0.id.uuidString.lowercased() }, now: now))
+    }
+
+    /// The custody manifest of a request whose artifacts and comments the caller may see.
+    func manifest(of found: RetrievalRequest, artifacts: [Artifact], commentIDs: [String], now: Date) async throws -> CustodyManifest {
+        let request = found.id
         // The audit trail is read as the owner, limited to the objects the caller was allowed to see above.
         let objects = [request.description] + found.items.map(\.id.description) + artifacts.map(\.id.description) + commentIDs
         let events = try await AuditTrail(database: database).events(objectIDs: objects,

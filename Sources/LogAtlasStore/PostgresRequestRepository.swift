@@ -170,20 +170,24 @@ public struct PostgresRequestRepository: RequestRepository {
     public func history(of request: RequestID, as caller: Principal) async throws -> [ItemEvent] {
         try await database.withCaller(caller) { connection in
             _ = try await fetchRequest(request, on: connection)
-            let rows = try await connection.query("""
-                SELECT item_id, action, from_state, to_state, actor, note, at FROM item_events WHERE request_id = \(request.rawValue) ORDER BY id
-                """, logger: database.logger)
-            var events: [ItemEvent] = []
-            for try await row in rows {
-                let r = row.makeRandomAccess()
-                events.append(ItemEvent(itemID: RequestItemID(try r.value("item_id", as: UUID.self)),
-                                        action: ItemAction(rawValue: try r.value("action")) ?? .acknowledge,
-                                        from: ItemState(rawValue: try r.value("from_state")) ?? .requested,
-                                        to: ItemState(rawValue: try r.value("to_state")) ?? .requested,
-                                        actor: try r.value("actor"), note: try r.value("note"), at: try r.value("at")))
-            }
-            return events
+            return try await fetchHistory(of: request, on: connection)
         }
+    }
+
+    func fetchHistory(of request: RequestID, on connection: PostgresConnection) async throws -> [ItemEvent] {
+        let rows = try await connection.query("""
+            SELECT item_id, action, from_state, to_state, actor, note, at FROM item_events WHERE request_id = \(request.rawValue) ORDER BY id
+            """, logger: database.logger)
+        var events: [ItemEvent] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            events.append(ItemEvent(itemID: RequestItemID(try r.value("item_id", as: UUID.self)),
+                                    action: ItemAction(rawValue: try r.value("action")) ?? .acknowledge,
+                                    from: ItemState(rawValue: try r.value("from_state")) ?? .requested,
+                                    to: ItemState(rawValue: try r.value("to_state")) ?? .requested,
+                                    actor: try r.value("actor"), note: try r.value("note"), at: try r.value("at")))
+        }
+        return events
     }
 
     func requireFiler(_ caller: Principal) throws {

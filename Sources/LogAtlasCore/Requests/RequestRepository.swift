@@ -24,6 +24,25 @@ public protocol RequestRepository: Sendable {
     /// The artifact for download by the requester's team, recording the download in the audit trail.
     func artifactForDownload(_ id: ArtifactID, of request: RequestID, as caller: Principal) async throws -> Artifact
     func custody(of request: RequestID, as caller: Principal, now: Date) async throws -> CustodyManifest
+    /// Everything a request's page shows, read together: the request, its history, comments, artifacts and custody.
+    func page(of request: RequestID, as caller: Principal, now: Date) async throws -> RequestRecord
     /// Friction per custodian organisation and source, over the items the caller may see.
     func friction(org: OrgID?, now: Date, as caller: Principal) async throws -> FrictionReport
+}
+
+/// A request with everything recorded about it that the caller may see (what its page shows).
+public struct RequestRecord: Sendable {
+    public var request: RetrievalRequest
+    public var history: [ItemEvent]
+    public var comments: [RequestComment]
+    public var artifacts: [Artifact]
+    public var custody: CustodyManifest
+
+    public init(request: RetrievalRequest, history: [ItemEvent], comments: [RequestComment], artifacts: [Artifact], custody: CustodyManifest) {
+        self.request = request
+        self.history = history
+        self.comments = comments
+        self.artifacts = artifacts
+        self.custody = custody
+    }
 }

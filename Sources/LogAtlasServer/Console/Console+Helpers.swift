@@ -55,7 +55,7 @@ extension Console {
     }
 
     func render<View>(_ template: String, _ view: View, status: HTTPResponse.Status = .ok) throws -> Response {
-        guard let html = templates.render(view, withTemplate: template) else {
+        guard let html = templates.render(ConsoleViews.tree(view) ?? [String: Any](), withTemplate: template) else {
             throw MissingResource(description: "the console template \(template) is missing")
         }
         return Response(status: status, headers: Self.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: html)))

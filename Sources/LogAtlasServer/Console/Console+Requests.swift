@@ -42,11 +42,10 @@ extension Console {
         guard let session = try await session(of: request) else { return redirect(to: "/login") }
         guard let uuid = UUID(uuidString: id) else { return try notFound(request, session: session) }
         let caller = session.principal, requestID = RequestID(uuid), now = clock()
-        let retrieval = try await requests.request(requestID, as: caller)
-        let input = RequestPageInput(
-            request: retrieval, history: try await requests.history(of: requestID, as: caller),
-            comments: try await requests.comments(on: requestID, as: caller), artifacts: try await requests.artifacts(of: requestID, as: caller),
-            custodyIntact: try? await requests.custody(of: requestID, as: caller, now: now).chainIntact)
+        let record = try await requests.page(of: requestID, as: caller, now: now)
+        let retrieval = record.request
+        let input = RequestPageInput(request: retrieval, history: record.history, comments: record.comments, artifacts: record.artifacts,
+                                     custodyIntact: record.custody.chainIntact)
         var view = ConsoleViews.requestPage(input, for: caller, now: now,
                                             layout: layout(request, session: session, title: retrieval.draft.incidentReference), error: error)
         view.newGuestLink = newGuestLink
@@ -157,34 +156,55 @@ extension Console {
         let sha256: String
     }
 
-    /// A file streamed from the browser (the page's script sends the file itself as the body, with the session's
-    /// CSRF token in `X-CSRF-Token`) into the same intake as `PUT /v1/…/artifacts`.
+    /// A file streamed from the browser into the same intake as `PUT /v1/…/artifacts`: the page's script sends the
+    /// file itself as the body with the session's CSRF token in `X-CSRF-Token`; the form without the script posts it
+    /// as `multipart/form-data` with the token as a field before the file.
     func upload(_ request: Request, id: String, item: String) async throws -> Response {
         guard let session = try await session(of: request) else { return redirect(to: "/login") }
-        guard validCSRF(request.headers[Self.csrfHeader], session) else { return try csrfRefused(request, session: session) }
         guard let requestUUID = UUID(uuidString: id), let itemUUID = UUID(uuidString: item) else { return try notFound(request, session: session) }
-        return try await store(request, session: session, item: RequestItemID(itemUUID), of: RequestID(requestUUID), as: session.principal)
+        return try await store(request, session: session, token: { validCSRF($0, session) }, item: RequestItemID(itemUUID),
+                               of: RequestID(requestUUID), as: session.principal, page: "/requests/\(id)")
     }
 
-    /// Streams the body into the evidence intake as `caller` and answers what the page's script shows.
-    func store(_ request: Request, session: ConsoleSession?, item: RequestItemID, of requestID: LogAtlasCore.RequestID, as caller: Principal) async throws -> Response {
+    /// Streams the upload into the evidence intake as `caller` if `token` accepts its CSRF token; answers what the
+    /// page's script shows (JSON), or for the form without the script the request's page again (`page`), where the
+    /// stored file is listed with its SHA-256.
+    func store(_ request: Request, session: ConsoleSession?, token valid: (String?) -> Bool, item: RequestItemID,
+               of requestID: LogAtlasCore.RequestID, as caller: Principal, page: String) async throws -> Response {
         let t = strings(request, session: session)
-        guard request.headers[.contentType]?.hasPrefix("application/octet-stream") == true else {
-            return try message(request, session: session, heading: t["upload_needs_script_title"]!, text: t["upload_needs_script"]!,
-                               status: .unsupportedMediaType)
+        let refused = { (text: String, status: HTTPResponse.Status) in
+            try self.message(request, session: session, heading: t["upload_refused_title"]!, text: text, status: status)
         }
-        let name = request.uri.queryParameters["name"].map(String.init).flatMap { $0.isEmpty ? nil : String($0.prefix(255)) }
         do {
+            if let boundary = MultipartUpload.boundary(of: request.headers[.contentType]) {
+                let form = MultipartUpload(request.body, boundary: boundary)
+                try await form.readFields()
+                guard valid(form.fields["csrf_token"]) else { return try csrfRefused(request, session: session) }
+                _ = try await evidence.upload(form.file, fileName: form.fileName.map { String($0.prefix(255)) }, mediaType: "application/octet-stream",
+                                              expectedSHA256: nil, item: item, of: requestID, as: caller)
+                return redirect(to: page + "#artifacts")
+            }
+            guard valid(request.headers[Self.csrfHeader]) else { return try csrfRefused(request, session: session) }
+            guard request.headers[.contentType]?.hasPrefix("application/octet-stream") == true else {
+                return try refused(t["upload_unsupported"]!, .unsupportedMediaType)
+            }
+            let name = request.uri.queryParameters["name"].map(String.init).flatMap { $0.isEmpty ? nil : String($0.prefix(255)) }
             let artifact = try await evidence.upload(request.body.map { ArraySlice($0.readableBytesView) }, fileName: name,
                                                      mediaType: "application/octet-stream", expectedSHA256: nil, item: item, of: requestID, as: caller)
             let json = try JSONEncoder().encode(Stored(name: artifact.fileName ?? "", size: artifact.size ?? 0, sha256: artifact.sha256))
             return Response(status: .created, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        } catch let failure as MultipartUpload.Failure {
+            switch failure {
+            case .noFile: return try refused(t["upload_no_file"]!, .unprocessableContent)
+            case .fieldsTooLarge: return try refused(t["upload_malformed"]!, .contentTooLarge)
+            case .malformed: return try refused(t["upload_malformed"]!, .badRequest)
+            }
         } catch let error as RequestError {
             switch error {
             case .notFound, .forbidden, .refused(.notPermitted): throw error
-            case .tooLarge: return try message(request, session: session, heading: t["forbidden_title"]!, text: t["upload_too_large"]!, status: .contentTooLarge)
-            default: return try message(request, session: session, heading: t["forbidden_title"]!, text: ConsoleViews.refusal(error, t: t), status: .conflict)
+            case .tooLarge: return try refused(t["upload_too_large"]!, .contentTooLarge)
+            default: return try refused(ConsoleViews.refusal(error, t: t), .conflict)
             }
         }
     }
