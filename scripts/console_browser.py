@@ -304,9 +304,15 @@ def story(service, folder):
         notes = browser.driver.find_element(By.ID, "notes")
         notes.clear()
         notes.send_keys("Checked in the browser suite")
+        days = browser.driver.find_element(By.NAME, "tiers[t0][days]")
+        longer = str(int(days.get_attribute("value")) + 30)
+        days.clear()
+        days.send_keys(longer)
         browser.click("#save")
         browser.wait.until(lambda d: "Checked in the browser suite" in d.find_element(By.ID, "notes").get_attribute("value"))
-        ok("it-ops opened its inventory and a source's tiers, and saved an edit")
+        if browser.driver.find_element(By.NAME, "tiers[t0][days]").get_attribute("value") != longer or f" {longer} " not in browser.text():
+            fail(f"the first tier was not saved as {longer} days")
+        ok(f"it-ops opened its inventory and a source's tiers, and saved an edit (notes, first tier now {longer} days)")
         browser.sign_out()
 
         # The guest-link story: the vendor's SOC makes a link (with a passphrase) for its item of the demo request; an

@@ -511,6 +511,31 @@ struct ConsoleTests {
                 "lead_time_hours": "6", "base_product": "FortiGate 100F", "base_format": "syslog", "base_notes": "Rotated weekly", "base_lead_time_hours": "6"])
             #expect(conflict.status == 412 && conflict.text.contains(#"id="stale-edit""#) && conflict.text.contains("Notes: Moved to the new SIEM"))
             #expect(try await world.send(.get, "/v1/sources/\(ids["firewall"]!)", as: "cus-a").json["notes"] as? String == "Moved to the new SIEM")
+
+            // Tiers, fields and clock: a row per tier and an empty one to add; a row without days is no tier.
+            let current = try await custodian.get("/sources/\(ids["firewall"]!)")
+            #expect(current.text.contains(#"name="tiers[t0][days]""#) && current.text.contains(#"id="edit-tiers""#))
+            let latest = try #require(current.text.firstMatch(of: /name="version" value="(\d+)"/).map { String($0.1) })
+            var edit = ["csrf_token": custodian.csrf, "version": latest, "product": "FortiGate 100F", "format": "syslog", "notes": "Moved to the new SIEM",
+                        "lead_time_hours": "6", "tiers[t0][medium]": "siem", "tiers[t0][days]": "30", "tiers[t0][searchable]": "1", "tiers[t0][hours]": "",
+                        "tiers[t1][medium]": "tape", "tiers[t1][days]": "400", "tiers[t1][hours]": "72", "tiers[t2][medium]": "nas", "tiers[t2][days]": "",
+                        "fields": "time, src_ip , action,", "timezone": "Asia/Tokyo", "ntp": "1"]
+            // A row that is not a tier: a 422 page, and nothing is saved.
+            let bad = try await custodian.post("/sources/\(ids["firewall"]!)", edit.merging(["tiers[t1][days]": "many"]) { $1 })
+            #expect(bad.status == 422 && bad.text.contains("tiers[t1]"))
+            #expect(try await custodian.post("/sources/\(ids["firewall"]!)", edit).status == 303)
+            let stored = try await world.send(.get, "/v1/sources/\(ids["firewall"]!)", as: "cus-a").json
+            let tiers = stored["retention_tiers"] as? [[String: Any]] ?? []
+            #expect(tiers.map { $0["medium"] as? String } == ["siem", "tape"] && tiers.map { $0["days"] as? Int } == [30, 400])
+            #expect(tiers.map { $0["searchable"] as? Bool } == [true, false] && tiers[1]["retrieval_hours"] as? Double == 72)
+            #expect(stored["fields"] as? [String] == ["time", "src_ip", "action"])
+            #expect((stored["clock"] as? [String: Any])?["timezone"] as? String == "Asia/Tokyo" && (stored["clock"] as? [String: Any])?["ntp_synced"] as? Bool == true)
+            // Someone else changes the tiers meanwhile: the stale form names them with their new value.
+            edit["version"] = latest
+            edit["base_tiers"] = "siem 30 d searchable; tape 400 d 72 h"
+            _ = try await world.send(.patch, "/v1/sources/\(ids["firewall"]!)", as: "ada", json: ["retention_tiers": [["medium": "siem", "days": 60]]])
+            let staleTiers = try await custodian.post("/sources/\(ids["firewall"]!)", edit)
+            #expect(staleTiers.status == 412 && staleTiers.text.contains("Retention tiers: siem 60 d"), "\(staleTiers.text)")
         }
     }
 

@@ -78,11 +78,37 @@ extension Console {
         return try render("source", view, status: status)
     }
 
+    struct InvalidField: Error {
+        let path: String
+    }
+
     struct SourceFields: Decodable {
+        struct Tier: Decodable {
+            let medium, days, searchable, hours: String?
+        }
         let csrf_token: String?
         let version: String?
-        let product, format, notes, lead_time_hours: String?
-        let base_product, base_format, base_notes, base_lead_time_hours: String?
+        let product, format, notes, lead_time_hours, fields, timezone, ntp: String?
+        /// Rows keyed `t0`, `t1`, … in the form's order.
+        let tiers: [String: Tier]?
+        let base_product, base_format, base_notes, base_lead_time_hours, base_tiers, base_fields, base_timezone, base_ntp: String?
+
+        /// The tiers the form describes (rows without days are left out; nil when it sends no rows), or the first row
+        /// that is not a tier.
+        func retentionTiers() -> Result<[RetentionTier]?, InvalidField> {
+            guard let tiers else { return .success(nil) }
+            let rows = tiers.sorted { (Int($0.key.dropFirst()) ?? .max) < (Int($1.key.dropFirst()) ?? .max) }
+            var result: [RetentionTier] = []
+            for (key, row) in rows {
+                let days = row.days?.trimmingCharacters(in: .whitespaces) ?? ""
+                if days.isEmpty { continue }
+                let hours = row.hours?.trimmingCharacters(in: .whitespaces) ?? ""
+                guard let count = Int(days), let medium = row.medium.flatMap(StorageMedium.init(rawValue:)),
+                      hours.isEmpty || Double(hours) != nil else { return .failure(InvalidField(path: "tiers[\(key)]")) }
+                result.append(RetentionTier(medium: medium, days: count, isSearchable: row.searchable != nil, retrievalHours: Double(hours)))
+            }
+            return .success(result)
+        }
     }
 
     /// Saves a custodian's edit if nobody changed the source since the form was opened (its version, as an ETag over
@@ -94,15 +120,26 @@ extension Console {
         guard session.principal.mayEditInventory else { return try notAllowed(request, session: session) }
         guard let uuid = UUID(uuidString: id), let version = fields.version.flatMap(Int.init) else { return try notFound(request, session: session) }
         let text: @Sendable (String?) -> String? = { value in value.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 } }
-        let lead = text(fields.lead_time_hours)
+        let lead = text(fields.lead_time_hours), invalid = strings(request, session: session)["refusal_invalid"]!
         if let lead, Double(lead) == nil {
-            return try await sourcePage(request, id: id, error: strings(request, session: session)["refusal_invalid"]! + " lead_time_hours", status: .unprocessableContent)
+            return try await sourcePage(request, id: id, error: invalid + " lead_time_hours", status: .unprocessableContent)
+        }
+        let tiers: [RetentionTier]?
+        switch fields.retentionTiers() {
+        case .success(let read): tiers = read
+        case .failure(let field): return try await sourcePage(request, id: id, error: "\(invalid) \(field.path)", status: .unprocessableContent)
         }
         do {
             _ = try await inventory.updateSource(LogSourceID(uuid), ifVersion: version, as: session.principal) { source in
                 source.product = text(fields.product)
                 source.format = text(fields.format)
                 source.notes = text(fields.notes)
+                // A form that does not send a part (an older page) leaves that part as it is.
+                if let tiers { source.retentionTiers = tiers }
+                if let list = fields.fields {
+                    source.fields = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                }
+                if let zone = fields.timezone { source.clock = Clock(isNTPSynced: fields.ntp != nil, timezone: text(zone)) }
                 if let hours = lead.flatMap(Double.init) {
                     var procedure = source.accessProcedure ?? AccessProcedure()
                     procedure.leadTimeHours = hours
@@ -114,7 +151,8 @@ extension Console {
         } catch InventoryError.versionConflict {
             let current = ConsoleViews.editForm(try await inventory.source(LogSourceID(uuid), as: session.principal))
             let base = SourceEditForm(version: version, product: fields.base_product ?? "", format: fields.base_format ?? "",
-                                      notes: fields.base_notes ?? "", leadTimeHours: fields.base_lead_time_hours ?? "")
+                                      notes: fields.base_notes ?? "", leadTimeHours: fields.base_lead_time_hours ?? "", fields: fields.base_fields ?? "",
+                                      timezone: fields.base_timezone ?? "", ntp: fields.base_ntp == "1", tiersText: fields.base_tiers ?? "")
             return try await sourcePage(request, id: id, form: current,
                                         changed: ConsoleViews.changedFields(from: base, to: current, t: strings(request, session: session)),
                                         status: .preconditionFailed)

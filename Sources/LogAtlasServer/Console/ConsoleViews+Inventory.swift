@@ -47,6 +47,23 @@ struct SourceEditForm: Hashable {
     let format: String
     let notes: String
     let leadTimeHours: String
+    /// The fields, comma-separated.
+    var fields = ""
+    var timezone = ""
+    var ntp = false
+    /// One row per tier and an empty one to add a tier.
+    var tiers: [TierRow] = []
+    /// The tiers in words, to tell whether they changed.
+    var tiersText = ""
+}
+
+struct TierRow: Hashable {
+    /// The row's key in the form (`tiers[t0][days]`, …).
+    let key: String
+    let media: [Choice]
+    let days: String
+    let searchable: Bool
+    let hours: String
 }
 
 struct SourcePageView {
@@ -123,14 +140,31 @@ extension ConsoleViews {
     }
 
     static func editForm(_ source: LogSource) -> SourceEditForm {
-        SourceEditForm(version: source.version, product: source.product ?? "", format: source.format ?? "", notes: source.notes ?? "",
-                       leadTimeHours: source.accessProcedure?.leadTimeHours.map { String(format: "%g", $0) } ?? "")
+        let rows = (source.retentionTiers.map(Optional.some) + [nil]).enumerated().map { index, tier in
+            TierRow(key: "t\(index)", media: StorageMedium.allCases.map { Choice(value: $0.rawValue, label: $0.rawValue, selected: $0 == (tier?.medium ?? .siem)) },
+                    days: tier.map { String($0.days) } ?? "", searchable: tier?.isSearchable ?? false,
+                    hours: tier?.retrievalHours.map { String(format: "%g", $0) } ?? "")
+        }
+        return SourceEditForm(version: source.version, product: source.product ?? "", format: source.format ?? "", notes: source.notes ?? "",
+                              leadTimeHours: source.accessProcedure?.leadTimeHours.map { String(format: "%g", $0) } ?? "",
+                              fields: source.fields.joined(separator: ", "), timezone: source.clock.timezone ?? "",
+                              ntp: source.clock.isNTPSynced, tiers: rows, tiersText: tiersText(source.retentionTiers))
+    }
+
+    /// Tiers in words, one way only: what the form compares and what a stale edit shows.
+    static func tiersText(_ tiers: [RetentionTier]) -> String {
+        tiers.map { tier in
+            "\(tier.medium.rawValue) \(tier.days) d" + (tier.isSearchable ? " searchable" : "") + (tier.retrievalHours.map { " \(String(format: "%g", $0)) h" } ?? "")
+        }.joined(separator: "; ")
     }
 
     /// The fields of `base` (what the editor started from) that differ in `current` (what is stored now), named.
     static func changedFields(from base: SourceEditForm, to current: SourceEditForm, t: [String: String]) -> [String] {
-        [(t["product_name"]!, base.product, current.product), (t["format"]!, base.format, current.format), (t["notes"]!, base.notes, current.notes),
-         (t["lead_time"]!, base.leadTimeHours, current.leadTimeHours)]
+        let yesNo = { (value: Bool) in value ? t["yes"]! : t["no"]! }
+        return [(t["product_name"]!, base.product, current.product), (t["format"]!, base.format, current.format), (t["notes"]!, base.notes, current.notes),
+                (t["lead_time"]!, base.leadTimeHours, current.leadTimeHours), (t["tiers_label"]!, base.tiersText, current.tiersText),
+                (t["fields_label"]!, base.fields, current.fields), (t["clock_timezone"]!, base.timezone, current.timezone),
+                (t["clock_ntp"]!, yesNo(base.ntp), yesNo(current.ntp))]
             .filter { $0.1 != $0.2 }.map { "\($0.0): \($0.2.isEmpty ? "—" : $0.2)" }
     }
 }
