@@ -12,22 +12,11 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-15}
 BIN=.build/release/logatlas
 BENCH=.build/release/logatlas-bench
 PORT=${PORT:-18081}
-command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo; DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
-PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/psql | sort -V | tail -1)")
-
-work=$(mktemp -d "${BENCH_DIR:-/tmp}/labroker.XXXX")
-chmod 755 "$work"
-db=$work/db
-server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill -INT "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-
-echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ); work folder on $(df -h "$work" | awk 'NR==2{print $1}')"
+BENCH_NAME=labroker
+source Benchmarks/common.sh
+need_packages wrk
 $BENCH generate --sources 2000 --out "$work/inventory.yaml" >/dev/null
-$BIN serve --data-dir "$db" --port "$PORT" --artifact-dir "$work/artifacts" > "$work/serve.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
-curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "server did not start:"; tail -5 "$work/serve.log"; exit 1; }
+start_server --artifact-dir "$work/artifacts"
 $BIN apply -f "$work/inventory.yaml" --data-dir "$db" >/dev/null
 $BIN user add bench-admin --role admin --data-dir "$db" >/dev/null
 token=$($BIN token create --user bench-admin --expires 1d --data-dir "$db" 2>/dev/null)

@@ -14,22 +14,11 @@ REQUESTS=${REQUESTS:-40}
 BIN=.build/release/logatlas
 BENCH=.build/release/logatlas-bench
 PORT=${PORT:-18082}
-command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo; DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
-PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/psql | sort -V | tail -1)")
-
-work=$(mktemp -d "${BENCH_DIR:-/tmp}/laconsole.XXXX")
-chmod 755 "$work"
-db=$work/db
-server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill -INT "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-
-echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ)"
+BENCH_NAME=laconsole
+source Benchmarks/common.sh
+need_packages wrk
 $BENCH generate --sources "$SOURCES" --out "$work/inventory.yaml"
-$BIN serve --data-dir "$db" --port "$PORT" --artifact-dir "$work/artifacts" > "$work/serve.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
-curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "server did not start:"; tail -5 "$work/serve.log"; exit 1; }
+start_server --artifact-dir "$work/artifacts"
 $BIN apply -f "$work/inventory.yaml" --data-dir "$db" >/dev/null
 org=org-00001
 $BIN user add bench-csirt --role csirt --data-dir "$db" >/dev/null

@@ -13,31 +13,14 @@ BIN=.build/release/logatlas
 BENCH=.build/release/logatlas-bench
 PORT=${PORT:-18080}
 
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1)")
-
-work=$(mktemp -d /tmp/lab.XXXX)
-chmod 755 "$work"   # the embedded PostgreSQL runs as an unprivileged account when we are root
-db=$work/db
-server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill -INT "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-
-echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ)"
+BENCH_NAME=lab
+source Benchmarks/common.sh
+need_packages wrk time
 $BENCH generate --sources "$SOURCES" --out "$work/inventory.yaml"
 ls -l "$work/inventory.yaml" | awk '{printf "inventory file: %.1f MB\n", $5/1048576}'
 
 # The server owns the embedded cluster; the CLI commands below attach to it.
-$BIN serve --data-dir "$db" --port "$PORT" > "$work/serve.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
-curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "server did not start:"; tail -5 "$work/serve.log"; exit 1; }
+start_server
 
 timed_apply() {
   if ! /usr/bin/time -f "wall %e s, peak RSS %M KB" -o "$work/time.txt" $BIN apply -f "$work/inventory.yaml" --data-dir "$db" > "$work/apply.txt" 2>&1; then
