@@ -112,8 +112,10 @@ public func buildRouter(
                                                       store: GuestLinkStore(database: database), clock: clock),
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database)) ?? false },
                           clock: clock)
+    let documentText = try OpenAPIDocument.text()
     // Compact JSON: pretty-printing costs a third of the encoding time on hot reads.
-    try api.registerHandlers(on: router, configuration: .init(dateTranscoder: FastDateTranscoder(), jsonEncodingOptions: [.sortedKeys]))
+    try api.registerHandlers(on: router, configuration: .init(dateTranscoder: FastDateTranscoder(), jsonEncodingOptions: [.sortedKeys]),
+                             middlewares: [IntegerFieldMiddleware(fields: try IntegerFields(document: documentText), bodyLimit: configuration.bodyLimit)])
     let console = Console(templates: try Console.loadTemplates(), sessions: ConsoleStore(database: database),
                           identity: IdentityStore(database: database), requests: PostgresRequestRepository(database: database),
                           inventory: PostgresInventoryRepository(database: database), audit: AuditTrail(database: database),
@@ -123,7 +125,7 @@ public func buildRouter(
                           trend: { policy, org, caller in try await api.trend(policy: policy, org: org, as: caller) },
                           policyIDs: { caller in try await api.catalogue(as: caller).map(\.policy.id).sorted() }, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
     try console.register(on: router)
-    let document = ByteBuffer(string: try OpenAPIDocument.text())
+    let document = ByteBuffer(string: documentText)
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: document))
     }

@@ -108,6 +108,31 @@ struct HardeningTests {
         }
     }
 
+    /// Before: `"days": 3.5` or a number past 2⁶³ answered 400 "The given data was not valid JSON" naming no field.
+    @Test func aNumberAnIntegerFieldCannotHoldIsA422NamingTheField() async throws {
+        try await withTestApp { world in
+            func source(_ tiers: String) -> String {
+                #"{"system":"corp-net","name":"dns2","log_type":"network.dns","custodian_org":"dept-a","volume_gb_per_day":1.5,"retention_tiers":\#(tiers)}"#
+            }
+            let before = try await world.send(.get, "/v1/sources", as: "ada").json["total"] as? Int
+            let cases = [
+                (#"[{"medium":"siem","days":30,"retrieval_hours":0.5},{"medium":"nas","days":99999999999999999999}]"#, ["retention_tiers[1].days"]),
+                (#"[{"medium":"siem","days":3.5},{"medium":"nas","days":-1e300}]"#, ["retention_tiers[0].days", "retention_tiers[1].days"]),
+            ]
+            for (tiers, paths) in cases {
+                let reply = try await world.send(.post, "/v1/sources", as: "ada", body: source(tiers), contentType: "application/json")
+                #expect(reply.status == 422, "\(reply.text)")
+                #expect(reply.contentType == "application/problem+json")
+                #expect(Self.problems(reply).compactMap { $0["path"] as? String } == paths, "\(reply.text)")
+            }
+            let exponent = try await world.send(.post, "/v1/sources", as: "ada", body: source(#"[{"medium":"siem","days":1e3}]"#), contentType: "application/json")
+            #expect(exponent.status == 201, "an integer written with an exponent is still an integer: \(exponent.text)")
+            #expect(try await world.send(.get, "/v1/sources", as: "ada").json["total"] as? Int == before.map { $0 + 1 })
+            let broken = try await world.send(.post, "/v1/sources", as: "ada", body: #"{"system": "#, contentType: "application/json")
+            #expect(broken.status == 400, "JSON that is not JSON stays a 400: \(broken.text)")
+        }
+    }
+
     @Test func evidenceHeadersAndNamesAreChecked() async throws {
         try await withTestApp { world in
             let request = try await world.file(["firewall"])
