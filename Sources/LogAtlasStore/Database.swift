@@ -7,7 +7,14 @@ import Synchronization
 /// The PostgreSQL client plus the one way to run caller-scoped work: a transaction that switches to the
 /// non-owner `logatlas_app` role and sets the caller, so row-level security applies to every statement.
 public struct Database: Sendable {
-    public let client: PostgresClient
+    /// One client for good (tests, the CLI), or `serve`'s pool, which `checkAvailable` replaces when PostgreSQL is
+    /// back before the pool retries.
+    private enum Clients: Sendable {
+        case fixed(PostgresClient)
+        case replaceable(ReplaceablePool)
+    }
+
+    private let clients: Clients
     let logger: Logger
     /// How long a unit of work waits for a pooled connection before `DatabaseUnavailable` (a 503): while
     /// PostgreSQL is down the pool keeps retrying, and a client must not wait on it for a minute.
@@ -16,21 +23,44 @@ public struct Database: Sendable {
     private let lastFailure = LastFailure()
 
     public init(client: PostgresClient, logger: Logger = Logger(label: "logatlas.store"), acquireTimeout: Duration = .seconds(3)) {
-        self.client = client
+        clients = .fixed(client)
         self.logger = logger
         self.acquireTimeout = acquireTimeout
     }
 
+    public init(pool: ReplaceablePool, logger: Logger = Logger(label: "logatlas.store"), acquireTimeout: Duration = .seconds(3)) {
+        clients = .replaceable(pool)
+        self.logger = logger
+        self.acquireTimeout = acquireTimeout
+    }
+
+    /// The pool work leases from now.
+    public var client: PostgresClient {
+        switch clients {
+        case .fixed(let client): client
+        case .replaceable(let pool): pool.client
+        }
+    }
+
+    private var pool: ReplaceablePool? {
+        if case .replaceable(let pool) = clients { pool } else { nil }
+    }
+
     /// Returns once the pool hands out a connection, or throws `DatabaseUnavailable` after `acquireTimeout`.
-    /// The lease is cancelled on time-out (PostgresNIO withdraws a waiting lease when its task is cancelled).
     /// Within a second of a failed wait the answer is `DatabaseUnavailable` at once: while PostgreSQL is down,
-    /// one request a second tries, the others are told promptly.
+    /// one request a second tries, the others are told promptly. While it is down, that one try also offers
+    /// `serve`'s pool a replacement, so service resumes within about two seconds of PostgreSQL's return.
     public func checkAvailable() async throws {
-        if let failed = lastFailure.instant.withLock({ $0 }), ContinuousClock.now - failed < .seconds(1) {
+        let failed = lastFailure.instant.withLock { $0 }
+        if let failed, ContinuousClock.now - failed < .seconds(1) {
             throw DatabaseUnavailable(reason: "the last wait for a connection failed \(ContinuousClock.now - failed) ago")
         }
         do {
-            try await waitForConnection()
+            if failed != nil, let pool, pool.inUse.load(ordering: .relaxed) == 0 {
+                try await waitOrReplace(pool)
+            } else {
+                try await waitForConnection(within: acquireTimeout)
+            }
             lastFailure.instant.withLock { $0 = nil }
         } catch let error as DatabaseUnavailable {
             lastFailure.instant.withLock { $0 = .now }
@@ -38,25 +68,26 @@ public struct Database: Sendable {
         }
     }
 
-    private func waitForConnection() async throws {
-        let client = self.client, timeout = acquireTimeout
-        let leased = try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await client.withConnection { _ in }
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return false
-            }
-            defer { group.cancelAll() }
-            do {
-                return try await group.next() ?? false
-            } catch {
-                throw StoreErrors.translate(error)
-            }
+    private func waitForConnection(within timeout: Duration) async throws {
+        let leased: Bool
+        do {
+            leased = try await ReplaceablePool.lease(client, within: timeout)
+        } catch {
+            throw StoreErrors.translate(error)
         }
         guard leased else { throw DatabaseUnavailable(reason: "no database connection within \(timeout)") }
+    }
+
+    /// During an outage, with none of this pool's connections in use: a short wait for the pool itself, then a
+    /// fresh pool, which answers at once if PostgreSQL is back although the old one waits out its back-off.
+    private func waitOrReplace(_ pool: ReplaceablePool) async throws {
+        do {
+            return try await waitForConnection(within: .milliseconds(200))
+        } catch is DatabaseUnavailable {
+            guard await pool.replace(within: .seconds(1)) else {
+                throw DatabaseUnavailable(reason: "PostgreSQL does not accept connections")
+            }
+        }
     }
 
     /// Runs `body` in one transaction as `caller`, under row-level security. Errors come back as domain errors.
@@ -83,7 +114,12 @@ public struct Database: Sendable {
     func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await checkAvailable()
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            let pool = self.pool
+            return try await client.withConnection { connection in
+                pool?.inUse.add(1, ordering: .relaxed)
+                defer { pool?.inUse.subtract(1, ordering: .relaxed) }
+                return try await body(connection)
+            }
         } catch {
             throw StoreErrors.translate(error)
         }
@@ -101,7 +137,13 @@ public struct Database: Sendable {
     private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await checkAvailable()
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            let pool = self.pool
+            return try await client.withTransaction(logger: logger) { connection in
+                // Counted as holding a connection: a busy pool is never replaced.
+                pool?.inUse.add(1, ordering: .relaxed)
+                defer { pool?.inUse.subtract(1, ordering: .relaxed) }
+                return try await body(connection)
+            }
         } catch let error as PostgresTransactionError {
             throw StoreErrors.translate(error.closureError ?? error.commitError ?? error.beginError ?? error)
         } catch {

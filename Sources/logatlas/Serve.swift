@@ -74,12 +74,12 @@ struct Serve: AsyncParsableCommand {
             var clientConfiguration = session.configuration
             clientConfiguration.options.additionalStartupParameters.append(("statement_timeout", "\(dbStatementTimeoutSeconds)s"))
             clientConfiguration.options.connectTimeout = .milliseconds(Int64(dbAcquireTimeoutSeconds * 1_000))
-            let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+            let pool = ReplaceablePool(configuration: clientConfiguration, logger: logger)
             var services: [any Service] = []
             if let cluster = session.cluster { services.append(EmbeddedPostgresService(cluster: cluster)) }
-            services.append(client)
+            services.append(pool)
             let settings = try broker.settings()
-            let database = Database(client: client, logger: logger, acquireTimeout: .milliseconds(Int64(dbAcquireTimeoutSeconds * 1_000)))
+            let database = Database(pool: pool, logger: logger, acquireTimeout: .milliseconds(Int64(dbAcquireTimeoutSeconds * 1_000)))
             services += BrokerJobs.services(database: database, broker: settings, logger: logger)
             let configuration = ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),
                                                     policyDirectory: policyDir.map { URL(fileURLWithPath: $0) }, broker: settings,
