@@ -2,7 +2,7 @@
 DATA_DIR ?= ./.logatlas
 PORT ?= 8080
 
-.PHONY: run test build release deps bench bench-broker bench-console clean
+.PHONY: run test build release deps bench bench-broker bench-console bench-sigma clean
 
 deps:
 	@scripts/install-deps.sh
@@ -35,6 +35,7 @@ bench: release
 	Benchmarks/run.sh
 	Benchmarks/broker.sh
 	Benchmarks/console.sh
+	Benchmarks/sigma.sh
 
 ## Only the retrieval-broker benchmarks (evidence transfer against cp, filing latency).
 bench-broker: release
@@ -43,6 +44,10 @@ bench-broker: release
 ## Only the console benchmarks (inbox and request page against their JSON, the readiness page's size and time).
 bench-console: release
 	Benchmarks/console.sh
+
+## Only Sigma rule readiness (3,000 rules against 10,000 sources).
+bench-sigma: release
+	Benchmarks/sigma.sh
 
 clean:
 	rm -rf .build $(DATA_DIR)

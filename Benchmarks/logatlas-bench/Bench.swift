@@ -11,7 +11,7 @@ import SyntheticInventory
 @main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logatlas-bench", abstract: "Benchmark helpers.",
-                                                    subcommands: [Generate.self, Parse.self, Gaps.self, Reads.self, Hash.self])
+                                                    subcommands: [Generate.self, Parse.self, Gaps.self, Reads.self, Hash.self, SigmaPack.self, Detections.self])
 
     /// `logatlas-bench generate --sources N --out FILE`
     struct Generate: AsyncParsableCommand {

@@ -1,5 +1,5 @@
 /// Where a log type feeds in Sigma's logsource taxonomy (appendix 2.1.0).
-public struct SigmaLogsource: Hashable, Sendable {
+public struct SigmaLogsource: Hashable, Sendable, Codable {
     public var product: String?
     public var service: String?
     public var category: String?

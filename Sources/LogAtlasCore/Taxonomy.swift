@@ -23,6 +23,29 @@ public enum Taxonomy {
         SigmaLogsource(product: product, service: service, category: category)
     }
 
+    /// The event categories Sysmon's events are filed under in Sigma rules (with `product: windows`).
+    private static let sysmonCategories = [
+        "process_creation", "process_termination", "process_access", "process_tampering", "create_remote_thread", "raw_access_thread",
+        "network_connection", "dns_query", "pipe_created", "image_load", "driver_load", "wmi_event", "clipboard_capture",
+        "file_event", "file_change", "file_delete", "file_access", "file_rename", "file_executable_detected", "file_block_executable",
+        "file_block_shredding", "create_stream_hash", "registry_event", "registry_add", "registry_delete", "registry_set",
+        "registry_rename", "sysmon_status", "sysmon_error",
+    ]
+    /// Endpoint telemetry categories an EDR records on any operating system.
+    private static let edrCategories = [
+        "process_creation", "process_access", "create_remote_thread", "network_connection", "dns_query", "image_load",
+        "driver_load", "file_event", "file_delete", "file_rename", "registry_event", "registry_add", "registry_delete",
+        "registry_set", "pipe_created",
+    ]
+    /// Windows event channels Sigma rules name as services, besides Security, System, Sysmon and PowerShell.
+    private static let windowsChannels = [
+        "application", "taskscheduler", "wmi", "windefend", "applocker", "codeintegrity-operational", "bits-client",
+        "firewall-as", "ntlm", "printservice-admin", "printservice-operational", "smbclient-security", "security-mitigations",
+        "appxdeployment-server", "appxpackaging-om", "dns-client", "lsa-server", "openssh", "driver-framework",
+        "terminalservices-localsessionmanager", "msexchange-management", "shell-core", "diagnosis-scripted", "capi2",
+        "certificateservicesclient-lifecycle-system",
+    ]
+
     private static let entries: [Entry] = [
         ("network.proxy", "Web proxy / secure web gateway", ["Network Traffic Content", "Network Connection Creation"], ["DS0029"], [sigma(category: "proxy")]),
         ("network.firewall", "Firewall and NAT connection log", ["Network Connection Creation", "Network Traffic Flow", "Firewall Rule Modification"], ["DS0029", "DS0018"], [sigma(category: "firewall")]),
@@ -36,12 +59,15 @@ public enum Taxonomy {
         ("network.device-admin", "Router/switch AAA and configuration log", ["Logon Session Creation", "Command Execution"], ["DS0028", "DS0017"], [sigma("cisco", "aaa")]),
         ("host.windows-security", "Windows Security event log", ["Logon Session Creation", "User Account Authentication", "Process Creation", "Active Directory Credential Request", "Network Share Access"], ["DS0028", "DS0002", "DS0009", "DS0026", "DS0033"], [sigma("windows", "security")]),
         ("host.windows-system", "Windows System event log", ["Service Creation", "Driver Load"], ["DS0019", "DS0027"], [sigma("windows", "system")]),
-        ("host.windows-sysmon", "Sysmon", ["Process Creation", "Network Connection Creation", "File Creation", "Windows Registry Key Modification", "Module Load"], ["DS0009", "DS0029", "DS0022", "DS0024", "DS0011"], [sigma("windows", "sysmon", category: "process_creation")]),
-        ("host.windows-powershell", "PowerShell script block and module logging", ["Script Execution", "Command Execution"], ["DS0012", "DS0017"], [sigma("windows", "powershell", category: "ps_script")]),
+        ("host.windows-sysmon", "Sysmon", ["Process Creation", "Network Connection Creation", "File Creation", "Windows Registry Key Modification", "Module Load"], ["DS0009", "DS0029", "DS0022", "DS0024", "DS0011"], [sigma("windows", "sysmon")] + sysmonCategories.map { sigma("windows", category: $0) }),
+        ("host.windows-powershell", "PowerShell script block and module logging", ["Script Execution", "Command Execution"], ["DS0012", "DS0017"], [sigma("windows", "powershell"), sigma("windows", "powershell-classic")]
+            + ["ps_script", "ps_module", "ps_classic_start", "ps_classic_provider_start", "ps_classic_script"].map { sigma("windows", category: $0) }),
+        ("host.windows-channels", "Other Windows event channels (Application, Task Scheduler, Defender, AppLocker, WMI, …)", ["Scheduled Job Creation", "WMI Creation", "Application Log Content"], ["DS0003", "DS0005", "DS0015"],
+         windowsChannels.map { sigma("windows", $0) }),
         ("host.linux-auth", "Linux auth/sshd/sudo log", ["Logon Session Creation", "User Account Authentication", "Command Execution"], ["DS0028", "DS0002", "DS0017"], [sigma("linux", "auth"), sigma("linux", "sshd"), sigma("linux", "sudo")]),
-        ("host.linux-auditd", "Linux auditd", ["Process Creation", "Command Execution", "File Modification"], ["DS0009", "DS0017", "DS0022"], [sigma("linux", "auditd")]),
+        ("host.linux-auditd", "Linux auditd", ["Process Creation", "Command Execution", "File Modification"], ["DS0009", "DS0017", "DS0022"], [sigma("linux", "auditd")] + ["process_creation", "file_event", "network_connection"].map { sigma("linux", category: $0) }),
         ("host.linux-syslog", "Linux system log", ["Service Creation", "Scheduled Job Creation"], ["DS0019", "DS0003"], [sigma("linux", "syslog"), sigma("linux", "cron")]),
-        ("host.edr", "Endpoint detection and response telemetry", ["Process Creation", "Command Execution", "File Creation", "Network Connection Creation"], ["DS0009", "DS0017", "DS0022", "DS0029"], [sigma(category: "process_creation")]),
+        ("host.edr", "Endpoint detection and response telemetry", ["Process Creation", "Command Execution", "File Creation", "Network Connection Creation"], ["DS0009", "DS0017", "DS0022", "DS0029"], edrCategories.map { sigma(category: $0) }),
         ("host.antivirus", "Anti-malware alerts", ["File Creation"], ["DS0022"], [sigma(category: "antivirus")]),
         ("host.file-integrity", "File integrity monitoring", ["File Modification", "File Deletion"], ["DS0022"], [sigma(category: "file_event")]),
         ("identity.directory", "Directory / domain controller (AD) log", ["Active Directory Credential Request", "User Account Creation", "Group Modification", "Logon Session Creation"], ["DS0026", "DS0002", "DS0036", "DS0028"], [sigma("windows", "security")]),

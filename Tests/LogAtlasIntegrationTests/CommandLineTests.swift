@@ -169,6 +169,44 @@ struct CommandLineTests {
         #expect(try Self.run(["gaps", "--inventory", folder.path]).status != 0)
     }
 
+    @Test func detectionsJudgeASigmaFolderAgainstAFileOrTheDatabase() async throws {
+        let top = FileManager.default.temporaryDirectory.appendingPathComponent("la-sigma-cli-\(getpid())")
+        let folder = top.appendingPathComponent("sigma"), rules = folder.appendingPathComponent("rules/network")
+        try FileManager.default.createDirectory(at: rules, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: top) }
+        try "title: Port scan\nid: r-1\nlogsource: {category: firewall}\ndetection: {condition: x}\nlevel: high\n"
+            .write(to: rules.appendingPathComponent("fw.yml"), atomically: true, encoding: .utf8)
+        try "title: DNS tunnel\nid: r-2\nlogsource: {category: dns}\ndetection: {condition: x}\nlevel: critical\n"
+            .write(to: rules.appendingPathComponent("dns.yml"), atomically: true, encoding: .utf8)
+        try "title: [broken\n".write(to: rules.appendingPathComponent("broken.yml"), atomically: true, encoding: .utf8)
+        let file = top.appendingPathComponent("inventory.yaml")
+        try Self.inventory.write(to: file, atomically: true, encoding: .utf8)
+
+        func verdicts(_ run: Run) throws -> [String: String] {
+            let document = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+            return Dictionary(uniqueKeysWithValues: (document?["rules"] as? [[String: Any]] ?? []).map { ($0["id"] as! String, $0["verdict"] as! String) })
+        }
+        let offline = try Self.run(["detections", "--sigma", folder.path, "--inventory", file.path, "--format", "json"])
+        #expect(offline.status == 0, "\(offline)")
+        #expect(try verdicts(offline) == ["r-1": "runnable", "r-2": "cannot-run"])
+        #expect(offline.output.contains("\"file\" : \"rules/network/broken.yml\""), "the broken rule is listed, the others judged")
+        let markdown = try Self.run(["detections", "--sigma", folder.path, "--inventory", file.path])
+        #expect(markdown.output.contains("| network.dns (DNS resolver query log) | 1 | 1 |"), "\(markdown.output)")
+
+        let db = ["--database-url", try await TestCluster.shared.freshDatabaseURL()]
+        #expect(try Self.run(["apply", "-f", file.path] + db).status == 0)
+        let stored = try Self.run(["detections", "--sigma", folder.path, "--format", "json"] + db)
+        #expect(try verdicts(stored) == ["r-1": "runnable", "r-2": "cannot-run"], "\(stored)")
+
+        let missing = try Self.run(["detections", "--sigma", folder.appendingPathComponent("nothing").path, "--inventory", file.path])
+        #expect(missing.status != 0 && missing.errors.contains("not a folder of Sigma rules"), "\(missing)")
+        let empty = try Self.run(["detections", "--sigma", top.path + "/sigma/rules/network/../../../", "--inventory", file.path])
+        #expect(empty.status == 0, "the inventory file beside the pack is listed as unreadable, the rules judged: \(empty)")
+        try FileManager.default.createDirectory(at: top.appendingPathComponent("none"), withIntermediateDirectories: true)
+        let none = try Self.run(["detections", "--sigma", top.appendingPathComponent("none").path, "--inventory", file.path])
+        #expect(none.status != 0 && none.errors.contains("no Sigma rule files"), "\(none)")
+    }
+
     @Test func serveOnTheEmbeddedDatabaseStopsItOnSIGTERM() async throws {
         let folder = URL(fileURLWithPath: "/tmp/la-srv-\(getpid())")
         try? FileManager.default.removeItem(at: folder)
