@@ -18,6 +18,9 @@ command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ "$browser" = 1 ]; then
+  # The deployment checks (scripts/deploy_check.py): nginx -t for the load balancer, systemd-analyze for the unit.
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
   # Japanese glyphs for the screenshots of Japanese pages.
@@ -47,6 +50,8 @@ python_tool() {   # venv-name executable requirement
 }
 python_tool moto-venv moto_server "moto[server]"
 python_tool schemathesis-venv schemathesis "schemathesis==4.32.5"
+# kubernetes-validate (with PyYAML) checks the Kubernetes manifests in deploy/ against the Kubernetes schemas.
+python_tool deploy-venv kubernetes-validate "kubernetes-validate==1.37.0"
 if [ "$browser" = 1 ]; then
   # Selenium drives Chromium; axe-selenium-python runs the axe-core accessibility check in the page.
   if ! .build/browser-venv/bin/python -c "import selenium, axe_selenium_python" >/dev/null 2>&1; then
