@@ -1,30 +1,13 @@
 import Foundation
 import LogAtlasCore
 
-/// Sigma rule readiness written as JSON, CSV (one row per rule), Markdown or a self-contained HTML page.
-public enum DetectionReport: String, CaseIterable, Sendable {
-    case json, csv, md, html
-
-    public func render(_ report: DetectionReadiness) throws -> String {
-        switch self {
-        case .json: try Self.json(report)
-        case .csv: Self.csv(report)
-        case .md: Self.markdown(report)
-        case .html: Self.html(report)
-        }
-    }
-
-    static func json(_ report: DetectionReadiness) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
-    }
-
+/// Sigma rule readiness written as CSV (one row per rule), Markdown or a self-contained HTML page. (JSON is the
+/// API's `DetectionReadiness` document, written by LogAtlasServer.)
+public enum DetectionReport {
     static let columns = ["id", "title", "level", "status", "verdict", "look_back_days", "retrieval_hours", "sources", "log_types",
                           "missing_log_types", "product", "category", "service", "techniques", "file", "line"]
 
-    static func csv(_ report: DetectionReadiness) -> String {
+    public static func csv(_ report: DetectionReadiness) -> String {
         var text = columns.joined(separator: ",") + "\n"
         for rule in report.rules {
             let cells = [rule.id, rule.title, rule.level?.rawValue ?? "", rule.status ?? "", rule.verdict.rawValue,
@@ -54,11 +37,12 @@ public enum DetectionReport: String, CaseIterable, Sendable {
             .compactMap { $0 }.joined(separator: ", ")
     }
 
-    static func markdown(_ report: DetectionReadiness) -> String {
+    public static func markdown(_ report: DetectionReadiness) -> String {
         let totals = DetectionReadiness.Verdict.allCases.map { "\($0.rawValue) \(report.totals[$0.rawValue] ?? 0)" }
         var lines = ["# Sigma rule readiness", "", "\(report.rules.count) detection rules: " + totals.joined(separator: ", ") + ".",
                      "\(report.otherRules.count) correlation or filter rules, \(report.unreadable.count) unreadable, "
-                        + "\(report.skipped.values.reduce(0, +)) set aside (" + report.skipped.keys.sorted().map { "\($0) \(report.skipped[$0]!)" }.joined(separator: ", ") + ").",
+                        + "\(report.skipped.values.reduce(0, +)) set aside"
+                        + (report.skipped.isEmpty ? "." : " (" + report.skipped.keys.sorted().map { "\($0) \(report.skipped[$0]!)" }.joined(separator: ", ") + ")."),
                      "", "## Log types that would unlock the most rules", "", "| log type | rules | critical | high | medium | low | informational |",
                      "|---|---|---|---|---|---|---|"]
         lines += report.unlocks.map { unlock in
@@ -77,7 +61,7 @@ public enum DetectionReport: String, CaseIterable, Sendable {
 
     private static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
 
-    static func html(_ report: DetectionReadiness) -> String {
+    public static func html(_ report: DetectionReadiness) -> String {
         let escape = GapReportHTML.escape
         var html = """
             <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sigma rule readiness</title>

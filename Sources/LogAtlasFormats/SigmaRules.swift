@@ -26,17 +26,23 @@ public enum SigmaRules {
         }
         var pack = SigmaPack()
         for (path, url) in files.sorted(by: { $0.path < $1.path }) {
-            if let folder = path.split(separator: "/").dropLast().first(where: { setAside.contains(String($0)) }) {
-                pack.skipped[String(folder), default: 0] += 1
-                continue
-            }
             guard let data = try? Data(contentsOf: url) else {
                 pack.unreadable.append(UnreadableRule(file: path, line: 1, column: 1, reason: "cannot read the file"))
                 continue
             }
-            read(data, file: path, into: &pack)
+            add(data, path: path, to: &pack)
         }
         return pack
+    }
+
+    /// Adds the rule file at `path` (relative to the pack): set aside when it sits in a `deprecated` or
+    /// `unsupported` folder, read otherwise.
+    public static func add(_ data: Data, path: String, to pack: inout SigmaPack) {
+        if let folder = path.split(separator: "/").dropLast().first(where: { setAside.contains(String($0)) }) {
+            pack.skipped[String(folder), default: 0] += 1
+        } else {
+            read(data, file: path, into: &pack)
+        }
     }
 
     /// Reads one rule file into `pack`: its rule, its reason for being set aside, or why it cannot be read.

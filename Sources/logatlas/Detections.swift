@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LogAtlasCore
 import LogAtlasFormats
+import LogAtlasServer
 import LogAtlasStore
 
 /// `logatlas detections`: which Sigma rules the inventory can run, how far back, and what would unlock the rest.
@@ -18,7 +19,7 @@ struct Detections: AsyncParsableCommand {
     var format: String = "md"
 
     func validate() throws {
-        guard DetectionReport(rawValue: format) != nil else { throw ValidationError("--format is json, csv, md or html") }
+        guard DetectionReportFormat(rawValue: format) != nil else { throw ValidationError("--format is json, csv, md or html") }
     }
 
     func run() async throws {
@@ -34,7 +35,7 @@ struct Detections: AsyncParsableCommand {
                 }
             }
             let report = DetectionReadiness.evaluate(try await pack, in: judged, now: Date())
-            print(try DetectionReport(rawValue: format)!.render(report), terminator: "")
+            print(try DetectionReportFormat(rawValue: format)!.render(report), terminator: "")
         } catch let error as FormatError {
             throw CommandFailure(description: error.description)
         }

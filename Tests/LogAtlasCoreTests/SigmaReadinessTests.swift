@@ -145,14 +145,12 @@ struct SigmaReadinessTests {
 
     @Test func everyFormatCarriesEveryRule() throws {
         let report = try Self.readiness()
-        let json = try JSONSerialization.jsonObject(with: Data(try DetectionReport.json.render(report).utf8)) as? [String: Any]
-        #expect((json?["rules"] as? [[String: Any]])?.count == 7)
-        #expect(((json?["rules"] as? [[String: Any]])?.first { $0["id"] as? String == "11111111-0000-0000-0000-000000000004" })?["retrieval_hours"] as? Double == 48)
-        let csv = try DetectionReport.csv.render(report).split(separator: "\n")
+        let csv = DetectionReport.csv(report).split(separator: "\n")
         #expect(csv.count == 8 && csv[0].hasPrefix("id,title,level,status,verdict"))
-        let markdown = try DetectionReport.md.render(report)
+        #expect(csv.contains { $0.contains("slower-media,,48,1,cloud.control-plane") }, "\(csv)")
+        let markdown = DetectionReport.markdown(report)
         #expect(markdown.contains("only on slower media, 48 h away") && markdown.contains("cannot run: no source of network.dns"))
-        let html = try DetectionReport.html.render(report)
+        let html = DetectionReport.html(report)
         #expect(html.contains("<tr class=\"runnable\">") && html.contains("rules/broken/bad_level.yml:4:8"))
     }
 }

@@ -86,6 +86,13 @@ struct AuthorizationMatrixTests {
             if reply.status == 200, user != "cus-a" || target == .own { #expect(reply.text.contains(objects.system[target]!), "\(reply.text)") }
             return reply
         },
+        Operation(name: "POST /v1/detections/sigma", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
+            let (body, type) = SigmaAPITests.multipart([("auth.yml", "title: t\nid: r\nlogsource: {product: linux, service: sshd}\ndetection: {condition: x}\n")])
+            let reply = try await world.send(.post, "/v1/detections/sigma", as: user, body: body, contentType: type)
+            // vendor-dc's auth log feeds the rule: a custodian of dept-a never learns of it, not even by its verdict.
+            if reply.status == 200 { #expect(SigmaAPITests.verdicts(reply)["r"] == (user == "cus-a" ? "cannot-run" : "slower-media"), "\(reply.text)") }
+            return reply
+        },
         Operation(name: "GET /v1/readiness/trend", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, user, target, objects in
             _ = try await world.send(.post, "/v1/gap-reports?org=\(objects.org[target]!)", as: "cyd")
             let reply = try await world.send(.get, "/v1/readiness/trend?org=\(objects.org[target]!)", as: user)

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// #17: `POST /v1/detections/sigma` — rule files uploaded as multipart parts, judged on what the caller may see.
+@Suite("Sigma rule readiness over the API")
+struct SigmaAPITests {
+    static let rules: [(String, String)] = [
+        ("fw_scan.yml", "title: Port scan\nid: r-fw\nlogsource: {category: firewall}\ndetection: {condition: x}\nlevel: high\n"),
+        ("lnx_sshd.yml", "title: SSH brute force\nid: r-ssh\nlogsource: {product: linux, service: sshd}\ndetection: {condition: x}\nlevel: critical\n"),
+        ("win_sec.yml", "title: Odd logon\nid: r-win\nlogsource: {product: windows, service: security}\ndetection: {condition: x}\nlevel: medium\n"),
+        ("broken.yml", "title: Broken\nlogsource: {category: firewall}\ndetection: {condition: x}\nlevel: severe\n"),
+    ]
+
+    /// A multipart/form-data body with one part named `name` per file, typed as curl and browsers type YAML files.
+    static func multipart(_ files: [(String, String)], name: String = "rules") -> (String, String) {
+        let boundary = "la-boundary-\(UUID().uuidString)"
+        var body = ""
+        for (index, (file, text)) in files.enumerated() {
+            body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(file)\"\r\n"
+            body += ["Content-Type: application/octet-stream\r\n", "Content-Type: application/x-yaml\r\n", ""][index % 3] + "\r\n\(text)\r\n"
+        }
+        return (body + "--\(boundary)--\r\n", "multipart/form-data; boundary=\(boundary)")
+    }
+
+    static func verdicts(_ reply: TestWorld.Reply) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: (reply.json["rules"] as? [[String: Any]] ?? []).map { ($0["id"] as! String, $0["verdict"] as! String) })
+    }
+
+    @Test func rulesAreJudgedOnTheInventoryTheCallerSees() async throws {
+        try await withTestApp { world in
+            let (body, type) = Self.multipart(Self.rules)
+            let csirt = try await world.send(.post, "/v1/detections/sigma", as: "cyd", body: body, contentType: type)
+            #expect(csirt.status == 200, "\(csirt.text)")
+            #expect(Self.verdicts(csirt) == ["r-fw": "runnable", "r-ssh": "slower-media", "r-win": "cannot-run"])
+            let firewall = (csirt.json["rules"] as? [[String: Any]])?.first { $0["id"] as? String == "r-fw" }
+            #expect(firewall?["look_back_days"] as? Int == 90)
+            let unreadable = csirt.json["unreadable"] as? [[String: Any]]
+            #expect(unreadable?.first?["file"] as? String == "broken.yml" && unreadable?.first?["line"] as? Int == 4, "\(csirt.text)")
+            #expect((csirt.json["unlocks"] as? [[String: Any]])?.first?["log_type"] as? String == "host.windows-security")
+
+            // The custodian of dept-a does not see vendor-b's sshd log: for it that rule cannot run.
+            let custodian = try await world.send(.post, "/v1/detections/sigma", as: "cus-a", body: body, contentType: type)
+            #expect(Self.verdicts(custodian) == ["r-fw": "runnable", "r-ssh": "cannot-run", "r-win": "cannot-run"])
+            #expect(!custodian.text.contains("vendor"), "\(custodian.text)")
+
+            let markdown = try await world.send(.post, "/v1/detections/sigma?format=md", as: "aud", body: body, contentType: type)
+            #expect(markdown.status == 200 && markdown.text.contains("runs now, 90 days back"), "\(markdown.text)")
+        }
+    }
+
+    @Test func aPackWithoutRulesOrOfAnotherTypeIsRefused() async throws {
+        try await withTestApp { world in
+            let (other, type) = Self.multipart([("notes.txt", "hello")], name: "notes")
+            let empty = try await world.send(.post, "/v1/detections/sigma", as: "cyd", body: other, contentType: type)
+            #expect(empty.status == 422 && empty.contentType == "application/problem+json", "\(empty.text)")
+            let yaml = try await world.send(.post, "/v1/detections/sigma", as: "cyd", body: Self.rules[0].1, contentType: "application/yaml")
+            #expect(yaml.status == 415, "\(yaml.text)")
+            #expect(try await world.send(.post, "/v1/detections/sigma", as: nil, body: other, contentType: type).status == 401)
+        }
+    }
+}
