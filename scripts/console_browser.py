@@ -243,6 +243,22 @@ def story(service, folder):
         browser.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#trend .trend-dot")) > before)
         browser.check("readiness-trend")
         ok("csirt-lead recorded the current report: a point on each policy's trend line")
+        rules = []
+        for name, text in [("proxy_ua.yml", "title: Odd user agent\nid: b-proxy\nlogsource: {category: proxy}\ndetection: {condition: x}\nlevel: high\n"),
+                           ("win_logon.yml", "title: Odd logon\nid: b-logon\nlogsource: {product: windows, service: security}\ndetection: {condition: x}\nlevel: critical\n"),
+                           ("broken.yml", "title: Broken\nlogsource: {category: proxy}\ndetection: {condition: x}\nlevel: severe\n")]:
+            rules.append(os.path.join(folder, name))
+            with open(rules[-1], "w") as f:
+                f.write(text)
+        browser.driver.find_element(By.ID, "sigma-files").send_keys("\n".join(rules))
+        browser.click("#sigma-check")
+        browser.wait.until(EC.presence_of_element_located((By.ID, "sigma-report")))
+        verdicts = {row.find_element(By.TAG_NAME, "code").text: row.get_attribute("class")
+                    for row in browser.driver.find_elements(By.CSS_SELECTOR, "#sigma-rules tbody tr")}
+        if verdicts.get("b-proxy") != "runnable" or "b-logon" not in verdicts or "broken.yml:4:8" not in browser.text():
+            fail(f"the Sigma rules were not judged as expected: {verdicts}")
+        browser.check_current("readiness-sigma")
+        ok(f"csirt-lead checked three Sigma rule files on the readiness page: {verdicts}")
         browser.open(request_path)
         browser.act("answer", "acknowledged", note="The last 24 hours first, please.")
         ok("csirt-lead answered")

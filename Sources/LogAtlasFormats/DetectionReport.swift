@@ -31,7 +31,8 @@ public enum DetectionReport {
         }
     }
 
-    static func logsource(_ source: SigmaLogsource?) -> String {
+    /// `product: windows, category: process_creation`.
+    public static func logsourceText(_ source: SigmaLogsource?) -> String {
         guard let source else { return "" }
         return [source.product.map { "product: \($0)" }, source.category.map { "category: \($0)" }, source.service.map { "service: \($0)" }]
             .compactMap { $0 }.joined(separator: ", ")
@@ -52,7 +53,7 @@ public enum DetectionReport {
         lines += ["", "## Per organisation", "", "| organisation | runnable | slower media | cannot run |", "|---|---|---|---|"]
         lines += report.orgs.map { "| \($0.id) | \($0.runnable) | \($0.slowerMedia) | \($0.cannotRun) |" }
         lines += ["", "## Rules", "", "| rule | level | logsource | verdict |", "|---|---|---|---|"]
-        lines += report.rules.map { "| \(cell($0.title)) (`\($0.id)`) | \($0.level?.rawValue ?? "–") | \(logsource($0.logsource)) | \(verdict($0)) |" }
+        lines += report.rules.map { "| \(cell($0.title)) (`\($0.id)`) | \($0.level?.rawValue ?? "–") | \(logsourceText($0.logsource)) | \(verdict($0)) |" }
         if !report.unreadable.isEmpty {
             lines += ["", "## Unreadable", ""] + report.unreadable.map { "- \($0.file):\($0.line):\($0.column): \(cell($0.reason))" }
         }
@@ -83,7 +84,7 @@ public enum DetectionReport {
         html += "</table><h2>Rules</h2><table><tr><th>rule</th><th>level</th><th>logsource</th><th>verdict</th></tr>"
         for rule in report.rules {
             html += "<tr class=\"\(rule.verdict.rawValue)\"><td>\(escape(rule.title))<br><small>\(escape(rule.id))</small></td>"
-            html += "<td>\(rule.level?.rawValue ?? "–")</td><td>\(escape(logsource(rule.logsource)))</td><td>\(escape(verdict(rule)))</td></tr>"
+            html += "<td>\(rule.level?.rawValue ?? "–")</td><td>\(escape(logsourceText(rule.logsource)))</td><td>\(escape(verdict(rule)))</td></tr>"
         }
         html += "</table>"
         if !report.unreadable.isEmpty {

@@ -49,6 +49,16 @@ struct ConsolePageMatrixTests {
             #expect(page.text.contains("class=\"trend-chart\"") == (visitor.user != "cus-a" || target == .own), "\(visitor.user) \(target)")
             return reply
         },
+        Page(name: "POST /readiness/sigma", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { _, visitor, target in
+            try await visitor.get("/")
+            // The rule reads the sshd log of vendor-b (other) or dept-a's firewall (own).
+            let rule = target == .own ? "logsource: {category: firewall}" : "logsource: {product: linux, service: sshd}"
+            let reply = try await visitor.postMultipart("/readiness/sigma", SigmaAPITests.multipart(
+                [("r.yml", "title: Probe\nid: r\n\(rule)\ndetection: {condition: x}\n")], fields: [("csrf_token", visitor.csrf)]))
+            let verdict = target == .own ? "runnable" : (visitor.user == "cus-a" ? "cannot-run" : "slower-media")
+            #expect(reply.text.contains(#"<tr class="\#(verdict)">"#), "\(visitor.user) \(target)")
+            return reply
+        },
         Page(name: "GET /friction", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 200))) { world, visitor, target in
             _ = try await filed(world, target)
             let reply = try await visitor.get("/friction")

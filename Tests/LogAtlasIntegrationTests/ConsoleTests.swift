@@ -55,6 +55,13 @@ final class ConsoleVisitor: @unchecked Sendable {
         return try await world.send(.post, path, as: nil, bytes: Array(body.dropLast(truncate)), headers: headers)
     }
 
+    /// A form posted as `multipart/form-data` (body and content type as `SigmaAPITests.multipart` makes them).
+    func postMultipart(_ path: String, _ form: (body: String, contentType: String)) async throws -> TestWorld.Reply {
+        var headers: HTTPFields = [.contentType: form.contentType]
+        headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")
+        return try await world.send(.post, path, as: nil, bytes: Array(form.body.utf8), headers: headers)
+    }
+
     /// What the page's script does: the file as the body, the session's token in `X-CSRF-Token`.
     func upload(_ path: String, bytes: [UInt8], csrf token: String? = nil, contentType: String = "application/octet-stream") async throws -> TestWorld.Reply {
         var headers: HTTPFields = [.contentType: contentType, HTTPField.Name("X-CSRF-Token")!: token ?? csrf]
@@ -350,6 +357,27 @@ struct ConsoleTests {
             let shown = try await custodian.get("/requests/\(filed.id)").text
             #expect(shown.contains(sha256Hex(bytes)) && shown.contains("fw 2026.log"))
             #expect(try await artifacts().count == 1)
+        }
+    }
+
+    @Test func sigmaRulesChosenOnTheReadinessPageAreJudgedForTheReader() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let custodian = try await world.visitor(signedInAs: "cus-a")
+            let readiness = try await custodian.get("/readiness")
+            #expect(readiness.text.contains(#"action="/readiness/sigma" enctype="multipart/form-data""#))
+            let good = SigmaAPITests.multipart(SigmaAPITests.rules, fields: [("csrf_token", custodian.csrf)])
+            let page = try await custodian.postMultipart("/readiness/sigma", good)
+            #expect(page.status == 200 && page.contentType?.hasPrefix("text/html") == true, "\(page.status)")
+            // dept-a's firewall keeps 90 searchable days; vendor-b's sshd log is not the custodian's to see.
+            #expect(page.text.contains(#"<tr class="runnable"><th scope="row">Port scan"#) && page.text.contains("runs now: 90 days back"), "\(page.text)")
+            #expect(page.text.contains(#"<tr class="cannot-run"><th scope="row">SSH brute force"#) && !page.text.contains("vendor"))
+            #expect(page.text.contains("broken.yml:4:8"))
+            let wrongToken = SigmaAPITests.multipart(SigmaAPITests.rules, fields: [("csrf_token", "la_wrong-wrong-wrong-wrong")])
+            #expect(try await custodian.postMultipart("/readiness/sigma", wrongToken).status == 403)
+            let noFiles = SigmaAPITests.multipart([], fields: [("csrf_token", custodian.csrf)])
+            #expect(try await custodian.postMultipart("/readiness/sigma", noFiles).status == 422)
+            #expect(try await custodian.postMultipart("/readiness/sigma", (body: "--x\r\nbroken", contentType: "multipart/form-data; boundary=x")).status == 400)
         }
     }
 

@@ -13,9 +13,9 @@ struct SigmaAPITests {
     ]
 
     /// A multipart/form-data body with one part named `name` per file, typed as curl and browsers type YAML files.
-    static func multipart(_ files: [(String, String)], name: String = "rules") -> (String, String) {
+    static func multipart(_ files: [(String, String)], name: String = "rules", fields: [(String, String)] = []) -> (String, String) {
         let boundary = "la-boundary-\(UUID().uuidString)"
-        var body = ""
+        var body = fields.map { "--\(boundary)\r\nContent-Disposition: form-data; name=\"\($0.0)\"\r\n\r\n\($0.1)\r\n" }.joined()
         for (index, (file, text)) in files.enumerated() {
             body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(file)\"\r\n"
             body += ["Content-Type: application/octet-stream\r\n", "Content-Type: application/x-yaml\r\n", ""][index % 3] + "\r\n\(text)\r\n"

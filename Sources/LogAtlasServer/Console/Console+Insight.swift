@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LogAtlasCore
+import LogAtlasFormats
 import LogAtlasStore
 import NIOCore
 
@@ -40,6 +41,29 @@ extension Console {
         return redirect(to: "/readiness" + ConsoleViews.query([("policy", policy), ("org", org)]) + "#trend")
     }
 
+    /// The rule files posted from the readiness page (a form of several files) judged against what the reader sees,
+    /// as `POST /v1/detections/sigma` judges them.
+    func sigmaReadiness(_ request: Request) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let t = strings(request, session: session)
+        let layout = layout(request, session: session, title: t["sigma_title"]!)
+        guard let boundary = MultipartUpload.boundary(of: request.headers[.contentType]),
+              let parts = try? MultipartUpload.parts(of: try await request.body.collect(upTo: .max), boundary: boundary) else {
+            return try render("sigma", ConsoleViews.sigma(nil, layout: layout, problem: t["sigma_malformed"]), status: .badRequest)
+        }
+        let token = parts.first { $0.name == "csrf_token" && $0.fileName == nil }.map { String(decoding: $0.bytes, as: UTF8.self) }
+        guard validCSRF(token, session) else { return try csrfRefused(request, session: session) }
+        var pack = SigmaPack()
+        for part in parts where part.name == "rules" {
+            guard let name = part.fileName else { continue }
+            SigmaRules.add(Data(part.bytes), path: name, to: &pack)
+        }
+        guard !pack.rules.isEmpty || !pack.unreadable.isEmpty else {
+            return try render("sigma", ConsoleViews.sigma(nil, layout: layout, problem: t["sigma_no_files"]), status: .unprocessableContent)
+        }
+        let report = DetectionReadiness.evaluate(pack, in: try await inventory.export(as: session.principal), now: clock())
+        return try render("sigma", ConsoleViews.sigma(report, layout: layout, problem: nil))
+    }
 
     func sourceFilter(_ request: Request) -> SourceFilter {
         let query = request.uri.queryParameters

@@ -67,6 +67,7 @@ struct Console: Sendable {
         router.get("/") { request, context in try await page(request, context) { try await home(request) } }
         router.get("/readiness") { request, context in try await page(request, context) { try await readiness(request) } }
         router.post("/readiness") { request, context in try await page(request, context) { try await recordReadiness(request) } }
+        router.post("/readiness/sigma") { request, context in try await page(request, context) { try await sigmaReadiness(request) } }
         router.get("/friction") { request, context in try await page(request, context) { try await friction(request) } }
         router.get("/inventory") { request, context in try await page(request, context) { try await inventoryPage(request) } }
         router.get("/sources/{id}") { request, context in

@@ -59,12 +59,42 @@ final class MultipartUpload: @unchecked Sendable {
     private func begin() {
         fileStarted = true
         let disposition = headers.first(name: "Content-Disposition") ?? ""
-        // MultipartKit reads a part's `name` but keeps `filename` internal; browsers quote it and escape `"` as %22.
-        // A file input with no file chosen sends an empty name: not a file.
-        if let range = disposition.range(of: #"filename="[^"]+""#, options: .regularExpression) {
+        if let name = Self.fileName(inDisposition: disposition) {
             inFile = true
-            fileName = String(disposition[range].dropFirst("filename=\"".count).dropLast())
+            fileName = name
         }
+    }
+
+    /// The `filename` of a part's Content-Disposition. MultipartKit reads a part's `name` but keeps `filename`
+    /// internal; browsers quote it and escape `"` as %22. A file input with no file chosen sends an empty name: none.
+    static func fileName(inDisposition disposition: String) -> String? {
+        disposition.range(of: #"filename="[^"]+""#, options: .regularExpression)
+            .map { String(disposition[$0].dropFirst("filename=\"".count).dropLast()) }
+    }
+
+    /// A part of a small form read whole: its field name, file name (for a file) and bytes.
+    struct Part {
+        var name: String?
+        var fileName: String?
+        var bytes: [UInt8]
+    }
+
+    /// Every part of a `multipart/form-data` body already in memory (a form of several small files).
+    static func parts(of body: ByteBuffer, boundary: String) throws -> [Part] {
+        let parser = MultipartParser(boundary: boundary)
+        var parts: [Part] = [], headers = HTTPHeaders(), bytes: [UInt8] = []
+        parser.onHeader = { name, value in headers.add(name: name, value: value) }
+        parser.onBody = { buffer in bytes += buffer.readableBytesView }
+        parser.onPartComplete = {
+            parts.append(Part(name: MultipartPart(headers: headers, body: ByteBuffer()).name,
+                              fileName: fileName(inDisposition: headers.first(name: "Content-Disposition") ?? ""), bytes: bytes))
+            (headers, bytes) = (HTTPHeaders(), [])
+        }
+        do { try parser.execute(body) } catch { throw Failure.malformed }
+        // The parser stops quietly where a cut body ends: a whole form ends with its closing boundary.
+        let tail = String(decoding: body.readableBytesView.suffix(boundary.utf8.count + 8), as: UTF8.self)
+        guard tail.contains("--\(boundary)--") else { throw Failure.malformed }
+        return parts
     }
 
     /// Reads the body up to the file's first bytes; the text fields before it are then in `fields`.
