@@ -32,12 +32,19 @@ public struct ServerConfiguration: Sendable {
     /// Whether console cookies carry `Secure` (sent over HTTPS only). `LOGATLAS_COOKIE_SECURE`; on by default unless
     /// the service is bound to loopback (the demo, or behind a TLS-terminating proxy on the same host).
     public var cookieSecure: Bool
+    /// The bearer token `/metrics` asks for when the service is not bound to loopback (`LOGATLAS_METRICS_TOKEN`);
+    /// without one, `/metrics` is not served there.
+    public var metricsToken: String?
+
+    /// Whether the service listens on loopback only.
+    public var isLoopbackOnly: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) }
 
     public init(host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 5 * 1024 * 1024,
                 tokenCacheLifetime: Duration = .seconds(5), policyDirectory: URL? = nil, broker: BrokerSettings = BrokerSettings(),
                 artifactStore: any ArtifactStore = FileSystemArtifactStore(folder: URL(fileURLWithPath: ".logatlas/artifacts")),
-                idleTimeout: Duration = .seconds(30), maxConnections: Int = 2_048, cookieSecure: Bool? = nil) {
+                idleTimeout: Duration = .seconds(30), maxConnections: Int = 2_048, cookieSecure: Bool? = nil, metricsToken: String? = nil) {
         self.cookieSecure = cookieSecure ?? !["127.0.0.1", "::1", "localhost"].contains(host)
+        self.metricsToken = metricsToken
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
         self.policyDirectory = policyDirectory
@@ -97,6 +104,8 @@ public func buildRouter(
     configuration: ServerConfiguration, database: Database, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init
 ) throws -> Router<LogAtlasRequestContext> {
     let router = Router(context: LogAtlasRequestContext.self)
+    let metrics = ServiceMetrics()
+    router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: ProblemMiddleware(logger: logger))
     router.add(middleware: PercentDecodedHeadersMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))
@@ -126,6 +135,7 @@ public func buildRouter(
                           policyIDs: { caller in try await api.catalogue(as: caller).map(\.policy.id).sorted() }, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
     try console.register(on: router)
     let document = ByteBuffer(string: documentText)
+    metrics.register(on: router, configuration: configuration, database: database, clock: clock)
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: document))
     }

@@ -42,6 +42,9 @@ public struct Database: Sendable {
         }
     }
 
+    /// Units of work holding a pooled connection now (`serve`'s pool only; nil otherwise).
+    public var connectionsInUse: Int? { pool?.inUse.load(ordering: .relaxed) }
+
     private var pool: ReplaceablePool? {
         if case .replaceable(let pool) = clients { pool } else { nil }
     }

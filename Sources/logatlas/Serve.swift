@@ -45,6 +45,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Whether console cookies are sent over HTTPS only (env: LOGATLAS_COOKIE_SECURE=1/0; default: on unless bound to loopback).")
     var cookieSecure: Bool? = Environment.value("LOGATLAS_COOKIE_SECURE").map { ["1", "true", "yes", "on"].contains($0.lowercased()) }
 
+    @Option(help: "Bearer token /metrics asks for when not bound to loopback (env: LOGATLAS_METRICS_TOKEN); without it /metrics is served on loopback only.")
+    var metricsToken: String? = Environment.value("LOGATLAS_METRICS_TOKEN")
+
     @OptionGroup var broker: BrokerOptions
 
     func validate() throws {
@@ -85,7 +88,7 @@ struct Serve: AsyncParsableCommand {
                                                     policyDirectory: policyDir.map { URL(fileURLWithPath: $0) }, broker: settings,
                                                     artifactStore: try broker.artifactStore(dataDirectory: self.database.dataDir),
                                                     idleTimeout: .seconds(idleTimeoutSeconds), maxConnections: maxConnections,
-                                                    cookieSecure: cookieSecure)
+                                                    cookieSecure: cookieSecure, metricsToken: metricsToken)
             let app = try buildApplication(configuration: configuration, database: database, services: services, logger: logger)
             logger.info("LogAtlas listening on http://\(host):\(port) (console: http://\(host):\(port)/login)")
             // SIGTERM starts a graceful shutdown; requests still running after the deadline are cancelled, so the
