@@ -325,7 +325,9 @@ def story(service, folder):
         days.clear()
         days.send_keys(longer)
         browser.click("#save")
-        browser.wait.until(lambda d: "Checked in the browser suite" in d.find_element(By.ID, "notes").get_attribute("value"))
+        # Read by script: the page is navigating (post, redirect, new page), and an element found before it is gone after.
+        browser.wait.until(lambda d: "Checked in the browser suite" in (d.execute_script(
+            "const e = document.getElementById('notes'); return e ? e.value : ''") or ""))
         if browser.driver.find_element(By.NAME, "tiers[t0][days]").get_attribute("value") != longer or f" {longer} " not in browser.text():
             fail(f"the first tier was not saved as {longer} days")
         ok(f"it-ops opened its inventory and a source's tiers, and saved an edit (notes, first tier now {longer} days)")
