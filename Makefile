@@ -21,7 +21,8 @@ run: build
 	.build/debug/logatlas serve --demo --data-dir $(DATA_DIR) --port $(PORT)
 
 ## The whole test suite, on a PostgreSQL the tests start themselves (or DATABASE_URL when set), then the console's
-## stories in headless Chromium (about a minute), the deployment files' checks, then the reliability suite (contract fuzzing and faults against a
+## stories in headless Chromium (about a minute), the deployment files' checks, webhook deliveries verified by the
+## Standard Webhooks library, then the reliability suite (contract fuzzing and faults against a
 ## live service on its own PostgreSQL; about 7 minutes). Installs Chromium, its driver and Selenium when missing.
 test: deps
 	@scripts/install-deps.sh --browser
@@ -29,6 +30,7 @@ test: deps
 	swift test --skip-build
 	.build/browser-venv/bin/python scripts/console_browser.py .build/debug/logatlas
 	.build/deploy-venv/bin/python scripts/deploy_check.py .build/debug/logatlas
+	.build/notify-venv/bin/python scripts/notifications_check.py .build/debug/logatlas
 	RELIABILITY_SCHEMATHESIS=.build/schemathesis-venv/bin/schemathesis scripts/reliability.py .build/debug/logatlas
 
 ## Benchmarks on a release build (figures go to docs/performance.md).

@@ -20,11 +20,9 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 from axe_selenium_python import Axe
 from selenium import webdriver
@@ -33,46 +31,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from suite import fail, free_port, ok   # scripts/suite.py
+from suite import DemoService, fail, ok   # scripts/suite.py
 
 BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/logatlas")
 ARTIFACTS = os.path.abspath(".build/test-artifacts/console")
 CHECKED = []
-
-
-class Service:
-    """`logatlas serve --demo` on an embedded cluster of its own."""
-
-    def __init__(self, folder):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.tokens, self.passwords = {}, {}
-        env = dict(os.environ, LOGATLAS_LOG_LEVEL="warning")
-        self.process = subprocess.Popen([BINARY, "serve", "--demo", "--data-dir", os.path.join(folder, "data"), "--port", str(self.port)],
-                                        env=env, stdout=subprocess.PIPE, stderr=open(os.path.join(folder, "serve.log"), "w"), text=True)
-        for line in self.process.stdout:
-            match = re.match(r"\s*export (TOKEN|PASSWORD)_(\w+)=(\S+)", line)
-            if match:
-                (self.tokens if match.group(1) == "TOKEN" else self.passwords)[match.group(2)] = match.group(3)
-            if line.startswith("Try:"):
-                break
-        if "IT_OPS" not in self.passwords:
-            fail(f"serve --demo printed no console passwords (see {folder}/serve.log)")
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.2)
-        fail("the service did not start")
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 class Browser:
@@ -399,9 +362,8 @@ def story(service, folder):
 def main():
     os.makedirs(ARTIFACTS, exist_ok=True)
     folder = tempfile.mkdtemp(prefix="la-console-")
-    os.chmod(folder, 0o755)   # the embedded PostgreSQL runs as the postgres account when we are root
     started = time.time()
-    service = Service(folder)
+    service = DemoService(BINARY, folder)
     try:
         story(service, folder)
     finally:

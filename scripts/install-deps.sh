@@ -52,6 +52,13 @@ python_tool moto-venv moto_server "moto[server]"
 python_tool schemathesis-venv schemathesis "schemathesis==4.32.5"
 # kubernetes-validate (with PyYAML) checks the Kubernetes manifests in deploy/ against the Kubernetes schemas.
 python_tool deploy-venv kubernetes-validate "kubernetes-validate==1.37.0"
+# The Standard Webhooks reference library verifies the signatures of delivered webhooks (scripts/notifications_check.py).
+if ! .build/notify-venv/bin/python -c "import standardwebhooks" >/dev/null 2>&1; then
+  echo "installing standardwebhooks into .build/notify-venv"
+  mkdir -p .build
+  python3 -m venv .build/notify-venv
+  .build/notify-venv/bin/pip install -q --disable-pip-version-check "standardwebhooks==1.3.0"
+fi
 if [ "$browser" = 1 ]; then
   # Selenium drives Chromium; axe-selenium-python runs the axe-core accessibility check in the page.
   if ! .build/browser-venv/bin/python -c "import selenium, axe_selenium_python" >/dev/null 2>&1; then

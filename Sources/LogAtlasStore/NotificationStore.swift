@@ -125,8 +125,8 @@ public struct NotificationStore: WebhookRepository {
         }
     }
 
-    /// 32 random bytes, hex: the HMAC key of a subscription.
+    /// 32 random bytes in the Standard Webhooks form, `whsec_<base64>`.
     static func newSecret() -> String {
-        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.map { String(format: "%02x", $0) }.joined()
+        "whsec_" + SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
     }
 }

@@ -181,6 +181,14 @@ struct BrokerJobsTests {
                     let timestamp = String(Int(now.timeIntervalSince1970))
                     let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(message.body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
                     #expect(signature == "t=\(timestamp),v1=\(mac.map { String(format: "%02x", $0) }.joined())")
+                    // Standard Webhooks: v1,<base64 HMAC(key, "<id>.<t>.<body>")>, the key being the base64 after whsec_.
+                    let id = message.headers[HTTPField.Name("webhook-id")!] ?? ""
+                    #expect(id == message.headers[HTTPField.Name("LogAtlas-Delivery")!])
+                    #expect(message.headers[HTTPField.Name("webhook-timestamp")!] == timestamp)
+                    let key = try #require(secret.hasPrefix("whsec_") ? Data(base64Encoded: String(secret.dropFirst(6))) : nil)
+                    #expect(key.count == 32)
+                    let standard = HMAC<SHA256>.authenticationCode(for: Data("\(id).\(timestamp).\(message.body)".utf8), using: SymmetricKey(data: key))
+                    #expect(message.headers[HTTPField.Name("webhook-signature")!] == "v1," + Data(standard).base64EncodedString())
                 }
                 // The retried message is the same delivery (same id), so the receiver can deduplicate.
                 let ids = received.map { $0.headers[HTTPField.Name("LogAtlas-Delivery")!] ?? "" }

@@ -8,8 +8,12 @@ import NIOPosix
 
 /// Sends outbox messages as signed JSON POSTs.
 ///
-/// Headers: `LogAtlas-Event`, `LogAtlas-Delivery` (the outbox id: receivers deduplicate on it, delivery is
-/// at-least-once) and `LogAtlas-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+/// Signed by the Standard Webhooks scheme (https://www.standardwebhooks.com): `webhook-id` (the outbox id, the same
+/// on every retry: receivers deduplicate on it, delivery is at-least-once), `webhook-timestamp` (unix seconds) and
+/// `webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`, where the key is the base64 after
+/// the secret's `whsec_` prefix — so a receiver verifies with any Standard Webhooks library given the secret as it
+/// was shown. Also, deprecated and kept for one release: `LogAtlas-Event`, `LogAtlas-Delivery` and
+/// `LogAtlas-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 ///
 /// Destinations are resolved here and every address is judged by `WebhookDestination` (no loopback, link-local,
 /// private or unique-local address unless allowed); the connection then goes to the vetted address itself
@@ -59,9 +63,13 @@ public struct WebhookSender: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "LogAtlas-Webhooks/1")
+        let now = clock()
+        request.headers.add(name: "webhook-id", value: String(message.id))
+        request.headers.add(name: "webhook-timestamp", value: String(Int(now.timeIntervalSince1970)))
+        request.headers.add(name: "webhook-signature", value: Self.standardSignature(of: message.payload, id: String(message.id), secret: message.secret, at: now))
         request.headers.add(name: "LogAtlas-Event", value: message.event)
         request.headers.add(name: "LogAtlas-Delivery", value: String(message.id))
-        request.headers.add(name: "LogAtlas-Signature", value: Self.signature(of: message.payload, secret: message.secret, at: clock()))
+        request.headers.add(name: "LogAtlas-Signature", value: Self.signature(of: message.payload, secret: message.secret, at: now))
         request.body = .bytes(ByteBuffer(string: message.payload))
         do {
             let response = try await client.execute(request, timeout: timeout)
@@ -120,7 +128,16 @@ public struct WebhookSender: Sendable {
         return "the delivery failed"
     }
 
-    /// `t=<unix>,v1=<hex HMAC-SHA256(secret, "<unix>.<body>")>`.
+    /// `v1,<base64 HMAC-SHA256(key, "<id>.<unix>.<body>")>`, the Standard Webhooks signature. The key is the
+    /// base64 after `whsec_`; a secret from before that format (64 hex digits) signs with its own bytes, so its
+    /// receivers pass `whsec_` + base64(secret) to their library.
+    public static func standardSignature(of body: String, id: String, secret: String, at date: Date) -> String {
+        let key: Data = if secret.hasPrefix("whsec_"), let decoded = Data(base64Encoded: String(secret.dropFirst(6))) { decoded } else { Data(secret.utf8) }
+        let signed = "\(id).\(Int(date.timeIntervalSince1970)).\(body)"
+        return "v1," + Data(HMAC<SHA256>.authenticationCode(for: Data(signed.utf8), using: SymmetricKey(data: key))).base64EncodedString()
+    }
+
+    /// `t=<unix>,v1=<hex HMAC-SHA256(secret, "<unix>.<body>")>` (deprecated: the `LogAtlas-Signature` header).
     public static func signature(of body: String, secret: String, at date: Date) -> String {
         let timestamp = String(Int(date.timeIntervalSince1970))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
