@@ -9,21 +9,27 @@
   3. compose: the file parses; PostgreSQL 16, two LogAtlas replicas built from deploy/Containerfile, the load
      balancer and the S3 store are there; every dependency names a service; what it mounts exists;
   4. nginx: the load balancer's configuration passes `nginx -t` (replica names pointed at loopback);
-  5. Containerfile: multi-stage, a non-root USER, a HEALTHCHECK on /healthz, the resource bundles beside the binary.
+  5. Containerfile: multi-stage, a non-root USER, a HEALTHCHECK on /healthz, the resource bundles beside the binary;
+  6. Grafana: the dashboard parses, and every metric its queries use is in what a live `logatlas serve --demo`
+     answers on /metrics once it has served requests, stored a gap report and run its background jobs (a
+     histogram's _bucket series from a histogram), so a renamed metric cannot leave the dashboard blank.
 
 usage: scripts/deploy_check.py [path/to/logatlas]   (default .build/debug/logatlas; run with the deploy venv's python)
 """
 import glob
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 
 import yaml
 
-from suite import fail, ok   # scripts/suite.py
+from suite import DemoService, fail, ok   # scripts/suite.py
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 DEPLOY = os.path.join(ROOT, "deploy")
@@ -164,12 +170,51 @@ def containerfile():
     ok(f"Containerfile: {len(stages)} stages, USER {users[-1]}, HEALTHCHECK on /healthz, resource bundles copied")
 
 
+def grafana():
+    with open(os.path.join(DEPLOY, "grafana-dashboard.json")) as f:
+        dashboard = json.load(f)
+    used = {}   # metric name → the panel titles that query it
+    for panel in dashboard["panels"]:
+        if not panel.get("targets"):
+            fail(f"grafana: panel {panel.get('title')!r} has no query")
+        for target in panel["targets"]:
+            for name in re.findall(r"\blogatlas_\w+", target["expr"]):
+                used.setdefault(name, []).append(panel["title"])
+    folder = tempfile.mkdtemp(prefix="la-grafana-")
+    # A one-minute delivery SLA makes the request filed below overdue within the wait.
+    service = DemoService(BINARY, folder, env={"LOGATLAS_SLA": "serious=1m/1m"})
+    try:
+        service.file_request("INC-GRAFANA-1")
+        status, _ = service.call("POST", "/v1/gap-reports", token="CSIRT_LEAD")
+        if status != 200:
+            fail(f"grafana: storing a gap report answered {status}")
+        families, deadline = {}, time.time() + 120
+        while time.time() < deadline:   # until the item is overdue and the SLA job has made its first pass
+            with urllib.request.urlopen(service.url + "/metrics", timeout=10) as response:
+                text = response.read().decode()
+            families = dict(re.findall(r"^# TYPE (logatlas_\w+) (\w+)$", text, re.M))
+            if {re.sub(r"_(bucket|count|sum)$", "", name) for name in used} <= families.keys():
+                break
+            time.sleep(2)
+        for name, panels in sorted(used.items()):
+            base = re.sub(r"_(bucket|count|sum)$", "", name)
+            if name.endswith("_bucket") and families.get(base) != "histogram":
+                fail(f"grafana: {panels[0]!r} reads {name}, but /metrics has no histogram {base}")
+            if base not in families:
+                fail(f"grafana: {panels[0]!r} reads {name}, which /metrics does not serve ({sorted(families)})")
+        ok(f"grafana: {len(dashboard['panels'])} panels; all {len(used)} metrics they read are served by /metrics")
+    finally:
+        service.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main():
     kubernetes()
     systemd()
     compose()
     nginx()
     containerfile()
+    grafana()
 
 
 if __name__ == "__main__":

@@ -87,10 +87,11 @@ public func buildApplication(
     configuration: ServerConfiguration,
     database: Database,
     services: [any Service] = [],
+    metrics: ServiceMetrics = ServiceMetrics(),
     logger: Logger = Logger(label: "logatlas"),
     clock: @escaping @Sendable () -> Date = Date.init
 ) throws -> some ApplicationProtocol {
-    let router = try buildRouter(configuration: configuration, database: database, logger: logger, clock: clock)
+    let router = try buildRouter(configuration: configuration, database: database, metrics: metrics, logger: logger, clock: clock)
     let idle = configuration.idleTimeout.components
     return Application(router: router,
                        server: .http1(configuration: .init(idleTimeout: .seconds(idle.seconds) + .nanoseconds(idle.attoseconds / 1_000_000_000))),
@@ -101,11 +102,11 @@ public func buildApplication(
 
 /// The router alone (used by `buildApplication` and by tests).
 public func buildRouter(
-    configuration: ServerConfiguration, database: Database, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init
+    configuration: ServerConfiguration, database: Database, metrics: ServiceMetrics = ServiceMetrics(), logger: Logger,
+    clock: @escaping @Sendable () -> Date = Date.init
 ) throws -> Router<LogAtlasRequestContext> {
     let router = Router(context: LogAtlasRequestContext.self)
-    let metrics = ServiceMetrics()
-    router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+    router.add(middleware: RequestObservationMiddleware(metrics: metrics, logger: logger))
     router.add(middleware: ProblemMiddleware(logger: logger))
     router.add(middleware: PercentDecodedHeadersMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimit))

@@ -49,8 +49,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             let answered: HTTPResponse.Status = (400..<500).contains(status.code) ? status : .badRequest
             return Self.render(Problem(status: answered.code, title: answered.reasonPhrase, detail: serverError.causeDescription))
         }
-        // Anything else is a fault of the server: a 500 that names a request id, with the detail only in the log.
-        let id = UUID().uuidString.lowercased()
+        // Anything else is a fault of the server: a 500 that names the request id, with the detail only in the log.
+        let id = RequestIdentity.current ?? UUID().uuidString.lowercased()
         logger.error("unexpected error", metadata: ["request_id": "\(id)", "method": "\(request.method)", "path": "\(request.uri.path)",
                                                     "error": "\(String(reflecting: underlying))"])
         var problem = Problem(status: 500, title: "Internal Server Error", detail: "an unexpected error occurred; it was logged as request \(id)")
@@ -58,7 +58,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         return Self.render(problem)
     }
 
+    /// The problem document, with the id of the request it answers (`RequestIdentity`).
     static func render(_ problem: Problem) -> Response {
+        var problem = problem
+        problem.requestID = problem.requestID ?? RequestIdentity.current
         let data = (try? JSONEncoder().encode(problem)) ?? Data()
         var headers = problem.headers
         headers[.contentType] = "application/problem+json"

@@ -21,7 +21,8 @@ public struct Problem: Error, Sendable, Encodable {
     public var errors: [Field]?
     /// For a 409 on a request item: the state it is in now.
     public var currentState: String?
-    /// For a 500: the id under which the server logged the details (quote it to the operator).
+    /// The id of the request this answers (also its `X-Request-ID` header); for a 500, the id under which the server
+    /// logged the details (quote it to the operator).
     public var requestID: String?
     /// Headers the answer carries besides the body (`Retry-After` of a 503, `Allow` of a 405).
     var headers = HTTPFields()

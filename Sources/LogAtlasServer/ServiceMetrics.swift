@@ -33,6 +33,13 @@ public final class ServiceMetrics: Sendable {
         Metrics.Timer(label: "logatlas_http_request_duration_seconds", dimensions: labels, factory: factory).recordNanoseconds(nanoseconds)
     }
 
+    /// One pass of a background job (`PeriodicJob`).
+    func recordJob(_ job: String, failed: Bool, duration: Duration) {
+        Counter(label: "logatlas_job_runs_total", dimensions: [("job", job), ("outcome", failed ? "failed" : "ok")], factory: factory).increment()
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        Metrics.Timer(label: "logatlas_job_duration_seconds", dimensions: [("job", job)], factory: factory).recordNanoseconds(nanoseconds)
+    }
+
     /// The text exposition, after reading the figures that come from the database.
     func exposition(database: Database, now: Date) async throws -> String {
         let figures = try await OperationalFigures.read(database, now: now)
@@ -48,22 +55,10 @@ public final class ServiceMetrics: Sendable {
         for (key, count) in figures.overdue.map({ ($0.key, $0.value) }) + gone.map({ ($0, 0) }) {
             registry.makeGauge(name: "logatlas_items_overdue", labels: [("priority", key.priority), ("org", key.org)]).set(to: Double(count))
         }
+        for (key, share) in figures.readiness {
+            registry.makeGauge(name: "logatlas_readiness_score", labels: [("policy", key.policy), ("org", key.org)]).set(to: share)
+        }
         return registry.emitToString()
-    }
-}
-
-/// Counts and times every request by the route template it matched (`/v1/sources/{id}`, not the id itself), with
-/// the status the client got; outermost, so that errors already turned into problem documents count as such.
-struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: ServiceMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let started = ContinuousClock.now
-        let response = try await next(request, context)
-        let elapsed = ContinuousClock.now - started
-        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        metrics.record(method: request.method, route: context.endpointPath ?? "unmatched", status: Int(response.status.code), nanoseconds: nanoseconds)
-        return response
     }
 }
 

@@ -16,6 +16,15 @@ public struct OperationalFigures: Sendable {
         public var org: String
     }
 
+    /// The weighted readiness score (0…1) by policy and organisation in the latest stored gap analysis that judged
+    /// them over the whole inventory (a run narrowed to one system does not count).
+    public var readiness: [ReadinessKey: Double] = [:]
+
+    public struct ReadinessKey: Hashable, Sendable {
+        public var policy: String
+        public var org: String
+    }
+
     /// Reads the figures as of `now`.
     public static func read(_ database: Database, now: Date) async throws -> OperationalFigures {
         try await database.asOwner(actor: "metrics") { connection in
@@ -33,6 +42,16 @@ public struct OperationalFigures: Sendable {
                 """, logger: database.logger)
             for try await (priority, org, count) in overdue.decode((String, String, Int).self) {
                 figures.overdue[OverdueKey(priority: priority, org: org)] = count
+            }
+            let readiness = try await connection.query("""
+                SELECT DISTINCT ON (s.policy_id, s.org_id) s.policy_id, s.org_id,
+                       CASE WHEN s.total > 0 THEN s.weighted / s.total ELSE 1 END
+                FROM gap_report_scores s JOIN gap_reports r ON r.id = s.report_id
+                WHERE r.system_filter IS NULL
+                ORDER BY s.policy_id, s.org_id, r.created_at DESC
+                """, logger: database.logger)
+            for try await (policy, org, share) in readiness.decode((String, String, Double).self) {
+                figures.readiness[ReadinessKey(policy: policy, org: org)] = share
             }
             return figures
         }

@@ -55,7 +55,7 @@ extension TestWorld {
     public func withSecondInstance(_ body: @escaping @Sendable (TestWorld) async throws -> Void) async throws {
         try await withRunningClient(databaseConfiguration) { client in
             let database = Database(client: client, acquireTimeout: TestCluster.acquireTimeout)
-            let router = try buildRouter(configuration: configuration, database: database, logger: Logger(label: "test-app-2"), clock: clock)
+            let router = try buildRouter(configuration: configuration, database: database, logger: .testApp, clock: clock)
             try await Application(router: router).test(.router) { testClient in
                 try await body(TestWorld(database: database, tokens: tokens, artifactFolder: artifactFolder, client: testClient,
                                          databaseConfiguration: databaseConfiguration, configuration: configuration, clock: clock))
@@ -92,12 +92,21 @@ public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, tokenCacheLifetime: Du
         }
         let configuration = ServerConfiguration(bodyLimit: bodyLimit, tokenCacheLifetime: tokenCacheLifetime, broker: broker,
                                                 artifactStore: artifactStore ?? FileSystemArtifactStore(folder: artifactFolder))
-        let router = try buildRouter(configuration: configuration, database: database, logger: Logger(label: "test-app"), clock: clock)
+        let router = try buildRouter(configuration: configuration, database: database, logger: .testApp, clock: clock)
         let app = Application(router: router)
         let finalTokens = tokens
         try await app.test(.router) { client in
             try await body(TestWorld(database: database, tokens: finalTokens, artifactFolder: artifactFolder, client: client,
                                      databaseConfiguration: databaseConfiguration, configuration: configuration, clock: clock))
         }
+    }
+}
+
+extension Logger {
+    /// The in-process service's logger in tests: warnings and errors only (not an access line per request).
+    public static var testApp: Logger {
+        var logger = Logger(label: "test-app")
+        logger.logLevel = .warning
+        return logger
     }
 }

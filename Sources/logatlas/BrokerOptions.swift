@@ -15,11 +15,7 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Largest evidence upload in bytes (env: LOGATLAS_MAX_ARTIFACT_BYTES; default 10 GiB).")
     var maxArtifactBytes: Int64 = Environment.value("LOGATLAS_MAX_ARTIFACT_BYTES").flatMap(Int64.init) ?? 10 << 30
 
-    @Option(help: "Folder for evidence (env: LOGATLAS_ARTIFACT_DIR; default: artifacts/ in the data folder).")
-    var artifactDir: String? = Environment.value("LOGATLAS_ARTIFACT_DIR")
-
-    @Option(help: "S3-compatible bucket URL for evidence instead of a folder, e.g. http://minio:9000/evidence (env: LOGATLAS_S3_URL; credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION).")
-    var s3URL: String? = Environment.value("LOGATLAS_S3_URL")
+    @OptionGroup var evidence: EvidenceStoreOptions
 
     @Option(help: "Internal address ranges webhooks may reach after all, comma-separated CIDRs, e.g. 10.20.0.0/16 (env: LOGATLAS_WEBHOOK_ALLOW; default none).")
     var webhookAllow: String = Environment.value("LOGATLAS_WEBHOOK_ALLOW") ?? ""
@@ -37,6 +33,16 @@ struct BrokerOptions: ParsableArguments {
             throw ValidationError("--\(issue.path): \(issue.message)")
         }
     }
+
+}
+
+/// Where evidence is kept: a folder or an S3-compatible bucket (`serve`, `backup`, `restore`).
+struct EvidenceStoreOptions: ParsableArguments {
+    @Option(help: "Folder for evidence (env: LOGATLAS_ARTIFACT_DIR; default: artifacts/ in the data folder).")
+    var artifactDir: String? = Environment.value("LOGATLAS_ARTIFACT_DIR")
+
+    @Option(help: "S3-compatible bucket URL for evidence instead of a folder, e.g. http://minio:9000/evidence (env: LOGATLAS_S3_URL; credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION).")
+    var s3URL: String? = Environment.value("LOGATLAS_S3_URL")
 
     func artifactStore(dataDirectory: String) throws -> any ArtifactStore {
         if let s3URL {

@@ -48,6 +48,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Bearer token /metrics asks for when not bound to loopback (env: LOGATLAS_METRICS_TOKEN); without it /metrics is served on loopback only.")
     var metricsToken: String? = Environment.value("LOGATLAS_METRICS_TOKEN")
 
+    @Option(help: "How log lines are written to standard error: text or json, one object per line (env: LOGATLAS_LOG_FORMAT).")
+    var logFormat: LogFormat = Environment.value("LOGATLAS_LOG_FORMAT").flatMap(LogFormat.init(rawValue:)) ?? .text
+
+    enum LogFormat: String, ExpressibleByArgument { case text, json }
+
     @OptionGroup var broker: BrokerOptions
 
     func validate() throws {
@@ -63,6 +68,12 @@ struct Serve: AsyncParsableCommand {
     var demo: Bool = Environment.value("LOGATLAS_DEMO") == "1"
 
     func run() async throws {
+        // Every line carries the request id while a request runs (RequestIdentity), in either format.
+        let json = logFormat == .json
+        LoggingSystem.bootstrap({ label, provider in
+            json ? JSONLogHandler(label: label, metadataProvider: provider) as any LogHandler
+                 : StreamLogHandler.standardError(label: label, metadataProvider: provider)
+        }, metadataProvider: RequestIdentity.metadataProvider)
         let logger = makeLogger("logatlas", default: .info)
         raiseOpenFileLimit(toServe: maxConnections, logger: logger)
         let session = try await DatabaseSession.open(database.location, connections: database.dbConnections, logger: logger)
@@ -83,13 +94,14 @@ struct Serve: AsyncParsableCommand {
             services.append(pool)
             let settings = try broker.settings()
             let database = Database(pool: pool, logger: logger, acquireTimeout: .milliseconds(Int64(dbAcquireTimeoutSeconds * 1_000)))
-            services += BrokerJobs.services(database: database, broker: settings, logger: logger)
+            let metrics = ServiceMetrics()
+            services += BrokerJobs.services(database: database, broker: settings, metrics: metrics, logger: logger)
             let configuration = ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),
                                                     policyDirectory: policyDir.map { URL(fileURLWithPath: $0) }, broker: settings,
-                                                    artifactStore: try broker.artifactStore(dataDirectory: self.database.dataDir),
+                                                    artifactStore: try broker.evidence.artifactStore(dataDirectory: self.database.dataDir),
                                                     idleTimeout: .seconds(idleTimeoutSeconds), maxConnections: maxConnections,
                                                     cookieSecure: cookieSecure, metricsToken: metricsToken)
-            let app = try buildApplication(configuration: configuration, database: database, services: services, logger: logger)
+            let app = try buildApplication(configuration: configuration, database: database, services: services, metrics: metrics, logger: logger)
             logger.info("LogAtlas listening on http://\(host):\(port) (console: http://\(host):\(port)/login)")
             // SIGTERM starts a graceful shutdown; requests still running after the deadline are cancelled, so the
             // process always exits (and the embedded cluster is stopped below).

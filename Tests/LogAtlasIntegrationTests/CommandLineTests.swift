@@ -207,7 +207,9 @@ struct CommandLineTests {
         #expect(none.status != 0 && none.errors.contains("no Sigma rule files"), "\(none)")
     }
 
-    @Test func serveOnTheEmbeddedDatabaseStopsItOnSIGTERM() async throws {
+    /// Also: with LOGATLAS_LOG_FORMAT=json every line on standard error is one JSON object, and a request's id (the
+    /// balancer's X-Request-ID, or one the server makes) comes back in the header, the problem and its log line.
+    @Test func serveOnTheEmbeddedDatabaseLogsJSONAndStopsOnSIGTERM() async throws {
         let folder = URL(fileURLWithPath: "/tmp/la-srv-\(getpid())")
         try? FileManager.default.removeItem(at: folder)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -219,10 +221,14 @@ struct CommandLineTests {
         env.removeValue(forKey: "DATABASE_URL")
         env["LOGATLAS_DB_CONNECTIONS"] = "2"   // the demo load, the jobs and the API share two connections
         env["LOGATLAS_DB_ACQUIRE_TIMEOUT_SECONDS"] = "60"   // the suites load the machine; no spurious 503s
+        env["LOGATLAS_LOG_FORMAT"] = "json"
         process.environment = env
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        let logPath = "/tmp/la-srv-\(getpid()).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: logPath) }
+        process.standardError = FileHandle(forWritingAtPath: logPath)
         try process.run()
         var ready = false
         for _ in 0..<150 where !ready {
@@ -230,12 +236,24 @@ struct CommandLineTests {
             ready = Self.get(port: port, path: "/readyz")?.contains("\"ready\"") == true
         }
         #expect(ready)
+        let traced = try RawHTTP.exchange(port: port, "GET /v1/sources HTTP/1.1\r\nHost: localhost\r\nX-Request-ID: trace-42.a\r\nConnection: close\r\n\r\n")
+        #expect(traced.hasPrefix("HTTP/1.1 401") && traced.lowercased().contains("x-request-id: trace-42.a\r\n"), "\(traced)")
+        #expect(traced.contains(#""request_id":"trace-42.a""#), "\(traced)")
+        let made = try RawHTTP.exchange(port: port, "GET /v1/sources HTTP/1.1\r\nHost: localhost\r\nX-Request-ID: no spaces allowed\r\nConnection: close\r\n\r\n")
+        let madeID = try #require(made.firstMatch(of: /"request_id":"([0-9a-f-]{36})"/)?.output.1, "\(made)")
+        #expect(made.lowercased().contains("x-request-id: \(madeID)\r\n"), "an unusable incoming id is replaced, the same in header and problem")
         let pidText = try String(contentsOf: folder.appendingPathComponent("pgdata/postmaster.pid"), encoding: .utf8)
         let postmaster = try #require(Int32(pidText.split(separator: "\n")[0]))
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         let banner = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(banner.contains("export TOKEN_CSIRT_LEAD=la_"))
+        let lines = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n")
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(!lines.isEmpty && objects.count == lines.count, "every log line is a JSON object: \(lines.prefix(5))")
+        #expect(objects.allSatisfy { $0["ts"] is String && $0["level"] is String && $0["message"] is String })
+        let access = objects.first { $0["request_id"] as? String == "trace-42.a" }
+        #expect(access?["route"] as? String == "/v1/sources" && access?["status"] as? String == "401", "\(String(describing: access))")
         #expect(process.terminationStatus == 0)
         #expect(kill(postmaster, 0) != 0, "the embedded PostgreSQL must stop with the service")
     }

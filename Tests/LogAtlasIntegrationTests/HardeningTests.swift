@@ -239,7 +239,7 @@ struct HardeningTests {
         configuration.options.connectTimeout = .seconds(1)
         try await withRunningClient(configuration) { client in
             let database = Database(client: client, acquireTimeout: .seconds(1))
-            let router = try buildRouter(configuration: ServerConfiguration(), database: database, logger: Logger(label: "test"))
+            let router = try buildRouter(configuration: ServerConfiguration(), database: database, logger: .testApp)
             try await Application(router: router).test(.router) { client in
                 for (path, auth) in [("/readyz", false), ("/v1/sources", true)] {
                     let started = ContinuousClock.now

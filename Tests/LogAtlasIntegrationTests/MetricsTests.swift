@@ -31,7 +31,34 @@ struct MetricsTests {
             #expect(text.contains(#"logatlas_items_overdue{priority="serious",org="dept-a"} 1"#), "\(text)")
             #expect(text.contains("logatlas_webhook_outbox_backlog "))
             #expect(text.split(separator: "\n").allSatisfy { $0.hasPrefix("#") || $0.hasPrefix("logatlas_") }, "every name is prefixed logatlas_")
+            #expect(!text.contains("logatlas_readiness_score{"), "no stored gap analysis yet")
+
+            // The latest stored gap analysis gives each policy and organisation its score (0…1).
+            let report = try await world.send(.post, "/v1/gap-reports?policy=ir-baseline", as: "cyd")
+            let percent = try #require(((report.json["by_org"] as? [String: Any])?["dept-a"] as? [String: Any])?["percent"] as? Double)
+            let scraped = try await world.send(.get, "/metrics", as: nil).text
+            let line = try #require(scraped.firstMatch(of: /logatlas_readiness_score\{policy="ir-baseline",org="dept-a"\} ([0-9.e-]+)/), "\(scraped)")
+            let share = try #require(Double(line.output.1))
+            #expect(abs(share * 100 - percent) < 0.051, "\(share) against \(percent) %")
         }
+    }
+
+    @Test func backgroundJobPassesAreCountedByOutcomeAndTimed() async throws {
+        let metrics = ServiceMetrics()
+        let passes = Mutex(0)
+        let job = PeriodicJob(name: "probe", interval: .milliseconds(5), metrics: metrics, logger: .testApp) {
+            struct Flaky: Error {}
+            if passes.withLock({ $0 += 1; return $0 }) % 2 == 0 { throw Flaky() }
+        }
+        let running = Task { try await job.run() }
+        while passes.withLock({ $0 }) < 6 { try await Task.sleep(for: .milliseconds(5)) }
+        running.cancel()
+        _ = try? await running.value
+        let text = metrics.registry.emitToString()
+        let ok = try #require(text.firstMatch(of: /logatlas_job_runs_total\{job="probe",outcome="ok"\} (\d+)/)?.output.1).flatMap { Int($0) }
+        let failed = try #require(text.firstMatch(of: /logatlas_job_runs_total\{job="probe",outcome="failed"\} (\d+)/)?.output.1).flatMap { Int($0) }
+        let count = try #require(text.firstMatch(of: /logatlas_job_duration_seconds_count\{job="probe"\} (\d+)/)?.output.1).flatMap { Int($0) }
+        #expect(ok != nil && failed != nil && ok! >= 3 && failed! >= 3 && count == ok! + failed!, "\(text)")
     }
 
     @Test func outsideLoopbackMetricsNeedTheirToken() async throws {
@@ -42,7 +69,7 @@ struct MetricsTests {
             for (token, header, status) in [(nil, nil, 404), ("s3cret-token", nil, 401), ("s3cret-token", "Bearer wrong", 401),
                                             ("s3cret-token", "Bearer s3cret-token", 200)] as [(String?, String?, Int)] {
                 let configuration = ServerConfiguration(host: "0.0.0.0", metricsToken: token)
-                let router = try buildRouter(configuration: configuration, database: database, logger: Logger(label: "test"))
+                let router = try buildRouter(configuration: configuration, database: database, logger: .testApp)
                 try await Application(router: router).test(.router) { client in
                     try await client.execute(uri: "/metrics", method: .get, headers: header.map { [.authorization: $0] } ?? [:]) { response in
                         #expect(Int(response.status.code) == status, "\(token ?? "-") \(header ?? "-")")

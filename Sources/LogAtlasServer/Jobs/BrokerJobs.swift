@@ -4,19 +4,24 @@ import LogAtlasStore
 import Logging
 import ServiceLifecycle
 
-/// Runs `work` every `interval` until shutdown; a failing pass is logged and retried on the next tick.
+/// Runs `work` every `interval` until shutdown; a failing pass is logged and retried on the next tick. Each pass
+/// is counted in `metrics` (runs by outcome, duration).
 struct PeriodicJob: Service {
     let name: String
     let interval: Duration
+    let metrics: ServiceMetrics?
     let logger: Logger
     let work: @Sendable () async throws -> Void
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                let started = ContinuousClock.now
                 do {
                     try await work()
+                    metrics?.recordJob(name, failed: false, duration: ContinuousClock.now - started)
                 } catch {
+                    metrics?.recordJob(name, failed: true, duration: ContinuousClock.now - started)
                     logger.error("\(name) pass failed", metadata: ["error": "\(String(reflecting: error))"])
                 }
                 try? await Task.sleep(for: interval)
@@ -28,18 +33,18 @@ struct PeriodicJob: Service {
 /// The broker's background jobs: the SLA pass (one replica at a time, by advisory lock) and webhook delivery
 /// (any number of replicas, each claiming different messages).
 public enum BrokerJobs {
-    public static func services(database: Database, broker: BrokerSettings, logger: Logger,
+    public static func services(database: Database, broker: BrokerSettings, metrics: ServiceMetrics? = nil, logger: Logger,
                                 clock: @escaping @Sendable () -> Date = Date.init) -> [any Service] {
         let sla = SLAStore(database: database)
         let notifications = NotificationStore(database: database)
         let sender = WebhookSender(allowing: broker.webhookAllow, clock: clock)
         return [
-            PeriodicJob(name: "sla", interval: broker.slaInterval, logger: logger) {
+            PeriodicJob(name: "sla", interval: broker.slaInterval, metrics: metrics, logger: logger) {
                 if let result = try await sla.runPass(now: clock(), policy: broker.sla), result.eventCount > 0 {
                     logger.info("SLA pass", metadata: ["events": "\(result.eventCount)", "expired": "\(result.expired.count)"])
                 }
             },
-            PeriodicJob(name: "webhooks", interval: broker.webhookInterval, logger: logger) {
+            PeriodicJob(name: "webhooks", interval: broker.webhookInterval, metrics: metrics, logger: logger) {
                 // Drain what is due, a batch at a time.
                 while try await notifications.deliverDue(now: clock(), retry: broker.retry, { await sender.send($0) }) > 0 {}
             },
