@@ -9,9 +9,10 @@ public struct DatabaseSession: Sendable {
     /// The embedded cluster, when this process started it (the caller stops it).
     public let cluster: EmbeddedPostgres?
 
-    /// Connects (starting the embedded cluster if needed) and applies pending migrations; `connections` caps the
-    /// pool (default: `ConnectionPool.defaultSize`).
-    public static func open(_ location: DatabaseLocation, connections: Int? = nil, logger: Logger) async throws -> DatabaseSession {
+    /// Connects (starting the embedded cluster if needed) and applies pending migrations unless `migrate` is false
+    /// (a restore needs the database as it is); `connections` caps the pool (default: `ConnectionPool.defaultSize`).
+    public static func open(_ location: DatabaseLocation, connections: Int? = nil, migrate: Bool = true,
+                            logger: Logger) async throws -> DatabaseSession {
         let configuration: PostgresClient.Configuration
         var cluster: EmbeddedPostgres?
         switch location {
@@ -30,8 +31,10 @@ public struct DatabaseSession: Sendable {
             configuration = embedded.configuration(connections: connections)
         }
         do {
-            try await withRunningClient(configuration, logger: logger) { client in
-                try await Migrator(logger: logger).migrate(client)
+            if migrate {
+                try await withRunningClient(configuration, logger: logger) { client in
+                    try await Migrator(logger: logger).migrate(client)
+                }
             }
         } catch {
             cluster?.stop()

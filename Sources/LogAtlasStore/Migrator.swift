@@ -57,7 +57,25 @@ public struct Migrator: Sendable {
         }
     }
 
+    /// Creates the application role when the cluster lacks it and lets the connecting (owner) role SET ROLE to it.
+    /// A role belongs to the cluster, so a new cluster needs this both before the first migration and before a backup
+    /// of another cluster is restored into it.
+    public func prepareApplicationRole(on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'logatlas_app') THEN
+                    CREATE ROLE logatlas_app NOLOGIN NOSUPERUSER NOBYPASSRLS;
+                END IF;
+                IF NOT pg_has_role(current_user, 'logatlas_app', 'MEMBER') THEN
+                    EXECUTE format('GRANT logatlas_app TO %I', current_user);
+                END IF;
+            END $$
+            """, logger: logger)
+    }
+
     private func apply(_ migrations: [Migration], on connection: PostgresConnection) async throws -> [String] {
+        try await prepareApplicationRole(on: connection)
         try await connection.query("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())

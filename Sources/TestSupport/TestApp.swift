@@ -32,6 +32,9 @@ public struct TestWorld: Sendable {
         public var contentType: String? { headers[.contentType] }
     }
 
+    /// A `postgres://` URL of this world's database, for the `logatlas` binary run as a separate process.
+    public func databaseURL() async -> String { await TestCluster.shared.url(of: databaseConfiguration) }
+
     /// Sends a request as `user` (nil: no token).
     public func send(_ method: HTTPRequest.Method, _ path: String, as user: String?, json: Any? = nil, body: String? = nil,
                      contentType: String? = nil, headers extra: HTTPFields = [:]) async throws -> Reply {

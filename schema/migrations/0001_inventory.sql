@@ -2,19 +2,8 @@
 -- that row-level security reads. The application switches to `logatlas_app` in every caller-scoped transaction
 -- (or a function does so for its one statement) and sets logatlas.role / logatlas.orgs / logatlas.actor.
 
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'logatlas_app') THEN
-        CREATE ROLE logatlas_app NOLOGIN NOSUPERUSER NOBYPASSRLS;
-    END IF;
-END $$;
--- The connecting (owner) role must be able to SET ROLE to the application role.
-DO $$
-BEGIN
-    IF NOT pg_has_role(current_user, 'logatlas_app', 'MEMBER') THEN
-        EXECUTE format('GRANT logatlas_app TO %I', current_user);
-    END IF;
-END $$;
+-- The role itself belongs to the cluster, not the database: the migrator creates it before any migration runs
+-- (Migrator.prepareApplicationRole), and so does `logatlas restore` before it restores a backup.
 GRANT USAGE ON SCHEMA public TO logatlas_app;
 
 -- The caller, as set for the current transaction. Unset means "no rights".
