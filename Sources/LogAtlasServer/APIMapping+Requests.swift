@@ -21,9 +21,11 @@ extension APIMapping {
                             sourceIDs: sources)
     }
 
-    /// A request as `caller` sees it at `now`; `events` only for the detail view, `filed` false for a preview.
+    /// A request as `caller` sees it at `now`; `events` only for the detail view; `retention` (the service's evidence
+    /// retention) for a filed request, nil for a preview.
     static func request(_ request: RetrievalRequest, caller: Principal, now: Date, events: [ItemEvent]? = nil,
-                        filed: Bool = true) -> Components.Schemas.RetrievalRequest {
+                        retention: EvidenceRetentionPolicy?) -> Components.Schemas.RetrievalRequest {
+        let filed = retention != nil
         let draft = request.draft
         return .init(
             id: filed ? request.id.description : nil, incidentReference: draft.incidentReference, purpose: draft.purpose,
@@ -36,7 +38,8 @@ extension APIMapping {
             events: events?.map {
                 .init(item: $0.itemID.description, action: $0.action.rawValue, from: $0.from.rawValue, to: $0.to.rawValue,
                       actor: $0.actor, note: $0.note, at: $0.at)
-            })
+            },
+            evidenceRetention: retention.map { Self.retention(request.retention, policy: $0) })
     }
 
     static func item(item: RequestItem, requesterOrg: OrgID?, caller: Principal, now: Date) -> Components.Schemas.RequestItem {
@@ -76,7 +79,13 @@ extension APIMapping {
         .init(id: artifact.id.description, request: artifact.requestID.description, item: artifact.itemID.description,
               kind: .init(rawValue: artifact.kind.rawValue)!, fileName: artifact.fileName, mediaType: artifact.mediaType,
               size: artifact.size, sha256: artifact.sha256, location: artifact.location, method: artifact.method,
-              createdBy: artifact.createdBy, createdAt: artifact.createdAt)
+              createdBy: artifact.createdBy, createdAt: artifact.createdAt, purgedAt: artifact.purgedAt, purgedBy: artifact.purgedBy)
+    }
+
+    static func retention(_ retention: RequestRetention, policy: EvidenceRetentionPolicy) -> Components.Schemas.EvidenceRetention {
+        .init(days: retention.days ?? policy.defaultDays, defaultPeriod: retention.days == nil, closedAt: retention.closedAt,
+              purgeAfter: policy.purgeAfter(retention),
+              legalHold: retention.legalHold.map { .init(reason: $0.reason, placedBy: $0.placedBy, placedAt: $0.placedAt) })
     }
 
     static func custody(_ manifest: CustodyManifest) -> Components.Schemas.CustodyManifest {

@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     /// The bearer token `/metrics` asks for when the service is not bound to loopback (`LOGATLAS_METRICS_TOKEN`);
     /// without one, `/metrics` is not served there.
     public var metricsToken: String?
+    /// A port of its own for `/metrics` on the same address (`--metrics-port`); the service's port then serves none.
+    public var metricsPort: Int?
 
     /// Whether the service listens on loopback only.
     public var isLoopbackOnly: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) }
@@ -42,7 +44,9 @@ public struct ServerConfiguration: Sendable {
     public init(host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 5 * 1024 * 1024,
                 tokenCacheLifetime: Duration = .seconds(5), policyDirectory: URL? = nil, broker: BrokerSettings = BrokerSettings(),
                 artifactStore: any ArtifactStore = FileSystemArtifactStore(folder: URL(fileURLWithPath: ".logatlas/artifacts")),
-                idleTimeout: Duration = .seconds(30), maxConnections: Int = 2_048, cookieSecure: Bool? = nil, metricsToken: String? = nil) {
+                idleTimeout: Duration = .seconds(30), maxConnections: Int = 2_048, cookieSecure: Bool? = nil, metricsToken: String? = nil,
+                metricsPort: Int? = nil) {
+        self.metricsPort = metricsPort
         self.cookieSecure = cookieSecure ?? !["127.0.0.1", "::1", "localhost"].contains(host)
         self.metricsToken = metricsToken
         self.idleTimeout = idleTimeout
@@ -69,10 +73,16 @@ public struct BrokerSettings: Sendable {
     public var retry: RetryPolicy
     /// Internal address ranges webhooks may reach after all (`LOGATLAS_WEBHOOK_ALLOW`); none by default.
     public var webhookAllow: [IPRange]
+    /// How long evidence is kept after its request closes, and how often the retention job looks for what is due.
+    public var retention: EvidenceRetentionPolicy
+    public var retentionInterval: Duration
 
     public init(sla: SLAPolicy = SLAPolicy(), maxArtifactBytes: Int64 = 10 << 30, slaInterval: Duration = .seconds(60),
-                webhookInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy(), webhookAllow: [IPRange] = []) {
+                webhookInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy(), webhookAllow: [IPRange] = [],
+                retention: EvidenceRetentionPolicy = EvidenceRetentionPolicy(), retentionInterval: Duration = .seconds(3600)) {
         self.webhookAllow = webhookAllow
+        self.retention = retention
+        self.retentionInterval = retentionInterval
         self.sla = sla
         self.maxArtifactBytes = maxArtifactBytes
         self.slaInterval = slaInterval
@@ -92,6 +102,15 @@ public func buildApplication(
     clock: @escaping @Sendable () -> Date = Date.init
 ) throws -> some ApplicationProtocol {
     let router = try buildRouter(configuration: configuration, database: database, metrics: metrics, logger: logger, clock: clock)
+    var services = services
+    if let metricsPort = configuration.metricsPort {
+        // Started and stopped with the service, like the pool and the jobs.
+        let metricsRouter = Router()
+        metrics.register(on: metricsRouter, listener: .metricsPort, configuration: configuration, database: database, clock: clock)
+        services.append(Application(router: metricsRouter,
+                                    configuration: .init(address: .hostname(configuration.host, port: metricsPort), serverName: "LogAtlas"),
+                                    logger: logger))
+    }
     let idle = configuration.idleTimeout.components
     return Application(router: router,
                        server: .http1(configuration: .init(idleTimeout: .seconds(idle.seconds) + .nanoseconds(idle.attoseconds / 1_000_000_000))),
@@ -136,7 +155,9 @@ public func buildRouter(
                           policyIDs: { caller in try await api.catalogue(as: caller).map(\.policy.id).sorted() }, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
     try console.register(on: router)
     let document = ByteBuffer(string: documentText)
-    metrics.register(on: router, configuration: configuration, database: database, clock: clock)
+    metrics.register(on: router, listener: configuration.metricsPort == nil ? .service(loopbackOnly: configuration.isLoopbackOnly)
+                                                                            : .serviceWithSeparateMetricsPort,
+                     configuration: configuration, database: database, clock: clock)
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: document))
     }

@@ -43,6 +43,14 @@ extension LogAtlasAPI {
                          body: .binary(HTTPBody(bytes, length: .known(bytes.size), iterationBehavior: .single))))
     }
 
+    func setEvidenceRetention(_ input: Operations.SetEvidenceRetention.Input) async throws -> Operations.SetEvidenceRetention.Output {
+        let caller = try RequestPrincipal.required()
+        let body = switch input.body { case .json(let body): body }
+        let request = try await requests.setRetention(of: RequestID(try APIMapping.uuid(input.path.requestId, kind: "request")),
+                                                      days: body.days, legalHold: body.legalHold, now: clock(), as: caller)
+        return .ok(.init(body: .json(APIMapping.retention(request.retention, policy: broker.retention))))
+    }
+
     func custody(_ input: Operations.Custody.Input) async throws -> Operations.Custody.Output {
         let id = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
         let manifest = try await requests.custody(of: id, as: try RequestPrincipal.required(), now: clock())

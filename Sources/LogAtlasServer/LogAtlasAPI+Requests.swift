@@ -19,7 +19,7 @@ extension LogAtlasAPI {
         let caller = try RequestPrincipal.required()
         let now = clock()
         let plan = try await requests.preview(try APIMapping.draft(body), sla: broker.sla, now: now, as: caller)
-        return APIMapping.request(plan.request, caller: caller, now: now, filed: false)
+        return APIMapping.request(plan.request, caller: caller, now: now, retention: nil)
     }
 
     /// Files a draft as the caller and returns the stored request.
@@ -27,7 +27,7 @@ extension LogAtlasAPI {
         let caller = try RequestPrincipal.required()
         let now = clock()
         let plan = try await requests.file(try APIMapping.draft(body), sla: broker.sla, now: now, as: caller)
-        return APIMapping.request(plan.request, caller: caller, now: now, events: [])
+        return APIMapping.request(plan.request, caller: caller, now: now, events: [], retention: broker.retention)
     }
 
     func listRequests(_ input: Operations.ListRequests.Input) async throws -> Operations.ListRequests.Output {
@@ -38,7 +38,7 @@ extension LogAtlasAPI {
                                    org: query.org.map { OrgID($0) }, overdueOnly: query.overdue ?? false)
         let now = clock()
         let page = try await requests.requests(matching: filter, now: now, as: caller, page: try APIMapping.page(after: query.cursor, limit: query.limit))
-        return .ok(.init(body: .json(.init(items: page.items.map { APIMapping.request($0, caller: caller, now: now) },
+        return .ok(.init(body: .json(.init(items: page.items.map { APIMapping.request($0, caller: caller, now: now, retention: broker.retention) },
                                            nextCursor: page.nextCursor, total: page.total))))
     }
 
@@ -47,7 +47,7 @@ extension LogAtlasAPI {
         let id = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
         let request = try await requests.request(id, as: caller)
         let events = try await requests.history(of: id, as: caller)
-        return .ok(.init(body: .json(APIMapping.request(request, caller: caller, now: clock(), events: events))))
+        return .ok(.init(body: .json(APIMapping.request(request, caller: caller, now: clock(), events: events, retention: broker.retention))))
     }
 
     func transitionItem(_ input: Operations.TransitionItem.Input) async throws -> Operations.TransitionItem.Output {

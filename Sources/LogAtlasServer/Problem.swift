@@ -140,6 +140,9 @@ public struct Problem: Error, Sendable, Encodable {
         case .notFound(let kind, let id): notFound(kind, id)
         case .invalid(let issues): invalid(issues)
         case .forbidden(let reason): forbidden(reason)
+        case .purged(let id, let at):
+            Problem(status: 410, title: "Gone", detail: "the content of artifact \(id) was deleted by the evidence retention on "
+                    + "\(ISO8601DateFormatter().string(from: at)); its digest, size and history remain in the custody manifest")
         }
     }
 

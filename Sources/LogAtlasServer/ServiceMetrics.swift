@@ -63,13 +63,14 @@ public final class ServiceMetrics: Sendable {
 }
 
 extension ServiceMetrics {
-    /// `GET /metrics`, open on loopback, behind `LOGATLAS_METRICS_TOKEN` otherwise (`MetricsAccess`).
-    func register<Context: RequestContext>(on router: Router<Context>, configuration: ServerConfiguration, database: Database,
-                                           clock: @escaping @Sendable () -> Date) {
+    /// `GET /metrics` as `MetricsAccess` decides for the listener: open on loopback or on a metrics port of its own,
+    /// behind `LOGATLAS_METRICS_TOKEN` otherwise.
+    func register<Context: RequestContext>(on router: Router<Context>, listener: MetricsAccess.Listener, configuration: ServerConfiguration,
+                                           database: Database, clock: @escaping @Sendable () -> Date) {
         router.get("/metrics") { request, _ in
             let header = request.headers[.authorization]
             let presented = header.flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil }
-            switch MetricsAccess.decide(loopbackOnly: configuration.isLoopbackOnly, configuredToken: configuration.metricsToken, presentedToken: presented) {
+            switch MetricsAccess.decide(listener, configuredToken: configuration.metricsToken, presentedToken: presented) {
             case .allowed:
                 let text = try await self.exposition(database: database, now: clock())
                 return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -80,7 +80,7 @@ public enum DatabaseBackup {
                     }
                     var evidence: [BackupManifest.EvidenceObject] = []
                     let rows = try await connection.query("""
-                        SELECT storage_key, size, sha256, request_id FROM artifacts WHERE kind = 'upload' ORDER BY storage_key
+                        SELECT storage_key, size, sha256, request_id FROM artifacts WHERE kind = 'upload' AND purged_at IS NULL ORDER BY storage_key
                         """, logger: logger)
                     for try await (key, size, sha256, request) in rows.decode((String, Int64, String, UUID).self) {
                         evidence.append(.init(key: key, size: size, sha256: sha256, requestID: request))

@@ -42,7 +42,10 @@ public struct FileSystemArtifactStore: ArtifactStore {
     }
 
     public func delete(_ key: String) async throws {
-        try FileManager.default.removeItem(at: try location(of: key))
+        let url = try location(of: key)
+        // Deleting what is already gone succeeds, as in S3: the retention job may repeat a deletion.
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        try FileManager.default.removeItem(at: url)
     }
 
     func path(of key: String) -> FilePath { FilePath(folder.appendingPathComponent(key).path) }

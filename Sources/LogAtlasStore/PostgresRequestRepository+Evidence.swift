@@ -130,6 +130,7 @@ extension PostgresRequestRepository {
             guard artifact.kind == .upload else {
                 throw RequestError.invalid([ValidationIssue(path: "artifact", message: "a hand-over record has no content to download")])
             }
+            if let purgedAt = artifact.purgedAt { throw RequestError.purged(artifact.id, at: purgedAt) }
             // Recorded before the first byte leaves: an access is logged even if the client aborts.
             try await connection.query("""
                 SELECT audit_append(\(caller.name), 'artifact.download', 'artifact', \(id.description), NULL,
@@ -160,6 +161,36 @@ extension PostgresRequestRepository {
                              custody: try await manifest(of: found, artifacts: artifacts, commentIDs: comments.map { $0.id.uuidString.lowercased() }, now: now))
     }
 
+    /// How the custody manifest names the audit events of an artifact.
+    static let accessNames = ["artifact.create": "upload", "artifact.download": "download", "artifact.purge": "purge"]
+
+    /// Sets how many days after closing the request's evidence is kept (nil: the service's default) and places a
+    /// legal hold with `legalHold` as its reason or lifts it (nil); a hold kept with the same reason keeps who placed
+    /// it and when. One audited update, as the caller.
+    public func setRetention(of request: RequestID, days: Int?, legalHold reason: String?, now: Date,
+                             as caller: Principal) async throws -> RetrievalRequest {
+        let issues = RequestRetention.validate(days: days, legalHoldReason: reason)
+        guard issues.isEmpty else { throw RequestError.invalid(issues) }
+        return try await database.withCaller(caller) { connection in
+            let found = try await fetchRequest(request, on: connection)
+            guard caller.mayGovernEvidence(requesterOrg: found.requesterOrgID) else {
+                throw RequestError.forbidden("only the requesting team and admins decide how long its evidence is kept")
+            }
+            let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+            try await connection.query("""
+                UPDATE requests SET
+                    evidence_retention_days = \(days),
+                    legal_hold_by = CASE WHEN \(reason)::text IS NULL THEN NULL
+                                         WHEN legal_hold_reason = \(reason) THEN legal_hold_by ELSE \(caller.name) END,
+                    legal_hold_at = CASE WHEN \(reason)::text IS NULL THEN NULL
+                                         WHEN legal_hold_reason = \(reason) THEN legal_hold_at ELSE \(now) END,
+                    legal_hold_reason = \(reason)
+                WHERE id = \(request.rawValue)
+                """, logger: database.logger)
+            return try await fetchRequest(request, on: connection)
+        }
+    }
+
     /// The custody manifest of a request whose artifacts and comments the caller may see.
     func manifest(of found: RetrievalRequest, artifacts: [Artifact], commentIDs: [String], now: Date) async throws -> CustodyManifest {
         let request = found.id
@@ -169,7 +200,9 @@ extension PostgresRequestRepository {
                                                                      types: ["request", "request-item", "artifact", "comment"])
         let entries = artifacts.map { artifact in
             CustodyManifest.Entry(artifact: artifact, accesses: events.filter { $0.objectType == "artifact" && $0.objectID == artifact.id.description }
-                .map { CustodyManifest.Access(action: $0.action == "artifact.create" ? "upload" : "download", actor: $0.actor, at: $0.occurredAt, auditSeq: $0.seq) })
+                .compactMap { event in
+                    Self.accessNames[event.action].map { CustodyManifest.Access(action: $0, actor: event.actor, at: event.occurredAt, auditSeq: event.seq) }
+                })
         }
         let trail = AuditTrail(database: database)
         // Only this request's events are checked against their neighbours in the chain: O(its events), not O(trail).

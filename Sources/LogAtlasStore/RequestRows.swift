@@ -39,7 +39,8 @@ enum RequestRows {
 
     static let requestColumns = """
         r.id, r.incident_reference, r.purpose, r.priority, r.window_from, r.window_to, r.hints::text AS hints,
-        r.requester_org_id, r.requested_by, r.filed_at, r.warnings
+        r.requester_org_id, r.requested_by, r.filed_at, r.warnings,
+        r.evidence_retention_days, r.legal_hold_reason, r.legal_hold_by, r.legal_hold_at, request_closed_at(r.id) AS closed_at
         """
     static let itemColumns = """
         i.id, i.request_id, i.custodian_org_id, i.source_ids, i.feasibility::text AS feasibility, i.state, i.resume_state,
@@ -48,7 +49,7 @@ enum RequestRows {
         """
     static let artifactColumns = """
         a.id, a.request_id, a.item_id, a.kind, a.file_name, a.media_type, a.size, a.sha256, a.storage_key, a.location, a.method,
-        a.created_by, a.created_at
+        a.created_by, a.created_at, a.purged_at, a.purged_by
         """
 
     static func request(_ row: PostgresRandomAccessRow) throws -> RetrievalRequest {
@@ -60,7 +61,15 @@ enum RequestRows {
         return RetrievalRequest(id: RequestID(try row.value("id", as: UUID.self)), draft: draft,
                                 requesterOrgID: try row.value("requester_org_id", as: String?.self).map { OrgID($0) },
                                 requestedBy: try row.value("requested_by"), filedAt: try row.value("filed_at"),
-                                warnings: try row.value("warnings"), items: [])
+                                warnings: try row.value("warnings"), items: [], retention: try retention(row))
+    }
+
+    static func retention(_ row: PostgresRandomAccessRow) throws -> RequestRetention {
+        var hold: LegalHold?
+        if let reason = try row.value("legal_hold_reason", as: String?.self) {
+            hold = LegalHold(reason: reason, placedBy: try row.value("legal_hold_by"), placedAt: try row.value("legal_hold_at"))
+        }
+        return RequestRetention(days: try row.value("evidence_retention_days"), legalHold: hold, closedAt: try row.value("closed_at"))
     }
 
     static func item(_ row: PostgresRandomAccessRow) throws -> (requestID: RequestID, item: RequestItem) {
@@ -83,6 +92,7 @@ enum RequestRows {
                  kind: Artifact.Kind(rawValue: try row.value("kind")) ?? .upload, fileName: try row.value("file_name"),
                  mediaType: try row.value("media_type"), size: try row.value("size"), sha256: try row.value("sha256"),
                  storageKey: try row.value("storage_key"), location: try row.value("location"), method: try row.value("method"),
-                 createdBy: try row.value("created_by"), createdAt: try row.value("created_at"))
+                 createdBy: try row.value("created_by"), createdAt: try row.value("created_at"),
+                 purgedAt: try row.value("purged_at"), purgedBy: try row.value("purged_by"))
     }
 }

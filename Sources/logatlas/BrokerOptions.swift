@@ -15,6 +15,9 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Largest evidence upload in bytes (env: LOGATLAS_MAX_ARTIFACT_BYTES; default 10 GiB).")
     var maxArtifactBytes: Int64 = Environment.value("LOGATLAS_MAX_ARTIFACT_BYTES").flatMap(Int64.init) ?? 10 << 30
 
+    @Option(help: "Days delivered evidence is kept after its request closes, unless the request sets its own period or a legal hold stands (env: LOGATLAS_EVIDENCE_RETENTION_DAYS; 1–3650).")
+    var evidenceRetentionDays: Int = Environment.value("LOGATLAS_EVIDENCE_RETENTION_DAYS").flatMap(Int.init) ?? EvidenceRetentionPolicy.standardDays
+
     @OptionGroup var evidence: EvidenceStoreOptions
 
     @Option(help: "Internal address ranges webhooks may reach after all, comma-separated CIDRs, e.g. 10.20.0.0/16 (env: LOGATLAS_WEBHOOK_ALLOW; default none).")
@@ -27,8 +30,11 @@ struct BrokerOptions: ParsableArguments {
             allowed.append(range)
         }
         do {
+            guard EvidenceRetentionPolicy.allowedDays.contains(evidenceRetentionDays) else {
+                throw ValidationError("--evidence-retention-days must be between 1 and 3650")
+            }
             return BrokerSettings(sla: try SLAPolicy.parse(sla, expiryFactor: slaExpiryFactor), maxArtifactBytes: maxArtifactBytes,
-                                  webhookAllow: allowed)
+                                  webhookAllow: allowed, retention: EvidenceRetentionPolicy(defaultDays: evidenceRetentionDays))
         } catch let issue as ValidationIssue {
             throw ValidationError("--\(issue.path): \(issue.message)")
         }

@@ -48,6 +48,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Bearer token /metrics asks for when not bound to loopback (env: LOGATLAS_METRICS_TOKEN); without it /metrics is served on loopback only.")
     var metricsToken: String? = Environment.value("LOGATLAS_METRICS_TOKEN")
 
+    @Option(help: "Serve /metrics on this port of the same address instead of the service's port, open unless a metrics token is set (env: LOGATLAS_METRICS_PORT).")
+    var metricsPort: Int? = Environment.value("LOGATLAS_METRICS_PORT").flatMap(Int.init)
+
     @Option(help: "How log lines are written to standard error: text or json, one object per line (env: LOGATLAS_LOG_FORMAT).")
     var logFormat: LogFormat = Environment.value("LOGATLAS_LOG_FORMAT").flatMap(LogFormat.init(rawValue:)) ?? .text
 
@@ -95,12 +98,13 @@ struct Serve: AsyncParsableCommand {
             let settings = try broker.settings()
             let database = Database(pool: pool, logger: logger, acquireTimeout: .milliseconds(Int64(dbAcquireTimeoutSeconds * 1_000)))
             let metrics = ServiceMetrics()
-            services += BrokerJobs.services(database: database, broker: settings, metrics: metrics, logger: logger)
+            let artifactStore = try broker.evidence.artifactStore(dataDirectory: self.database.dataDir)
+            services += BrokerJobs.services(database: database, broker: settings, artifactStore: artifactStore, metrics: metrics, logger: logger)
             let configuration = ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),
                                                     policyDirectory: policyDir.map { URL(fileURLWithPath: $0) }, broker: settings,
-                                                    artifactStore: try broker.evidence.artifactStore(dataDirectory: self.database.dataDir),
+                                                    artifactStore: artifactStore,
                                                     idleTimeout: .seconds(idleTimeoutSeconds), maxConnections: maxConnections,
-                                                    cookieSecure: cookieSecure, metricsToken: metricsToken)
+                                                    cookieSecure: cookieSecure, metricsToken: metricsToken, metricsPort: metricsPort)
             let app = try buildApplication(configuration: configuration, database: database, services: services, metrics: metrics, logger: logger)
             logger.info("LogAtlas listening on http://\(host):\(port) (console: http://\(host):\(port)/login)")
             // SIGTERM starts a graceful shutdown; requests still running after the deadline are cancelled, so the

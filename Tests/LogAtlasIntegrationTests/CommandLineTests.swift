@@ -209,14 +209,15 @@ struct CommandLineTests {
 
     /// Also: with LOGATLAS_LOG_FORMAT=json every line on standard error is one JSON object, and a request's id (the
     /// balancer's X-Request-ID, or one the server makes) comes back in the header, the problem and its log line.
-    @Test func serveOnTheEmbeddedDatabaseLogsJSONAndStopsOnSIGTERM() async throws {
+    @Test func serveOnTheEmbeddedDatabaseLogsJSONServesMetricsApartAndStopsOnSIGTERM() async throws {
         let folder = URL(fileURLWithPath: "/tmp/la-srv-\(getpid())")
         try? FileManager.default.removeItem(at: folder)
         defer { try? FileManager.default.removeItem(at: folder) }
         let port = 20_000 + Int(getpid() % 10_000)
+        let metricsPort = port + 10_000
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--demo", "--data-dir", folder.path, "--port", String(port)]
+        process.arguments = ["serve", "--demo", "--data-dir", folder.path, "--port", String(port), "--metrics-port", String(metricsPort)]
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DATABASE_URL")
         env["LOGATLAS_DB_CONNECTIONS"] = "2"   // the demo load, the jobs and the API share two connections
@@ -242,6 +243,9 @@ struct CommandLineTests {
         let made = try RawHTTP.exchange(port: port, "GET /v1/sources HTTP/1.1\r\nHost: localhost\r\nX-Request-ID: no spaces allowed\r\nConnection: close\r\n\r\n")
         let madeID = try #require(made.firstMatch(of: /"request_id":"([0-9a-f-]{36})"/)?.output.1, "\(made)")
         #expect(made.lowercased().contains("x-request-id: \(madeID)\r\n"), "an unusable incoming id is replaced, the same in header and problem")
+        // With --metrics-port, /metrics is served there and not on the service's port.
+        #expect(Self.get(port: metricsPort, path: "/metrics")?.contains("logatlas_http_requests_total") == true)
+        #expect(Self.get(port: port, path: "/metrics")?.hasPrefix("HTTP/1.1 404") == true)
         let pidText = try String(contentsOf: folder.appendingPathComponent("pgdata/postmaster.pid"), encoding: .utf8)
         let postmaster = try #require(Int32(pidText.split(separator: "\n")[0]))
         kill(process.processIdentifier, SIGTERM)

@@ -62,9 +62,15 @@ struct MetricsTests {
     }
 
     @Test func outsideLoopbackMetricsNeedTheirToken() async throws {
-        #expect(MetricsAccess.decide(loopbackOnly: true, configuredToken: nil, presentedToken: nil) == .allowed)
-        #expect(MetricsAccess.decide(loopbackOnly: false, configuredToken: nil, presentedToken: "x") == .notServed)
-        #expect(MetricsAccess.decide(loopbackOnly: false, configuredToken: "s3cret-token", presentedToken: "s3cret-tokeN") == .tokenRequired)
+        #expect(MetricsAccess.decide(.service(loopbackOnly: true), configuredToken: nil, presentedToken: nil) == .allowed)
+        #expect(MetricsAccess.decide(.service(loopbackOnly: false), configuredToken: nil, presentedToken: "x") == .notServed)
+        #expect(MetricsAccess.decide(.service(loopbackOnly: false), configuredToken: "s3cret-token", presentedToken: "s3cret-tokeN") == .tokenRequired)
+        #expect(MetricsAccess.decide(.service(loopbackOnly: false), configuredToken: "s3cret-token", presentedToken: "s3cret-token") == .allowed)
+        // A metrics port of its own: the service's port serves none, the metrics port is open unless a token is set.
+        #expect(MetricsAccess.decide(.serviceWithSeparateMetricsPort, configuredToken: nil, presentedToken: nil) == .notServed)
+        #expect(MetricsAccess.decide(.metricsPort, configuredToken: nil, presentedToken: nil) == .allowed)
+        #expect(MetricsAccess.decide(.metricsPort, configuredToken: "s3cret-token", presentedToken: nil) == .tokenRequired)
+        #expect(MetricsAccess.decide(.metricsPort, configuredToken: "s3cret-token", presentedToken: "s3cret-token") == .allowed)
         try await withTestDatabase { database in
             for (token, header, status) in [(nil, nil, 404), ("s3cret-token", nil, 401), ("s3cret-token", "Bearer wrong", 401),
                                             ("s3cret-token", "Bearer s3cret-token", 200)] as [(String?, String?, Int)] {

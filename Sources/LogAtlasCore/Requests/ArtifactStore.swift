@@ -9,6 +9,7 @@ public protocol ArtifactStore: Sendable {
         where Chunks.Element == ArraySlice<UInt8>
     /// The blob's bytes, read on demand.
     func read(_ key: String) async throws -> ArtifactBytes
+    /// Deletes the blob; deleting one that is already gone succeeds.
     func delete(_ key: String) async throws
 }
 

@@ -16,4 +16,6 @@ public enum RequestError: Error, Hashable, Sendable {
     case invalid([ValidationIssue])
     /// The caller's role does not allow the action at all.
     case forbidden(String)
+    /// The artifact's content was deleted by the evidence retention; its record stays.
+    case purged(ArtifactID, at: Date)
 }

@@ -61,10 +61,15 @@ public struct Artifact: Hashable, Sendable {
     public var method: String?
     public var createdBy: String
     public var createdAt: Date
+    /// When the evidence retention deleted the content, and who did (the digest, size and history stay).
+    public var purgedAt: Date?
+    public var purgedBy: String?
 
     public init(id: ArtifactID = ArtifactID(), requestID: RequestID, itemID: RequestItemID, kind: Kind, fileName: String? = nil,
                 mediaType: String? = nil, size: Int64? = nil, sha256: String, storageKey: String? = nil, location: String? = nil,
-                method: String? = nil, createdBy: String, createdAt: Date) {
+                method: String? = nil, createdBy: String, createdAt: Date, purgedAt: Date? = nil, purgedBy: String? = nil) {
+        self.purgedAt = purgedAt
+        self.purgedBy = purgedBy
         self.id = id
         self.requestID = requestID
         self.itemID = itemID

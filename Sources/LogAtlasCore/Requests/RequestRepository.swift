@@ -24,6 +24,8 @@ public protocol RequestRepository: Sendable {
     /// The artifact for download by the requester's team, recording the download in the audit trail.
     func artifactForDownload(_ id: ArtifactID, of request: RequestID, as caller: Principal) async throws -> Artifact
     func custody(of request: RequestID, as caller: Principal, now: Date) async throws -> CustodyManifest
+    /// Sets the days its evidence is kept after it closes (nil: the default) and places (a reason) or lifts (nil) a legal hold.
+    func setRetention(of request: RequestID, days: Int?, legalHold reason: String?, now: Date, as caller: Principal) async throws -> RetrievalRequest
     /// Everything a request's page shows, read together: the request, its history, comments, artifacts and custody.
     func page(of request: RequestID, as caller: Principal, now: Date) async throws -> RequestRecord
     /// Friction per custodian organisation and source, over the items the caller may see.

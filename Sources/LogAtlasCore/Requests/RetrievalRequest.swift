@@ -151,9 +151,12 @@ public struct RetrievalRequest: Hashable, Sendable {
     /// Warnings computed at filing (part of the window expired, stale attestations …).
     public var warnings: [String]
     public var items: [RequestItem]
+    /// How long its evidence is kept once it closes.
+    public var retention: RequestRetention
 
     public init(id: RequestID = RequestID(), draft: RequestDraft, requesterOrgID: OrgID?, requestedBy: String, filedAt: Date,
-                warnings: [String] = [], items: [RequestItem]) {
+                warnings: [String] = [], items: [RequestItem], retention: RequestRetention = RequestRetention()) {
+        self.retention = retention
         self.id = id
         self.draft = draft
         self.requesterOrgID = requesterOrgID

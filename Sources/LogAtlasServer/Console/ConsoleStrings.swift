@@ -75,6 +75,7 @@ enum ConsoleStrings {
         "comment": ("Comment", "コメント"),
         "artifacts": ("Evidence", "証拠ファイル"),
         "no_artifacts": ("No evidence yet.", "証拠ファイルはまだありません。"),
+        "purged": ("content deleted by the evidence retention", "保存期間の経過により内容を削除済み"),
         "custody": ("Chain of custody", "証拠保全の記録"),
         "custody_intact": ("The audit events of this request verify against the chain.", "この依頼の監査イベントはチェーンと一致しています。"),
         "custody_broken": ("The audit chain around this request is broken.", "この依頼の監査チェーンが壊れています。"),

@@ -161,6 +161,8 @@ struct ArtifactRow: Hashable {
     let sha256: String
     let by: String
     let time: TimeView
+    /// When the evidence retention deleted the content (then there is nothing to download).
+    let purged: TimeView?
 }
 
 struct RequestPageView {
@@ -337,11 +339,13 @@ enum ConsoleViews {
             items: input.request.items.map { item($0, of: input, for: caller, now: now, t: t) },
             comments: input.comments.map { CommentRow(author: $0.author, time: TimeView($0.createdAt), body: $0.body) },
             artifacts: input.artifacts.map { artifact in
-                ArtifactRow(downloadURL: artifact.kind == .upload && caller.mayDownloadEvidence(requesterOrg: input.request.requesterOrgID)
+                ArtifactRow(downloadURL: artifact.kind == .upload && artifact.purgedAt == nil
+                                && caller.mayDownloadEvidence(requesterOrg: input.request.requesterOrgID)
                                 ? "/requests/\(input.request.id.rawValue.uuidString.lowercased())/artifacts/\(artifact.id.rawValue.uuidString.lowercased())" : nil,
                             name: artifact.fileName ?? artifact.location ?? artifact.kind.rawValue,
                             size: artifact.size.map { ByteCountFormatter.string(fromByteCount: $0, countStyle: .file) } ?? "—",
-                            sha256: artifact.sha256, by: artifact.createdBy, time: TimeView(artifact.createdAt))
+                            sha256: artifact.sha256, by: artifact.createdBy, time: TimeView(artifact.createdAt),
+                            purged: artifact.purgedAt.map(TimeView.init))
             },
             custodyIntact: input.custodyIntact, error: error, isGuest: input.guest != nil)
     }

@@ -30,15 +30,18 @@ struct PeriodicJob: Service {
     }
 }
 
-/// The broker's background jobs: the SLA pass (one replica at a time, by advisory lock) and webhook delivery
-/// (any number of replicas, each claiming different messages).
+/// The broker's background jobs: the SLA pass and the evidence retention pass (each one replica at a time, by
+/// advisory lock) and webhook delivery (any number of replicas, each claiming different messages). Without an
+/// artifact store there is no retention job.
 public enum BrokerJobs {
-    public static func services(database: Database, broker: BrokerSettings, metrics: ServiceMetrics? = nil, logger: Logger,
+    public static func services(database: Database, broker: BrokerSettings, artifactStore: (any ArtifactStore)? = nil,
+                                metrics: ServiceMetrics? = nil, logger: Logger,
                                 clock: @escaping @Sendable () -> Date = Date.init) -> [any Service] {
         let sla = SLAStore(database: database)
+        let retention = EvidenceRetentionStore(database: database)
         let notifications = NotificationStore(database: database)
         let sender = WebhookSender(allowing: broker.webhookAllow, clock: clock)
-        return [
+        var jobs: [any Service] = [
             PeriodicJob(name: "sla", interval: broker.slaInterval, metrics: metrics, logger: logger) {
                 if let result = try await sla.runPass(now: clock(), policy: broker.sla), result.eventCount > 0 {
                     logger.info("SLA pass", metadata: ["events": "\(result.eventCount)", "expired": "\(result.expired.count)"])
@@ -49,5 +52,14 @@ public enum BrokerJobs {
                 while try await notifications.deliverDue(now: clock(), retry: broker.retry, { await sender.send($0) }) > 0 {}
             },
         ]
+        if let artifactStore {
+            jobs.append(PeriodicJob(name: "retention", interval: broker.retentionInterval, metrics: metrics, logger: logger) {
+                if let purged = try await retention.runPass(now: clock(), policy: broker.retention, store: artifactStore, logger: logger),
+                   !purged.isEmpty {
+                    logger.info("evidence retention pass", metadata: ["purged": "\(purged.count)"])
+                }
+            })
+        }
+        return jobs
     }
 }

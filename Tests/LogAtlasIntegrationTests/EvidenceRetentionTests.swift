@@ -1,0 +1,136 @@
+import Foundation
+import HTTPTypes
+import LogAtlasCore
+import LogAtlasStore
+import Testing
+import TestSupport
+
+/// Delivered evidence is purged a period after its request closes, unless a legal hold stands; the retention pass
+/// runs with an injected clock.
+@Suite("Evidence retention")
+struct EvidenceRetentionTests {
+    static let day: TimeInterval = 86_400
+
+    /// A request whose dept-a item received an uploaded artifact and whose vendor-b item was cancelled: it closes now.
+    static func closedRequest(_ world: TestWorld, _ logs: [UInt8]) async throws -> (id: String, artifact: String) {
+        let (id, items) = try await world.file()
+        let (a, b) = (items["dept-a"]!, items["vendor-b"]!)
+        try await world.approve(id, item: a, as: "cus-a")
+        let upload = try await world.send(.post, "/v1/requests/\(id)/items/\(a)/artifacts?file_name=fw.log", as: "cus-a", bytes: logs)
+        #expect(upload.status == 201, "\(upload.text)")
+        #expect(try await world.fire("deliver", on: id, item: a, as: "cus-a").status == 200)
+        #expect(try await world.fire("receive", on: id, item: a, as: "cyd", note: "Confirmed and contained.").status == 200)
+        #expect(try await world.fire("cancel", on: id, item: b, as: "cyd").status == 200)
+        return (id, upload.json["id"] as? String ?? "")
+    }
+
+    static func retention(_ world: TestWorld, _ id: String) async throws -> [String: Any] {
+        try await world.send(.get, "/v1/requests/\(id)", as: "cyd").json["evidence_retention"] as? [String: Any] ?? [:]
+    }
+
+    @Test("content is purged 180 days after the request closes, once, and recorded in the audit trail and custody manifest")
+    func purgedAfterTheDefaultPeriod() async throws {
+        try await withTestApp { world in
+            let logs = Array("2026-11-20T10:00:00Z fw1 deny 203.0.113.7 -> 10.0.0.5:445\n".utf8)
+            let (id, artifact) = try await Self.closedRequest(world, logs)
+            let closed = Date()
+            let file = world.artifactFolder.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: world.artifactFolder.path).first))
+
+            let shown = try await Self.retention(world, id)
+            #expect(shown["days"] as? Int == 180)
+            #expect(shown["default_period"] as? Bool == true)
+            let purgeAfter = try #require(ISO8601DateFormatter().date(from: shown["purge_after"] as? String ?? ""))
+            #expect(abs(purgeAfter.timeIntervalSince(closed) - 180 * Self.day) < 60)
+
+            let job = EvidenceRetentionStore(database: world.database)
+            let store = FileSystemArtifactStore(folder: world.artifactFolder)
+            func pass(afterDays days: Double) async throws -> [String] {
+                try await job.runPass(now: closed.addingTimeInterval(days * Self.day), policy: EvidenceRetentionPolicy(), store: store,
+                                      logger: .testApp)?.map(\.id.description) ?? []
+            }
+            #expect(try await pass(afterDays: 179).isEmpty)
+            #expect(FileManager.default.fileExists(atPath: file.path))
+            #expect(try await pass(afterDays: 181) == [artifact])
+            #expect(!FileManager.default.fileExists(atPath: file.path))
+            #expect(try await pass(afterDays: 182).isEmpty, "purged once")
+
+            // The record stays, marked; the content is gone for good.
+            let listed = try await world.send(.get, "/v1/requests/\(id)/artifacts", as: "cyd")
+            let entry = (try JSONSerialization.jsonObject(with: listed.body) as? [[String: Any]])?.first
+            #expect(entry?["sha256"] as? String == sha256Hex(logs))
+            #expect(entry?["purged_by"] as? String == "retention")
+            #expect(entry?["purged_at"] != nil)
+            let download = try await world.send(.get, "/v1/requests/\(id)/artifacts/\(artifact)/content", as: "cyd")
+            #expect(download.status == 410)
+            #expect(download.text.contains("deleted by the evidence retention"))
+
+            // The deletion is in the chain: who, when, and the digest and size of what was deleted.
+            let custody = try await world.send(.get, "/v1/requests/\(id)/custody", as: "aud")
+            #expect(custody.json["chain_intact"] as? Bool == true)
+            let accesses = ((custody.json["artifacts"] as? [[String: Any]])?.first?["accesses"] as? [[String: Any]] ?? [])
+                .map { "\($0["action"]!) by \($0["actor"]!)" }
+            #expect(accesses == ["upload by cus-a", "purge by retention"])
+            let purge = try #require((custody.json["events"] as? [[String: Any]])?.first { $0["action"] as? String == "artifact.purge" })
+            let recorded = #"{"size": \#(logs.count), "sha256": "\#(sha256Hex(logs))", "request": "\#(id)", "retention_days": 180}"#
+            #expect(purge["after_digest"] as? String == sha256Hex(Array(recorded.utf8)))
+            #expect(try await AuditTrail(database: world.database).verify() == .intact(events: try await world.auditCount()))
+        }
+    }
+
+    @Test("a legal hold suspends the purge until lifted; the request's own period replaces the default; open requests keep their evidence")
+    func legalHoldsAndPeriods() async throws {
+        try await withTestApp { world in
+            let (id, artifact) = try await Self.closedRequest(world, Array("closed".utf8))
+            let closed = Date()
+            // A second request, still open, with evidence delivered.
+            let (open, items) = try await world.file(["firewall"])
+            try await world.approve(open, item: items["dept-a"]!, as: "cus-a")
+            #expect(try await world.send(.post, "/v1/requests/\(open)/items/\(items["dept-a"]!)/artifacts", as: "cus-a",
+                                         bytes: Array("open".utf8)).status == 201)
+            let job = EvidenceRetentionStore(database: world.database)
+            let store = FileSystemArtifactStore(folder: world.artifactFolder)
+            func pass(afterDays days: Double) async throws -> [String] {
+                try await job.runPass(now: closed.addingTimeInterval(days * Self.day), policy: EvidenceRetentionPolicy(), store: store,
+                                      logger: .testApp)?.map(\.id.description) ?? []
+            }
+            let path = "/v1/requests/\(id)/evidence-retention"
+
+            let held = try await world.send(.put, path, as: "cyd", json: ["days": 30, "legal_hold": "Litigation hold, case 2026-17"])
+            #expect(held.status == 200, "\(held.text)")
+            #expect(held.json["days"] as? Int == 30)
+            #expect(held.json["default_period"] as? Bool == false)
+            #expect(held.json["purge_after"] == nil)
+            #expect((held.json["legal_hold"] as? [String: Any])?["placed_by"] as? String == "cyd")
+            #expect(try await pass(afterDays: 400).isEmpty, "nothing is purged under a legal hold")
+
+            // Bad changes are refused with the field named and change nothing.
+            let zero = try await world.send(.put, path, as: "cyd", json: ["days": 0])
+            #expect(zero.status == 422 || zero.status == 400)
+            #expect(zero.text.contains("days"))
+            let blank = try await world.send(.put, path, as: "cyd", json: ["legal_hold": "   "])
+            #expect(blank.status == 422)
+            #expect(blank.text.contains("legal_hold"))
+            #expect(try await world.send(.put, path, as: "aud", json: [String: Any]()).status == 403)
+            #expect((try await Self.retention(world, id)["legal_hold"] as? [String: Any])?["reason"] as? String == "Litigation hold, case 2026-17")
+
+            // The hold is lifted: the request's own 30 days apply from its closing.
+            let lifted = try await world.send(.put, path, as: "cyd", json: ["days": 30])
+            #expect(lifted.status == 200)
+            #expect(lifted.json["legal_hold"] == nil)
+            let purgeAfter = try #require(ISO8601DateFormatter().date(from: lifted.json["purge_after"] as? String ?? ""))
+            #expect(abs(purgeAfter.timeIntervalSince(closed) - 30 * Self.day) < 60)
+            #expect(try await pass(afterDays: 29).isEmpty)
+            #expect(try await pass(afterDays: 31) == [artifact])
+            #expect(try await pass(afterDays: 4_000).isEmpty, "the open request's evidence stays")
+            #expect(FileManager.default.fileExists(atPath: world.artifactFolder.path))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: world.artifactFolder.path).count == 1)
+
+            // Placing and lifting the hold are audited as changes of the request, by the CSIRT member.
+            var actors: [String] = []
+            for try await actor in try await world.database.client.query("""
+                SELECT actor FROM audit_events WHERE object_type = 'request' AND action = 'request.update' AND object_id = \(id) ORDER BY seq
+                """).decode(String.self) { actors.append(actor) }
+            #expect(actors == ["cyd", "cyd"])
+        }
+    }
+}
