@@ -10,40 +10,17 @@ usage: scripts/notifications_check.py [path/to/logatlas]   (run with .build/noti
 """
 import hashlib
 import hmac
-import http.server
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from suite import DemoService, fail, free_port, ok   # scripts/suite.py
+from suite import DemoService, Receiver, fail, ok   # scripts/suite.py
 
 BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/logatlas")
-
-
-class Receiver(http.server.ThreadingHTTPServer):
-    """Records every POST (headers, body bytes) and answers 204."""
-
-    def __init__(self):
-        self.received = []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.received.append(({k: v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", free_port()), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
 def standard_webhooks(service, receiver):

@@ -1,10 +1,12 @@
 """What the Python test suites share: how they report, find a free port and start the demo service."""
 import datetime
+import http.server
 import json
 import os
 import re
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -91,3 +93,24 @@ class DemoService:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+class Receiver(http.server.ThreadingHTTPServer):
+    """Records every POST (headers, body bytes) and answers 204."""
+
+    def __init__(self):
+        self.received = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.received.append(({k: v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
