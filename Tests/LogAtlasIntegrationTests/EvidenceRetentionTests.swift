@@ -102,6 +102,10 @@ struct EvidenceRetentionTests {
             #expect(held.json["purge_after"] == nil)
             #expect((held.json["legal_hold"] as? [String: Any])?["placed_by"] as? String == "cyd")
             #expect(try await pass(afterDays: 400).isEmpty, "nothing is purged under a legal hold")
+            // The console's request page says so.
+            try await world.setConsolePasswords()
+            let page = try await world.visitor(signedInAs: "cyd").get("/requests/\(id)")
+            #expect(page.text.contains("Legal hold — not deleted while it stands: Litigation hold, case 2026-17 (cyd,"), "\(page.text)")
 
             // Bad changes are refused with the field named and change nothing.
             let zero = try await world.send(.put, path, as: "cyd", json: ["days": 0])
@@ -120,7 +124,13 @@ struct EvidenceRetentionTests {
             let purgeAfter = try #require(ISO8601DateFormatter().date(from: lifted.json["purge_after"] as? String ?? ""))
             #expect(abs(purgeAfter.timeIntervalSince(closed) - 30 * Self.day) < 60)
             #expect(try await pass(afterDays: 29).isEmpty)
+            let before = try await world.visitor(signedInAs: "cyd").get("/requests/\(id)")
+            #expect(before.text.contains("(30 days after the request closed)"))
+            #expect(before.text.contains("/artifacts/\(artifact)\""))
             #expect(try await pass(afterDays: 31) == [artifact])
+            let after = try await world.visitor(signedInAs: "cyd").get("/requests/\(id)")
+            #expect(after.text.contains("content deleted by the evidence retention"))
+            #expect(!after.text.contains("/artifacts/\(artifact)\""), "no download link for purged content")
             #expect(try await pass(afterDays: 4_000).isEmpty, "the open request's evidence stays")
             #expect(FileManager.default.fileExists(atPath: world.artifactFolder.path))
             #expect(try FileManager.default.contentsOfDirectory(atPath: world.artifactFolder.path).count == 1)

@@ -45,7 +45,7 @@ extension Console {
         let record = try await requests.page(of: requestID, as: caller, now: now)
         let retrieval = record.request
         let input = RequestPageInput(request: retrieval, history: record.history, comments: record.comments, artifacts: record.artifacts,
-                                     custodyIntact: record.custody.chainIntact)
+                                     custodyIntact: record.custody.chainIntact, retention: retention)
         var view = ConsoleViews.requestPage(input, for: caller, now: now,
                                             layout: layout(request, session: session, title: retrieval.draft.incidentReference), error: error)
         view.newGuestLink = newGuestLink

@@ -20,6 +20,7 @@ struct Console: Sendable {
     let evidence: EvidenceIntake
     let guestLinks: GuestLinkIssuer
     let sla: SLAPolicy
+    let retention: EvidenceRetentionPolicy
     /// The gap report of the chosen policies on what the caller may see (the API's own orchestration), and the IDs of
     /// the current policies.
     let gapReport: @Sendable (_ policies: [String]?, _ org: String?, _ system: String?, _ caller: Principal) async throws -> GapReport

@@ -182,6 +182,8 @@ struct RequestPageView {
     let comments: [CommentRow]
     let artifacts: [ArtifactRow]
     let custodyIntact: Bool?
+    /// How long the evidence is kept, or the legal hold that keeps it (not on a guest's page).
+    let retention: String?
     /// Why the last action was not done, if it was not.
     let error: String?
     /// Shown through a guest link: one item, no comments, no custody.
@@ -327,6 +329,17 @@ enum ConsoleViews {
                 ? "\(base)/guest-links" : nil)
     }
 
+    /// "180 days after the request closes", "until <date> (30 days after it closed)" or the legal hold that suspends it.
+    static func retention(_ retention: RequestRetention, policy: EvidenceRetentionPolicy, t: [String: String]) -> String {
+        let days = retention.days ?? policy.defaultDays
+        if let hold = retention.legalHold {
+            return "\(t["legal_hold"]!): \(hold.reason) (\(hold.placedBy), \(TimeView(hold.placedAt).text))"
+        }
+        guard let closed = retention.closedAt else { return t["kept_after_closing"]!.replacingOccurrences(of: "{days}", with: "\(days)") }
+        let until = TimeView(policy.purgeAfter(retention) ?? closed).text
+        return t["kept_until"]!.replacingOccurrences(of: "{date}", with: until).replacingOccurrences(of: "{days}", with: "\(days)")
+    }
+
     static func requestPage(_ input: RequestPageInput, for caller: Principal, now: Date, layout: LayoutView, error: String?) -> RequestPageView {
         let t = layout.t, draft = input.request.draft
         let hints = [draft.hints.hosts.joined(separator: ", "), draft.hints.users.joined(separator: ", "), draft.hints.ips.joined(separator: ", "),
@@ -347,7 +360,8 @@ enum ConsoleViews {
                             sha256: artifact.sha256, by: artifact.createdBy, time: TimeView(artifact.createdAt),
                             purged: artifact.purgedAt.map(TimeView.init))
             },
-            custodyIntact: input.custodyIntact, error: error, isGuest: input.guest != nil)
+            custodyIntact: input.custodyIntact,
+            retention: input.retention.map { retention(input.request.retention, policy: $0, t: t) }, error: error, isGuest: input.guest != nil)
     }
 
     /// The refusal of an action, in the reader's language.
@@ -377,6 +391,8 @@ struct RequestPageInput {
     let artifacts: [Artifact]
     /// Whether the request's audit events verify (nil when the caller may not see custody).
     let custodyIntact: Bool?
+    /// The service's evidence retention, to say how long this request's evidence is kept (nil on a guest's page).
+    var retention: EvidenceRetentionPolicy? = nil
     /// Set when the page is shown through a guest link (its item only), with the link's page path.
     var guest: GuestLink? = nil
     var guestPath: String? = nil
