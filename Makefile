@@ -22,7 +22,7 @@ run: build
 
 ## The whole test suite, on a PostgreSQL the tests start themselves (or DATABASE_URL when set), then the console's
 ## stories in headless Chromium (about a minute), the deployment files' checks, webhook deliveries verified by the
-## Standard Webhooks library, then the reliability suite (contract fuzzing and faults against a
+## Standard Webhooks library, console sign-in through an OpenID provider (oidc-provider-mock), then the reliability suite (contract fuzzing and faults against a
 ## live service on its own PostgreSQL; about 7 minutes). Installs Chromium, its driver and Selenium when missing.
 test: deps
 	@scripts/install-deps.sh --browser
@@ -31,6 +31,7 @@ test: deps
 	.build/browser-venv/bin/python scripts/console_browser.py .build/debug/logatlas
 	.build/deploy-venv/bin/python scripts/deploy_check.py .build/debug/logatlas
 	.build/notify-venv/bin/python scripts/notifications_check.py .build/debug/logatlas
+	.build/signin-venv/bin/python scripts/signin_check.py .build/debug/logatlas
 	RELIABILITY_SCHEMATHESIS=.build/schemathesis-venv/bin/schemathesis scripts/reliability.py .build/debug/logatlas
 
 ## Benchmarks on a release build (figures go to docs/performance.md).

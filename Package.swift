@@ -38,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // Browser uploads without the console's script (multipart/form-data), read as they stream in.
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        // OpenID Connect sign-in: ID tokens verified against the provider's JWKS.
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
     targets: [
         .target(name: "LogAtlasCore"),
@@ -87,6 +89,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             // The console's templates, stylesheet and script are copied as one folder.
             resources: [.copy("openapi.yaml"), .copy("Demo/demo-inventory.yaml"), .copy("Console/templates")],

@@ -52,19 +52,22 @@ python_tool moto-venv moto_server "moto[server]"
 python_tool schemathesis-venv schemathesis "schemathesis==4.32.5"
 # kubernetes-validate (with PyYAML) checks the Kubernetes manifests in deploy/ against the Kubernetes schemas.
 python_tool deploy-venv kubernetes-validate "kubernetes-validate==1.37.0"
+# Libraries the Python checks import, each set in a venv of its own.
+python_modules() {   # venv-name "import check" requirement...
+  local venv=".build/$1" modules="$2"
+  shift 2
+  if ! "$venv/bin/python" -c "import $modules" >/dev/null 2>&1; then
+    echo "installing $* into $venv"
+    mkdir -p .build
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$@"
+  fi
+}
 # The Standard Webhooks reference library verifies the signatures of delivered webhooks (scripts/notifications_check.py).
-if ! .build/notify-venv/bin/python -c "import standardwebhooks" >/dev/null 2>&1; then
-  echo "installing standardwebhooks into .build/notify-venv"
-  mkdir -p .build
-  python3 -m venv .build/notify-venv
-  .build/notify-venv/bin/pip install -q --disable-pip-version-check "standardwebhooks==1.3.0"
-fi
+python_modules notify-venv standardwebhooks "standardwebhooks==1.3.0"
+# oidc-provider-mock is the OpenID Connect provider the console signs in with (scripts/signin_check.py).
+python_modules signin-venv oidc_provider_mock "oidc-provider-mock==0.3.4"
 if [ "$browser" = 1 ]; then
   # Selenium drives Chromium; axe-selenium-python runs the axe-core accessibility check in the page.
-  if ! .build/browser-venv/bin/python -c "import selenium, axe_selenium_python" >/dev/null 2>&1; then
-    echo "installing selenium and axe-selenium-python into .build/browser-venv"
-    mkdir -p .build
-    python3 -m venv .build/browser-venv
-    .build/browser-venv/bin/pip install -q --disable-pip-version-check "selenium==4.45.0" "axe-selenium-python==2.1.6"
-  fi
+  python_modules browser-venv "selenium, axe_selenium_python" "selenium==4.45.0" "axe-selenium-python==2.1.6"
 fi

@@ -28,14 +28,15 @@ def free_port():
 
 
 class DemoService:
-    """`logatlas serve --demo` on an embedded cluster of its own in `folder`; `env` adds to the environment."""
+    """`logatlas serve --demo` on an embedded cluster of its own in `folder`; `env` adds to the environment (a dict,
+    or a function of the service's URL giving one)."""
 
     def __init__(self, binary, folder, env=None):
         os.chmod(folder, 0o755)   # the embedded PostgreSQL runs as the postgres account when we are root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.tokens, self.passwords = {}, {}
-        environment = dict(os.environ, LOGATLAS_LOG_LEVEL="warning", **(env or {}))
+        environment = dict(os.environ, LOGATLAS_LOG_LEVEL="warning", **((env(self.url) if callable(env) else env) or {}))
         self.process = subprocess.Popen([binary, "serve", "--demo", "--data-dir", os.path.join(folder, "data"), "--port", str(self.port)],
                                         env=environment, stdout=subprocess.PIPE, stderr=open(os.path.join(folder, "serve.log"), "w"), text=True)
         for line in self.process.stdout:

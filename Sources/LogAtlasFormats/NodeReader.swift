@@ -21,6 +21,19 @@ struct NodeReader {
     /// The fields whole-document checks refer to.
     static let keyFieldSet: Set<String> = ["id", "name", "parent", "owner_org", "system", "custodian_org"]
 
+    /// A single-value document (a policy, a sign-in mapping) read by `read`: the value, or every problem found.
+    static func document<Value>(_ text: String, file: String, emptyMessage: String,
+                                _ read: (inout NodeReader, Node) -> Value?) throws -> Value {
+        var reader = NodeReader()
+        reader.root = try YAMLDocument.compose(text, file: file)
+        let value = reader.root.flatMap { read(&reader, $0) }
+        guard reader.problems.isEmpty, let value else {
+            throw FormatError(file: file, problems: reader.problems.isEmpty
+                ? [FormatProblem(line: 1, column: 1, path: "", message: emptyMessage)] : reader.problems)
+        }
+        return value
+    }
+
     /// Reads an inventory document: the items of `orgs`, `systems` and `sources` in the order they appear, each
     /// validated on its own, then the top-level mapping itself.
     mutating func read(inventory document: Node?) {

@@ -6,14 +6,7 @@ import Yams
 /// is reported with its line and column.
 public enum PolicyYAML {
     public static func decode(_ text: String, file: String = "policy.yaml") throws -> Policy {
-        var reader = NodeReader()
-        reader.root = try YAMLDocument.compose(text, file: file)
-        let policy = reader.root.flatMap { reader.policy($0) }
-        guard reader.problems.isEmpty, let policy else {
-            throw FormatError(file: file, problems: reader.problems.isEmpty
-                ? [FormatProblem(line: 1, column: 1, path: "", message: "empty policy file")] : reader.problems)
-        }
-        return policy
+        try NodeReader.document(text, file: file, emptyMessage: "empty policy file") { reader, root in reader.policy(root) }
     }
 
     /// `decode` of a file's bytes: bytes that are not UTF-8 are a problem at 1:1; a byte order mark is skipped.

@@ -37,6 +37,10 @@ public struct ServerConfiguration: Sendable {
     public var metricsToken: String?
     /// A port of its own for `/metrics` on the same address (`--metrics-port`); the service's port then serves none.
     public var metricsPort: Int?
+    /// Console sign-in through the organisation's OpenID Connect provider, when configured.
+    public var openID: OpenIDSettings?
+    /// Whether the console accepts LogAtlas passwords (`--no-local-passwords` leaves only the provider).
+    public var localPasswords: Bool = true
 
     /// Whether the service listens on loopback only.
     public var isLoopbackOnly: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) }
@@ -152,7 +156,9 @@ public func buildRouter(
                           gapReport: { policies, org, system, caller in try await api.gapReport(policies: policies, org: org, system: system, as: caller).0 },
                           recordGapReport: { policies, org, caller in _ = try await api.runGapReport(policies: policies, org: org, system: nil, as: caller) },
                           trend: { policy, org, caller in try await api.trend(policy: policy, org: org, as: caller) },
-                          policyIDs: { caller in try await api.catalogue(as: caller).map(\.policy.id).sorted() }, cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
+                          policyIDs: { caller in try await api.catalogue(as: caller).map(\.policy.id).sorted() },
+                          openID: configuration.openID.map { OpenIDProvider(settings: $0) }, localPasswords: configuration.localPasswords,
+                          cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
     try console.register(on: router)
     let document = ByteBuffer(string: documentText)
     metrics.register(on: router, listener: configuration.metricsPort == nil ? .service(loopbackOnly: configuration.isLoopbackOnly)

@@ -83,6 +83,12 @@ public struct ConsoleStore: Sendable {
             }
             return .wrongCredentials
         }
+        let (secret, session) = try await openSession(userName: userName, now: now)
+        return .signedIn(secret: secret, session: session)
+    }
+
+    /// Starts a console session for `userName` (who has just proved who they are): the cookie's secret and the session.
+    func openSession(userName: String, now: Date) async throws -> (secret: String, session: ConsoleSession) {
         let secret = TokenSecret.generate(), csrf = TokenSecret.generate()
         let id = try await database.asOwner(actor: userName) { connection in
             var created: UUID?
@@ -96,8 +102,10 @@ public struct ConsoleStore: Sendable {
                                        logger: database.logger)
             return created
         }
-        guard let session = try await session(forSecret: secret, now: now), session.id == id else { return .wrongCredentials }
-        return .signedIn(secret: secret, session: session)
+        guard let session = try await session(forSecret: secret, now: now), session.id == id else {
+            throw IdentityError.notFound(kind: "session", id: id.uuidString)
+        }
+        return (secret, session)
     }
 
     /// Checks a guest link's passphrase, throttled like sign-in (failures count under the link's actor name and the

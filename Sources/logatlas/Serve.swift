@@ -58,6 +58,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var broker: BrokerOptions
 
+    @OptionGroup(title: "Console sign-in") var signIn: SignInOptions
+
     func validate() throws {
         for (name, value) in [("--idle-timeout-seconds", idleTimeoutSeconds), ("--max-connections", maxConnections),
                               ("--shutdown-timeout-seconds", shutdownTimeoutSeconds)] where value < 1 {
@@ -79,6 +81,8 @@ struct Serve: AsyncParsableCommand {
         }, metadataProvider: RequestIdentity.metadataProvider)
         let logger = makeLogger("logatlas", default: .info)
         raiseOpenFileLimit(toServe: maxConnections, logger: logger)
+        // A mistake in the sign-in mapping stops the service before it touches the database.
+        let openID = try signIn.settings()
         let session = try await DatabaseSession.open(database.location, connections: database.dbConnections, logger: logger)
         do {
             if demo {
@@ -100,11 +104,13 @@ struct Serve: AsyncParsableCommand {
             let metrics = ServiceMetrics()
             let artifactStore = try broker.evidence.artifactStore(dataDirectory: self.database.dataDir)
             services += BrokerJobs.services(database: database, broker: settings, artifactStore: artifactStore, metrics: metrics, logger: logger)
-            let configuration = ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),
+            var configuration = ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),
                                                     policyDirectory: policyDir.map { URL(fileURLWithPath: $0) }, broker: settings,
                                                     artifactStore: artifactStore,
                                                     idleTimeout: .seconds(idleTimeoutSeconds), maxConnections: maxConnections,
                                                     cookieSecure: cookieSecure, metricsToken: metricsToken, metricsPort: metricsPort)
+            configuration.openID = openID
+            configuration.localPasswords = signIn.localPasswords
             let app = try buildApplication(configuration: configuration, database: database, services: services, metrics: metrics, logger: logger)
             logger.info("LogAtlas listening on http://\(host):\(port) (console: http://\(host):\(port)/login)")
             // SIGTERM starts a graceful shutdown; requests still running after the deadline are cancelled, so the

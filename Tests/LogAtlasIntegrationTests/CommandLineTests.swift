@@ -296,6 +296,22 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: "/tmp/la-never-\(getpid())"))
     }
 
+    @Test func serveRefusesAnIncompleteProviderOrABadMappingBeforeTouchingTheDatabase() throws {
+        let folder = "/tmp/la-never-oidc-\(getpid())", mapping = "/tmp/la-oidc-mapping-\(getpid()).yaml"
+        defer { try? FileManager.default.removeItem(atPath: mapping) }
+        let partial = try Self.run(["serve", "--data-dir", folder, "--oidc-issuer", "https://idp.example"])
+        #expect(partial.status != 0 && partial.errors.contains("--oidc-issuer, --oidc-client-id, --oidc-redirect-url and --oidc-mapping together"))
+        let passwordsOff = try Self.run(["serve", "--data-dir", folder, "--no-local-passwords"])
+        #expect(passwordsOff.status != 0 && passwordsOff.errors.contains("--no-local-passwords needs an OpenID Connect provider"))
+        try "rules:\n  - {group: soc, role: chief}\n".write(toFile: mapping, atomically: true, encoding: .utf8)
+        let bad = try Self.run(["serve", "--data-dir", folder], environment: [
+            "LOGATLAS_OIDC_ISSUER": "https://idp.example", "LOGATLAS_OIDC_CLIENT_ID": "logatlas",
+            "LOGATLAS_OIDC_REDIRECT_URL": "https://logatlas.example/login/oidc/callback", "LOGATLAS_OIDC_MAPPING": mapping,
+        ])
+        #expect(bad.status != 0 && bad.errors.contains("\(mapping):2:24: rules[0].role: unknown role 'chief'"), "\(bad.errors)")
+        #expect(!FileManager.default.fileExists(atPath: folder))
+    }
+
     @Test func requestCommandsDriveTheBrokerThroughTheAPI() async throws {
         let url = try await TestCluster.shared.freshDatabaseURL()
         let (tokens, firewallID) = try await withRunningClient(try PostgresURL.configuration(url)) { client in

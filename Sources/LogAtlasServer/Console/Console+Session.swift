@@ -23,7 +23,8 @@ extension Console {
     func loginForm(_ request: Request, username: String, error: String?, status: HTTPResponse.Status) throws -> Response {
         let csrf = TokenSecret.generate()
         let layout = layout(request, session: nil, title: strings(request, session: nil)["sign_in_title"]!, csrf: csrf)
-        var response = try render("login", LoginView(layout: layout, csrf: csrf, username: username, error: error), status: status)
+        var response = try render("login", LoginView(layout: layout, csrf: csrf, username: username, error: error,
+                                                      localPasswords: localPasswords, provider: openID?.settings.displayName), status: status)
         response.setCookie(cookie(Self.loginCookie, csrf, maxAge: 3_600))
         return response
     }
@@ -34,6 +35,9 @@ extension Console {
             return try csrfRefused(request, session: nil)
         }
         let username = form.username ?? "", t = strings(request, session: nil)
+        guard localPasswords else {
+            return try message(request, session: nil, heading: t["forbidden_title"]!, text: t["passwords_off"]!, status: .forbidden)
+        }
         let address = context.remoteAddress?.ipAddress ?? "unknown"
         switch try await sessions.signIn(userName: username, password: form.password ?? "", address: address, now: clock()) {
         case .throttled:
@@ -44,14 +48,20 @@ extension Console {
         case .wrongCredentials:
             return try loginForm(request, username: username, error: t["wrong_credentials"]!, status: .unauthorized)
         case .signedIn(let secret, let session):
-            var response = redirect(to: "/")
-            response.setCookie(cookie(Self.sessionCookie, secret, maxAge: nil))
-            response.setCookie(cookie(Self.loginCookie, "", maxAge: 0))
-            if session.language == nil, let chosen = request.cookies[Self.languageCookie]?.value, ConsoleLanguage(rawValue: chosen) != nil {
-                try await sessions.setLanguage(chosen, for: session)
-            }
-            return response
+            return try await signedIn(request, secret: secret, session: session, clearing: Self.loginCookie)
         }
+    }
+
+    /// The answer to a sign-in that succeeded, by password or through the provider: the session cookie, the sign-in's
+    /// own cookie cleared, and the language chosen before signing in remembered for the user.
+    func signedIn(_ request: Request, secret: String, session: ConsoleSession, clearing signInCookie: String) async throws -> Response {
+        var response = redirect(to: "/")
+        response.setCookie(cookie(Self.sessionCookie, secret, maxAge: nil))
+        response.setCookie(cookie(signInCookie, "", maxAge: 0))
+        if session.language == nil, let chosen = request.cookies[Self.languageCookie]?.value, ConsoleLanguage(rawValue: chosen) != nil {
+            try await sessions.setLanguage(chosen, for: session)
+        }
+        return response
     }
 
     struct SignOutForm: Decodable {

@@ -29,6 +29,10 @@ struct Console: Sendable {
     /// The readiness trend per policy from the stored runs (`GapReportRepository.trend`).
     let trend: @Sendable (_ policy: String?, _ org: String?, _ caller: Principal) async throws -> [TrendPoint]
     let policyIDs: @Sendable (_ caller: Principal) async throws -> [String]
+    /// The organisation's OpenID Connect provider, when sign-in through it is configured.
+    let openID: OpenIDProvider?
+    /// Whether the sign-in form for LogAtlas passwords is offered.
+    let localPasswords: Bool
     let cookieSecure: Bool
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -63,6 +67,8 @@ struct Console: Sendable {
         }
         router.get("/login") { request, context in try await page(request, context) { try await loginPage(request) } }
         router.post("/login") { request, context in try await page(request, context) { try await signIn(request, context) } }
+        router.get("/login/oidc") { request, context in try await page(request, context) { try await startOpenIDSignIn(request) } }
+        router.get("/login/oidc/callback") { request, context in try await page(request, context) { try await finishOpenIDSignIn(request) } }
         router.post("/logout") { request, context in try await page(request, context) { try await signOut(request) } }
         router.post("/console/language") { request, context in try await page(request, context) { try await switchLanguage(request) } }
         router.get("/") { request, context in try await page(request, context) { try await home(request) } }

@@ -197,6 +197,10 @@ struct LoginView {
     let csrf: String
     let username: String
     let error: String?
+    /// Whether the user name and password form is shown.
+    let localPasswords: Bool
+    /// The identity provider's name on its sign-in button, when one is configured.
+    let provider: String?
 }
 
 struct GuestUnlockView {
