@@ -22,7 +22,7 @@ run: build
 
 ## The whole test suite, on a PostgreSQL the tests start themselves (or DATABASE_URL when set), then the console's
 ## stories in headless Chromium (about a minute), the deployment files' checks, webhook deliveries verified by the
-## Standard Webhooks library, console sign-in through an OpenID provider (oidc-provider-mock), then the reliability suite (contract fuzzing and faults against a
+## Standard Webhooks library and e-mail through a local SMTP server (aiosmtpd; about a minute), console sign-in through an OpenID provider (oidc-provider-mock), then the reliability suite (contract fuzzing and faults against a
 ## live service on its own PostgreSQL; about 7 minutes). Installs Chromium, its driver and Selenium when missing.
 test: deps
 	@scripts/install-deps.sh --browser

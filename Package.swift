@@ -38,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // Browser uploads without the console's script (multipart/form-data), read as they stream in.
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        // TLS for SMTP (STARTTLS and implicit TLS); already a dependency of async-http-client.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // OpenID Connect sign-in: ID tokens verified against the provider's JWKS.
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
@@ -90,6 +92,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             // The console's templates, stylesheet and script are copied as one folder.
             resources: [.copy("openapi.yaml"), .copy("Demo/demo-inventory.yaml"), .copy("Console/templates")],

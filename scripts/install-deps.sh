@@ -21,6 +21,8 @@ if [ "$browser" = 1 ]; then
   # The deployment checks (scripts/deploy_check.py): nginx -t for the load balancer, systemd-analyze for the unit.
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  # The e-mail check makes its SMTP server's certificate with openssl.
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
   # Japanese glyphs for the screenshots of Japanese pages.
@@ -63,8 +65,9 @@ python_modules() {   # venv-name "import check" requirement...
     "$venv/bin/pip" install -q --disable-pip-version-check "$@"
   fi
 }
-# The Standard Webhooks reference library verifies the signatures of delivered webhooks (scripts/notifications_check.py).
-python_modules notify-venv standardwebhooks "standardwebhooks==1.3.0"
+# The Standard Webhooks reference library verifies the signatures of delivered webhooks, and aiosmtpd is the SMTP
+# server e-mail is sent to (scripts/notifications_check.py).
+python_modules notify-venv "standardwebhooks, aiosmtpd" "standardwebhooks==1.3.0" "aiosmtpd==1.4.6"
 # oidc-provider-mock is the OpenID Connect provider the console signs in with (scripts/signin_check.py).
 python_modules signin-venv oidc_provider_mock "oidc-provider-mock==0.3.4"
 if [ "$browser" = 1 ]; then

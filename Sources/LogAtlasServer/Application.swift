@@ -80,6 +80,8 @@ public struct BrokerSettings: Sendable {
     /// How long evidence is kept after its request closes, and how often the retention job looks for what is due.
     public var retention: EvidenceRetentionPolicy
     public var retentionInterval: Duration
+    /// E-mail to custodians, when a mail server is configured; sent by the mail job from the webhook outbox.
+    public var smtp: SMTPSettings?
 
     public init(sla: SLAPolicy = SLAPolicy(), maxArtifactBytes: Int64 = 10 << 30, slaInterval: Duration = .seconds(60),
                 webhookInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy(), webhookAllow: [IPRange] = [],

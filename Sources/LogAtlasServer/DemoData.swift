@@ -21,6 +21,10 @@ public enum DemoData {
         ("east-admin", .custodian, [OrgID("east-logistics")]), ("netcare-soc", .custodian, [OrgID("netcare")]),
     ]
 
+    /// Demo users reached by e-mail: the Japanese subsidiary's administrator, in Japanese. The other custodian
+    /// organisations are mailed at their contacts from the inventory.
+    static let contacts: [String: (email: String, language: String)] = ["east-admin": ("sysadmin@east.example.jp", "ja")]
+
     /// The demo inventory document shipped in the binary.
     public static func inventory() throws -> Inventory {
         guard let url = Bundle.module.url(forResource: "demo-inventory", withExtension: "yaml") else {
@@ -47,6 +51,9 @@ public enum DemoData {
                 try await identity.addUser(named: name, role: role, orgs: orgs, actor: "demo")
                 password = String(TokenSecret.generate().dropFirst(3).prefix(20))
                 try await ConsoleStore(database: database).setPassword(password!, for: name, actor: "demo")
+                if let (email, language) = contacts[name] {
+                    try await identity.setContact(of: name, email: email, language: language, actor: "demo")
+                }
             } catch InventoryError.duplicate {
                 // Already there from an earlier start; its password was printed then.
             }

@@ -78,6 +78,11 @@ extension ConsoleStore {
             }
             try await connection.query("UPDATE users SET role = \(account.role.rawValue) WHERE id = \(user.id) AND role <> \(account.role.rawValue)",
                                        logger: database.logger)
+            // The provider's address reaches the person by e-mail.
+            if let email = claims.texts["email"]?.first, IdentityStore.isMailAddress(email) {
+                try await connection.query("UPDATE users SET email = \(email) WHERE id = \(user.id) AND email IS DISTINCT FROM \(email)",
+                                           logger: database.logger)
+            }
             var changed = false
             for try await _ in try await connection.query("""
                 WITH removed AS (DELETE FROM user_orgs WHERE user_id = \(user.id) AND NOT org_id = ANY (\(orgs)::text[]) RETURNING org_id),

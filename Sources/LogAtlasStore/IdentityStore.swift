@@ -41,6 +41,36 @@ public struct IdentityStore: TokenAuthenticator {
         }
     }
 
+    /// Sets where `userName` is reached by e-mail (nil: nowhere) and, when given, the language of their e-mail and
+    /// console (`en` or `ja`). Audited as a change of the user.
+    public func setContact(of userName: String, email: String?, language: String?, actor: String) async throws {
+        if let email, !Self.isMailAddress(email) {
+            throw IdentityError.invalid([ValidationIssue(path: "email", message: "an e-mail address such as soc@vendor.example")])
+        }
+        if let language, !["en", "ja"].contains(language) {
+            throw IdentityError.invalid([ValidationIssue(path: "language", message: "en or ja")])
+        }
+        try await database.asOwner(actor: actor) { connection in
+            var id: UUID?
+            for try await value in try await connection.query("UPDATE users SET email = \(email) WHERE name = \(userName) RETURNING id",
+                                                              logger: database.logger).decode(UUID.self) { id = value }
+            guard let id else { throw IdentityError.notFound(kind: "user", id: userName) }
+            if let language {
+                try await connection.query("""
+                    INSERT INTO console_preferences (user_id, language) VALUES (\(id), \(language))
+                    ON CONFLICT (user_id) DO UPDATE SET language = excluded.language
+                    """, logger: database.logger)
+            }
+        }
+    }
+
+    /// What the schema accepts as an address: one `@`, no spaces or angle brackets, at most 254 characters.
+    public static func isMailAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return text.count <= 254 && parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
+            && !text.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" })
+    }
+
     /// Issues a bearer token for `userName`, valid for `lifetime` (or forever).
     public func createToken(for userName: String, lifetime: Duration?, actor: String, now: Date = Date()) async throws -> IssuedToken {
         let secret = TokenSecret.generate()

@@ -106,22 +106,56 @@ public struct NotificationStore: WebhookRepository {
                                               url: URL(string: try r.value("url"))!, secret: try r.value("secret"), attempts: try r.value("attempts")))
             }
             guard !messages.isEmpty else { return 0 }
-            let attempts = await deliver(messages)
-            for attempt in attempts {
-                let number = (messages.first { $0.id == attempt.messageID }?.attempts ?? 0) + 1
-                let delay = attempt.isSuccess ? nil : retry.delay(afterAttempt: number)
-                try await connection.query("""
-                    WITH logged AS (
-                        INSERT INTO webhook_deliveries (outbox_id, attempt, at, status_code, error, duration_ms)
-                        VALUES (\(attempt.messageID), \(number), \(now), \(attempt.statusCode), \(attempt.error), \(Int(attempt.duration * 1000))))
-                    UPDATE webhook_outbox SET attempts = \(number),
-                        delivered_at = CASE WHEN \(attempt.isSuccess) THEN \(now) END,
-                        failed_at = CASE WHEN NOT \(attempt.isSuccess) AND \(delay)::double precision IS NULL THEN \(now) END,
-                        next_attempt_at = \(now) + make_interval(secs => coalesce(\(delay)::double precision, 0))
-                    WHERE id = \(attempt.messageID)
-                    """, logger: database.logger)
-            }
+            try await record(await deliver(messages), priorAttempts: Dictionary(uniqueKeysWithValues: messages.map { ($0.id, $0.attempts) }),
+                             now: now, retry: retry, on: connection)
             return messages.count
+        }
+    }
+
+    /// `deliverDue` for the e-mails of the outbox: claims up to `limit` due ones, lets `send` mail them, records each
+    /// attempt (the SMTP reply code as its status) with the same back-off.
+    public func deliverDueMail(now: Date, limit: Int = 20, retry: RetryPolicy,
+                               _ send: @Sendable ([MailOutboxMessage]) async -> [DeliveryAttempt]) async throws -> Int {
+        try await database.asOwner(actor: "mail") { connection in
+            let rows = try await connection.query("""
+                SELECT id, event, payload::text, mail_to, mail_language, attempts FROM webhook_outbox
+                WHERE mail_to IS NOT NULL AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= \(now)
+                ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                """, logger: database.logger)
+            var messages: [MailOutboxMessage] = []
+            for try await (id, event, payload, to, language, attempts) in rows.decode((Int64, String, String, String, String, Int).self) {
+                messages.append(MailOutboxMessage(id: id, event: event, payload: payload, to: to, language: language, attempts: attempts))
+            }
+            guard !messages.isEmpty else { return 0 }
+            try await record(await send(messages), priorAttempts: Dictionary(uniqueKeysWithValues: messages.map { ($0.id, $0.attempts) }),
+                             now: now, retry: retry, on: connection)
+            return messages.count
+        }
+    }
+
+    /// Logs each attempt and marks its message delivered, rescheduled with back-off, or given up.
+    private func record(_ attempts: [DeliveryAttempt], priorAttempts: [Int64: Int], now: Date, retry: RetryPolicy,
+                        on connection: PostgresConnection) async throws {
+        for attempt in attempts {
+            let number = (priorAttempts[attempt.messageID] ?? 0) + 1
+            let delay = attempt.isSuccess ? nil : retry.delay(afterAttempt: number)
+            try await connection.query("""
+                WITH logged AS (
+                    INSERT INTO webhook_deliveries (outbox_id, attempt, at, status_code, error, duration_ms)
+                    VALUES (\(attempt.messageID), \(number), \(now), \(attempt.statusCode), \(attempt.error), \(Int(attempt.duration * 1000))))
+                UPDATE webhook_outbox SET attempts = \(number),
+                    delivered_at = CASE WHEN \(attempt.isSuccess) THEN \(now) END,
+                    failed_at = CASE WHEN NOT \(attempt.isSuccess) AND \(delay)::double precision IS NULL THEN \(now) END,
+                    next_attempt_at = \(now) + make_interval(secs => coalesce(\(delay)::double precision, 0))
+                WHERE id = \(attempt.messageID)
+                """, logger: database.logger)
+        }
+    }
+
+    /// Whether e-mail is queued at all (`serve` sets it from its SMTP settings at start).
+    public func setMailEnabled(_ enabled: Bool) async throws {
+        try await database.asOwner(actor: "system") { connection in
+            try await connection.query("UPDATE mail_settings SET enabled = \(enabled) WHERE enabled <> \(enabled)", logger: database.logger)
         }
     }
 

@@ -12,6 +12,9 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "An item undelivered this many delivery periods past its due date expires (env: LOGATLAS_SLA_EXPIRY_FACTOR).")
     var slaExpiryFactor: Double = Environment.value("LOGATLAS_SLA_EXPIRY_FACTOR").flatMap(Double.init) ?? 1
 
+    @Option(help: "Seconds between passes of the SLA job that raises reminders, escalations and expiries (env: LOGATLAS_SLA_INTERVAL_SECONDS).")
+    var slaIntervalSeconds: Int = Environment.value("LOGATLAS_SLA_INTERVAL_SECONDS").flatMap(Int.init) ?? 60
+
     @Option(help: "Largest evidence upload in bytes (env: LOGATLAS_MAX_ARTIFACT_BYTES; default 10 GiB).")
     var maxArtifactBytes: Int64 = Environment.value("LOGATLAS_MAX_ARTIFACT_BYTES").flatMap(Int64.init) ?? 10 << 30
 
@@ -33,8 +36,9 @@ struct BrokerOptions: ParsableArguments {
             guard EvidenceRetentionPolicy.allowedDays.contains(evidenceRetentionDays) else {
                 throw ValidationError("--evidence-retention-days must be between 1 and 3650")
             }
+            guard slaIntervalSeconds >= 1 else { throw ValidationError("--sla-interval-seconds must be at least 1") }
             return BrokerSettings(sla: try SLAPolicy.parse(sla, expiryFactor: slaExpiryFactor), maxArtifactBytes: maxArtifactBytes,
-                                  webhookAllow: allowed, retention: EvidenceRetentionPolicy(defaultDays: evidenceRetentionDays))
+                                  slaInterval: .seconds(slaIntervalSeconds), webhookAllow: allowed, retention: EvidenceRetentionPolicy(defaultDays: evidenceRetentionDays))
         } catch let issue as ValidationIssue {
             throw ValidationError("--\(issue.path): \(issue.message)")
         }

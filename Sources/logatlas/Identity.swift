@@ -5,7 +5,7 @@ import LogAtlasStore
 
 /// `logatlas user …`
 struct UserCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Add.self, Passwd.self])
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Add.self, Passwd.self, Email.self])
 
     /// `logatlas user add NAME --role ROLE [--org ORG…]`
     struct Add: AsyncParsableCommand {
@@ -62,6 +62,32 @@ extension UserCommand {
                   let second = getpass("Again: ").map({ String(cString: $0) }) else { throw ValidationError("no password typed") }
             guard first == second else { throw ValidationError("the two passwords differ") }
             return first
+        }
+    }
+}
+
+extension UserCommand {
+    /// `logatlas user email NAME ADDRESS [--language ja]`: where the user's notifications go, in which language.
+    struct Email: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the address a user's e-mail notifications go to (\"none\" removes it) and their language.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "User name.") var name: String
+        @Argument(help: "E-mail address, or none.") var address: String
+        @Option(help: "en or ja: the language of the user's e-mail and console.") var language: String?
+
+        func run() async throws {
+            let email = address == "none" ? nil : address
+            do {
+                try await DatabaseSession.with(database.location, connections: database.dbConnections, logger: makeLogger("logatlas")) { database in
+                    try await IdentityStore(database: database).setContact(of: name, email: email, language: language, actor: "cli")
+                }
+            } catch IdentityError.notFound {
+                throw ValidationError("there is no user named \(name) (logatlas user add creates one)")
+            } catch IdentityError.invalid(let issues) {
+                throw ValidationError(issues.map { "\($0.path): \($0.message)" }.joined(separator: "; "))
+            }
+            print(email.map { "e-mail of \(name) set to \($0)" } ?? "e-mail of \(name) removed")
         }
     }
 }

@@ -9,7 +9,7 @@ struct LogAtlasCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logatlas",
         abstract: "Log-source inventory, coverage and retrieval broker for incident response.",
-        subcommands: [Serve.self, Migrate.self, Apply.self, Export.self, UserCommand.self, TokenCommand.self,
+        subcommands: [Serve.self, Migrate.self, Apply.self, Export.self, UserCommand.self, TokenCommand.self, MailCommand.self,
                       AuditCommand.self, Demo.self, Gaps.self, Detections.self, RequestCommand.self, Backup.self, Restore.self]
     )
 

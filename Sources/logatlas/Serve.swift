@@ -60,6 +60,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup(title: "Console sign-in") var signIn: SignInOptions
 
+    @OptionGroup(title: "E-mail") var mail: MailOptions
+
     func validate() throws {
         for (name, value) in [("--idle-timeout-seconds", idleTimeoutSeconds), ("--max-connections", maxConnections),
                               ("--shutdown-timeout-seconds", shutdownTimeoutSeconds)] where value < 1 {
@@ -99,9 +101,15 @@ struct Serve: AsyncParsableCommand {
             var services: [any Service] = []
             if let cluster = session.cluster { services.append(EmbeddedPostgresService(cluster: cluster)) }
             services.append(pool)
-            let settings = try broker.settings()
+            var settings = try broker.settings()
+            settings.smtp = try mail.settings(fallbackURL: "http://\(host):\(port)")
             let database = Database(pool: pool, logger: logger, acquireTimeout: .milliseconds(Int64(dbAcquireTimeoutSeconds * 1_000)))
             let metrics = ServiceMetrics()
+            // Every replica is configured alike: with a mail server, the outbox queues e-mail from now on.
+            let mails = settings.smtp != nil
+            try await withRunningClient(session.configuration, logger: logger) { client in
+                try await NotificationStore(database: Database(client: client, logger: logger)).setMailEnabled(mails)
+            }
             let artifactStore = try broker.evidence.artifactStore(dataDirectory: self.database.dataDir)
             services += BrokerJobs.services(database: database, broker: settings, artifactStore: artifactStore, metrics: metrics, logger: logger)
             var configuration = ServerConfiguration(host: host, port: port, bodyLimit: bodyLimit, tokenCacheLifetime: .seconds(tokenCacheSeconds),

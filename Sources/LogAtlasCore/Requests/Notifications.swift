@@ -63,6 +63,27 @@ public struct OutboxMessage: Hashable, Sendable {
     }
 }
 
+/// One queued e-mail as the mail job handles it: the same event payload as a webhook's, for one address.
+public struct MailOutboxMessage: Hashable, Sendable {
+    public var id: Int64
+    public var event: String
+    /// The event's JSON, as a webhook would carry it.
+    public var payload: String
+    public var to: String
+    /// The language to write it in (`en` or `ja`).
+    public var language: String
+    public var attempts: Int
+
+    public init(id: Int64, event: String, payload: String, to: String, language: String, attempts: Int) {
+        self.id = id
+        self.event = event
+        self.payload = payload
+        self.to = to
+        self.language = language
+        self.attempts = attempts
+    }
+}
+
 /// The result of one delivery attempt.
 public struct DeliveryAttempt: Hashable, Sendable {
     public var messageID: Int64
@@ -77,7 +98,7 @@ public struct DeliveryAttempt: Hashable, Sendable {
         self.duration = duration
     }
 
-    /// A 2xx answer counts as delivered.
+    /// A 2xx answer counts as delivered (an HTTP status, or an SMTP reply code such as 250).
     public var isSuccess: Bool { statusCode.map { (200..<300).contains($0) } ?? false }
 }
 

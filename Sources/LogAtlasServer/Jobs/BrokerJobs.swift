@@ -31,8 +31,8 @@ struct PeriodicJob: Service {
 }
 
 /// The broker's background jobs: the SLA pass and the evidence retention pass (each one replica at a time, by
-/// advisory lock) and webhook delivery (any number of replicas, each claiming different messages). Without an
-/// artifact store there is no retention job.
+/// advisory lock), webhook delivery and e-mail (any number of replicas, each claiming different messages). Without an
+/// artifact store there is no retention job; without a mail server no mail job.
 public enum BrokerJobs {
     public static func services(database: Database, broker: BrokerSettings, artifactStore: (any ArtifactStore)? = nil,
                                 metrics: ServiceMetrics? = nil, logger: Logger,
@@ -52,6 +52,12 @@ public enum BrokerJobs {
                 while try await notifications.deliverDue(now: clock(), retry: broker.retry, { await sender.send($0) }) > 0 {}
             },
         ]
+        if let smtp = broker.smtp {
+            let mailer = SMTPSender(settings: smtp)
+            jobs.append(PeriodicJob(name: "mail", interval: broker.webhookInterval, metrics: metrics, logger: logger) {
+                while try await notifications.deliverDueMail(now: clock(), retry: broker.retry, { await mailer.send($0) }) > 0 {}
+            })
+        }
         if let artifactStore {
             jobs.append(PeriodicJob(name: "retention", interval: broker.retentionInterval, metrics: metrics, logger: logger) {
                 if let purged = try await retention.runPass(now: clock(), policy: broker.retention, store: artifactStore, logger: logger),
