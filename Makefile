@@ -2,7 +2,7 @@
 DATA_DIR ?= ./.logatlas
 PORT ?= 8080
 
-.PHONY: run test build release deps bench bench-broker bench-console bench-sigma clean
+.PHONY: run test build release deps bench bench-broker bench-console bench-sigma bench-cluster clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,8 +22,10 @@ run: build
 
 ## The whole test suite, on a PostgreSQL the tests start themselves (or DATABASE_URL when set), then the console's
 ## stories in headless Chromium (about a minute), the deployment files' checks, webhook deliveries verified by the
-## Standard Webhooks library and e-mail through a local SMTP server (aiosmtpd; about a minute), console sign-in through an OpenID provider (oidc-provider-mock), then the reliability suite (contract fuzzing and faults against a
-## live service on its own PostgreSQL; about 7 minutes). Installs Chromium, its driver and Selenium when missing.
+## Standard Webhooks library and e-mail through a local SMTP server (aiosmtpd; about a minute), console sign-in
+## through an OpenID provider (oidc-provider-mock), three replicas behind nginx under a replica SIGKILL and a
+## PostgreSQL restart (about 90 s), then the reliability suite (contract fuzzing and faults against a live service on
+## its own PostgreSQL; about 7 minutes). Installs Chromium, its driver and Selenium when missing.
 test: deps
 	@scripts/install-deps.sh --browser
 	swift build --build-tests
@@ -32,6 +34,7 @@ test: deps
 	.build/deploy-venv/bin/python scripts/deploy_check.py .build/debug/logatlas
 	.build/notify-venv/bin/python scripts/notifications_check.py .build/debug/logatlas
 	.build/signin-venv/bin/python scripts/signin_check.py .build/debug/logatlas
+	.build/deploy-venv/bin/python scripts/cluster_check.py .build/debug/logatlas
 	RELIABILITY_SCHEMATHESIS=.build/schemathesis-venv/bin/schemathesis scripts/reliability.py .build/debug/logatlas
 
 ## Benchmarks on a release build (figures go to docs/performance.md).
@@ -40,6 +43,7 @@ bench: release
 	Benchmarks/broker.sh
 	Benchmarks/console.sh
 	Benchmarks/sigma.sh
+	Benchmarks/cluster.sh
 
 ## Only the retrieval-broker benchmarks (evidence transfer against cp, filing latency).
 bench-broker: release
@@ -52,6 +56,10 @@ bench-console: release
 ## Only Sigma rule readiness (3,000 rules against 10,000 sources).
 bench-sigma: release
 	Benchmarks/sigma.sh
+
+## Only the local cluster: reads with three replicas against one, failover and PostgreSQL-restart figures.
+bench-cluster: release
+	Benchmarks/cluster.sh
 
 clean:
 	rm -rf .build $(DATA_DIR)

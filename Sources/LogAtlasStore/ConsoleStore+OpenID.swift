@@ -14,8 +14,8 @@ extension ConsoleStore {
     public func beginOpenIDSignIn(state: String, nonce: String, codeVerifier: String, now: Date) async throws {
         let stale = now.addingTimeInterval(-Self.openIDSignInLifetime)
         try await database.asOwner(actor: "console") { connection in
-            try await connection.query("DELETE FROM openid_logins WHERE created_at < \(stale)", logger: database.logger)
-            try await connection.query("""
+            try await connection.checkedQuery("DELETE FROM openid_logins WHERE created_at < \(stale)", logger: database.logger)
+            try await connection.checkedQuery("""
                 INSERT INTO openid_logins (state_hash, nonce, code_verifier, created_at)
                 VALUES (decode(\(TokenSecret.hashHex(state)), 'hex'), \(nonce), \(codeVerifier), \(now))
                 """, logger: database.logger)
@@ -26,7 +26,7 @@ extension ConsoleStore {
     public func takeOpenIDSignIn(state: String, now: Date) async throws -> (nonce: String, codeVerifier: String)? {
         let stale = now.addingTimeInterval(-Self.openIDSignInLifetime)
         return try await database.asOwner(actor: "console") { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 DELETE FROM openid_logins WHERE state_hash = decode(\(TokenSecret.hashHex(state)), 'hex')
                 RETURNING nonce, code_verifier, created_at
                 """, logger: database.logger)
@@ -47,16 +47,16 @@ extension ConsoleStore {
         let orgs = account.orgs.map(\.rawValue)
         let outcome: Result<String, OpenIDRefusal> = try await database.asOwner(actor: account.userName) { connection in
             var unknown: [String] = []
-            for try await org in try await connection.query("SELECT o FROM unnest(\(orgs)::text[]) AS o WHERE o NOT IN (SELECT id FROM orgs)",
+            for try await org in try await connection.checkedQuery("SELECT o FROM unnest(\(orgs)::text[]) AS o WHERE o NOT IN (SELECT id FROM orgs)",
                                                             logger: database.logger).decode(String.self) { unknown.append(org) }
             if !unknown.isEmpty { return .failure(.unknownOrganisations(unknown)) }
             var user: (id: UUID, name: String, linked: Bool)?
-            for try await (id, name) in try await connection.query("""
+            for try await (id, name) in try await connection.checkedQuery("""
                 SELECT u.id, u.name FROM user_identities i JOIN users u ON u.id = i.user_id
                 WHERE i.issuer = \(claims.issuer) AND i.subject = \(claims.subject)
                 """, logger: database.logger).decode((UUID, String).self) { user = (id, name, true) }
             if user == nil {
-                for try await (id, otherPerson) in try await connection.query("""
+                for try await (id, otherPerson) in try await connection.checkedQuery("""
                     SELECT u.id, EXISTS (SELECT 1 FROM user_identities i WHERE i.user_id = u.id AND i.issuer = \(claims.issuer))
                     FROM users u WHERE u.name = \(account.userName)
                     """, logger: database.logger).decode((UUID, Bool).self) {
@@ -67,31 +67,31 @@ extension ConsoleStore {
             }
             if user == nil {
                 guard account.mayCreate else { return .failure(.unknownUser(account.userName)) }
-                for try await id in try await connection.query(
+                for try await id in try await connection.checkedQuery(
                     "INSERT INTO users (name, role) VALUES (\(account.userName), \(account.role.rawValue)) RETURNING id", logger: database.logger
                 ).decode(UUID.self) { user = (id, account.userName, false) }
             }
             guard let user else { return .failure(.unknownUser(account.userName)) }
             if !user.linked {
-                try await connection.query("INSERT INTO user_identities (issuer, subject, user_id) VALUES (\(claims.issuer), \(claims.subject), \(user.id))",
+                try await connection.checkedQuery("INSERT INTO user_identities (issuer, subject, user_id) VALUES (\(claims.issuer), \(claims.subject), \(user.id))",
                                            logger: database.logger)
             }
-            try await connection.query("UPDATE users SET role = \(account.role.rawValue) WHERE id = \(user.id) AND role <> \(account.role.rawValue)",
+            try await connection.checkedQuery("UPDATE users SET role = \(account.role.rawValue) WHERE id = \(user.id) AND role <> \(account.role.rawValue)",
                                        logger: database.logger)
             // The provider's address reaches the person by e-mail.
             if let email = claims.texts["email"]?.first, IdentityStore.isMailAddress(email) {
-                try await connection.query("UPDATE users SET email = \(email) WHERE id = \(user.id) AND email IS DISTINCT FROM \(email)",
+                try await connection.checkedQuery("UPDATE users SET email = \(email) WHERE id = \(user.id) AND email IS DISTINCT FROM \(email)",
                                            logger: database.logger)
             }
             var changed = false
-            for try await _ in try await connection.query("""
+            for try await _ in try await connection.checkedQuery("""
                 WITH removed AS (DELETE FROM user_orgs WHERE user_id = \(user.id) AND NOT org_id = ANY (\(orgs)::text[]) RETURNING org_id),
                      added AS (INSERT INTO user_orgs (user_id, org_id) SELECT \(user.id), o FROM unnest(\(orgs)::text[]) AS o
                                ON CONFLICT DO NOTHING RETURNING org_id)
                 SELECT org_id FROM removed UNION ALL SELECT org_id FROM added
                 """, logger: database.logger) { changed = true }
             if changed {
-                try await connection.query("SELECT audit_append(audit_actor(), 'user.orgs', 'user', \(user.id.uuidString.lowercased()), NULL, NULL)",
+                try await connection.checkedQuery("SELECT audit_append(audit_actor(), 'user.orgs', 'user', \(user.id.uuidString.lowercased()), NULL, NULL)",
                                            logger: database.logger)
             }
             return .success(user.name)
@@ -109,7 +109,7 @@ extension ConsoleStore {
     /// Audits a sign-in through the provider that was refused (the reason goes to the log; the trail records who).
     public func recordOpenIDRefusal(_ refusal: OpenIDRefusal, subject: String?) async throws {
         try await database.asOwner(actor: subject.map { "openid:\($0)" } ?? "openid") { connection in
-            try await connection.query("SELECT audit_append(audit_actor(), 'console.sign_in_failed', 'openid', \(subject ?? ""), NULL, NULL)",
+            try await connection.checkedQuery("SELECT audit_append(audit_actor(), 'console.sign_in_failed', 'openid', \(subject ?? ""), NULL, NULL)",
                                        logger: database.logger)
         }
     }

@@ -46,13 +46,13 @@ public struct ConsoleStore: Sendable {
         let hash = try await offload { try hasher.hash(password) }
         try await database.asOwner(actor: actor) { connection in
             var changed: UUID?
-            for try await id in try await connection.query("""
+            for try await id in try await connection.checkedQuery("""
                 INSERT INTO user_passwords (user_id, password_hash) SELECT id, \(hash) FROM users WHERE name = \(userName)
                 ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = now()
                 RETURNING user_id
                 """, logger: database.logger).decode(UUID.self) { changed = id }
             guard let changed else { throw IdentityError.notFound(kind: "user", id: userName) }
-            try await connection.query("SELECT audit_append(audit_actor(), 'user.password', 'user', \(changed.uuidString.lowercased()), NULL, NULL)",
+            try await connection.checkedQuery("SELECT audit_append(audit_actor(), 'user.password', 'user', \(changed.uuidString.lowercased()), NULL, NULL)",
                                        logger: database.logger)
         }
     }
@@ -63,7 +63,7 @@ public struct ConsoleStore: Sendable {
     public func signIn(userName: String, password: String, address: String, now: Date) async throws -> SignInResult {
         let since = throttle.windowStart(now: now)
         let (byUser, byAddress, stored) = try await database.asOwner(actor: "console") { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT (SELECT count(*) FROM sign_in_failures WHERE user_name = \(userName) AND at > \(since)),
                        (SELECT count(*) FROM sign_in_failures WHERE address = \(address) AND at > \(since)),
                        (SELECT p.password_hash FROM user_passwords p JOIN users u ON u.id = p.user_id WHERE u.name = \(userName))
@@ -76,7 +76,7 @@ public struct ConsoleStore: Sendable {
         let matches = try await offload { PasswordHasher.verify(password, against: stored ?? Self.decoy) && stored != nil }
         guard matches else {
             try await database.asOwner(actor: userName) { connection in
-                try await connection.query("""
+                try await connection.checkedQuery("""
                     WITH failed AS (INSERT INTO sign_in_failures (user_name, address, at) VALUES (\(userName), \(address), \(now)) RETURNING id)
                     SELECT audit_append(audit_actor(), 'console.sign_in_failed', 'address', \(address), NULL, NULL) FROM failed
                     """, logger: database.logger)
@@ -92,13 +92,13 @@ public struct ConsoleStore: Sendable {
         let secret = TokenSecret.generate(), csrf = TokenSecret.generate()
         let id = try await database.asOwner(actor: userName) { connection in
             var created: UUID?
-            for try await id in try await connection.query("""
+            for try await id in try await connection.checkedQuery("""
                 INSERT INTO console_sessions (user_id, secret_hash, csrf_token, created_at, last_seen_at)
                 SELECT id, decode(\(TokenSecret.hashHex(secret)), 'hex'), \(csrf), \(now), \(now) FROM users WHERE name = \(userName)
                 RETURNING id
                 """, logger: database.logger).decode(UUID.self) { created = id }
             guard let created else { throw IdentityError.notFound(kind: "user", id: userName) }
-            try await connection.query("SELECT audit_append(audit_actor(), 'console.sign_in', 'session', \(created.uuidString.lowercased()), NULL, NULL)",
+            try await connection.checkedQuery("SELECT audit_append(audit_actor(), 'console.sign_in', 'session', \(created.uuidString.lowercased()), NULL, NULL)",
                                        logger: database.logger)
             return created
         }
@@ -113,7 +113,7 @@ public struct ConsoleStore: Sendable {
     public func verifyGuestPassphrase(_ passphrase: String, against hash: String, link: GuestLink, address: String, now: Date) async throws -> Bool? {
         let since = throttle.windowStart(now: now), name = link.actorName
         let (byName, byAddress) = try await database.asOwner(actor: name) { connection in
-            for try await row in try await connection.query("""
+            for try await row in try await connection.checkedQuery("""
                 SELECT (SELECT count(*) FROM sign_in_failures WHERE user_name = \(name) AND at > \(since)),
                        (SELECT count(*) FROM sign_in_failures WHERE address = \(address) AND at > \(since))
                 """, logger: database.logger).decode((Int, Int).self) { return row }
@@ -122,7 +122,7 @@ public struct ConsoleStore: Sendable {
         if throttle.refuses(failuresForUser: byName, failuresFromAddress: byAddress) { return nil }
         if try await offload({ PasswordHasher.verify(passphrase, against: hash) }) { return true }
         try await database.asOwner(actor: name) { connection in
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 WITH failed AS (INSERT INTO sign_in_failures (user_name, address, at) VALUES (\(name), \(address), \(now)) RETURNING id)
                 SELECT audit_append(audit_actor(), 'guest_link.passphrase_failed', 'guest-link', \(link.id.uuidString.lowercased()), NULL, NULL) FROM failed
                 """, logger: database.logger)
@@ -159,7 +159,7 @@ public struct ConsoleStore: Sendable {
     /// Ends one session, or with `everywhere` every session of its user.
     public func signOut(_ session: ConsoleSession, everywhere: Bool, now: Date) async throws {
         try await database.asOwner(actor: session.principal.name) { connection in
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 WITH ended AS (
                     UPDATE console_sessions SET ended_at = \(now)
                     WHERE ended_at IS NULL AND (id = \(session.id) OR (\(everywhere) AND user_id = \(session.principal.userID.rawValue)))
@@ -172,7 +172,7 @@ public struct ConsoleStore: Sendable {
     /// Remembers the console language of the session's user.
     public func setLanguage(_ language: String, for session: ConsoleSession) async throws {
         try await database.asOwner(actor: session.principal.name) { connection in
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 INSERT INTO console_preferences (user_id, language) VALUES (\(session.principal.userID.rawValue), \(language))
                 ON CONFLICT (user_id) DO UPDATE SET language = excluded.language
                 """, logger: database.logger)

@@ -98,7 +98,7 @@ public struct Database: Sendable {
         _ caller: Principal, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await transaction { connection in
-            for try await _ in try await connection.execute(SetCaller(CallerSettings(caller)), logger: logger) {}
+            for try await _ in try await connection.checkedExecute(SetCaller(CallerSettings(caller)), logger: logger) {}
             return try await body(connection)
         }
     }
@@ -132,23 +132,32 @@ public struct Database: Sendable {
     /// recording `actor` on any audit event it causes.
     public func asOwner<Result: Sendable>(actor: String, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await transaction { connection in
-            try await connection.query("SELECT set_config('logatlas.actor', \(actor), true)", logger: logger)
+            try await connection.checkedQuery("SELECT set_config('logatlas.actor', \(actor), true)", logger: logger)
             return try await body(connection)
         }
     }
 
+    /// BEGIN, `body`, COMMIT — or ROLLBACK when `body` throws, unless PostgreSQL has closed the connection (nothing
+    /// is left to roll back, and postgres-nio would never answer a statement written to it: `checkedQuery`).
     private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await checkAvailable()
         do {
             let pool = self.pool
-            return try await client.withTransaction(logger: logger) { connection in
+            return try await client.withConnection { connection in
                 // Counted as holding a connection: a busy pool is never replaced.
                 pool?.inUse.add(1, ordering: .relaxed)
                 defer { pool?.inUse.subtract(1, ordering: .relaxed) }
-                return try await body(connection)
+                try await connection.checkedQuery("BEGIN", logger: logger)
+                let result: Result
+                do {
+                    result = try await body(connection)
+                } catch {
+                    if !connection.isClosed { _ = try? await connection.checkedQuery("ROLLBACK", logger: logger) }
+                    throw error
+                }
+                try await connection.checkedQuery("COMMIT", logger: logger)
+                return result
             }
-        } catch let error as PostgresTransactionError {
-            throw StoreErrors.translate(error.closureError ?? error.commitError ?? error.beginError ?? error)
         } catch {
             throw StoreErrors.translate(error)
         }

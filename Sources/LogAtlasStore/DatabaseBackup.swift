@@ -67,29 +67,29 @@ public enum DatabaseBackup {
         let environment = toolEnvironment(session.configuration, location: location)
         let (schema, evidence) = try await withRunningClient(session.configuration, logger: logger) { client in
             try await client.withConnection { connection in
-                try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+                try await connection.checkedQuery("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
                 do {
                     var snapshot = ""
-                    for try await id in try await connection.query("SELECT pg_export_snapshot()", logger: logger).decode(String.self) {
+                    for try await id in try await connection.checkedQuery("SELECT pg_export_snapshot()", logger: logger).decode(String.self) {
                         snapshot = id
                     }
                     var schema: [String] = []
-                    for try await version in try await connection.query("SELECT version FROM schema_migrations ORDER BY version",
+                    for try await version in try await connection.checkedQuery("SELECT version FROM schema_migrations ORDER BY version",
                                                                         logger: logger).decode(String.self) {
                         schema.append(version)
                     }
                     var evidence: [BackupManifest.EvidenceObject] = []
-                    let rows = try await connection.query("""
+                    let rows = try await connection.checkedQuery("""
                         SELECT storage_key, size, sha256, request_id FROM artifacts WHERE kind = 'upload' AND purged_at IS NULL ORDER BY storage_key
                         """, logger: logger)
                     for try await (key, size, sha256, request) in rows.decode((String, Int64, String, UUID).self) {
                         evidence.append(.init(key: key, size: size, sha256: sha256, requestID: request))
                     }
                     try await runTool("pg_dump", ["--format=custom", "--snapshot=\(snapshot)", "--file=\(dump.path)"], environment: environment)
-                    try await connection.query("COMMIT", logger: logger)
+                    try await connection.checkedQuery("COMMIT", logger: logger)
                     return (schema, evidence)
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    _ = try? await connection.checkedQuery("ROLLBACK", logger: logger)
                     throw error
                 }
             }
@@ -137,7 +137,7 @@ public enum DatabaseBackup {
     public static func restore(_ dump: URL, into session: DatabaseSession, location: DatabaseLocation, logger: Logger) async throws {
         try await withRunningClient(session.configuration, logger: logger) { client in
             try await client.withConnection { connection in
-                let rows = try await connection.query("""
+                let rows = try await connection.checkedQuery("""
                     SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'S')
                     """, logger: logger)

@@ -29,9 +29,9 @@ public struct EvidenceRetentionStore: Sendable {
     /// is logged and left for the next pass.
     public func runPass(now: Date, policy: EvidenceRetentionPolicy, store: any ArtifactStore, logger: Logger) async throws -> [PurgedArtifact]? {
         try await database.asOwner(actor: "retention") { connection in
-            let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))", logger: database.logger)
+            let locked = try await connection.checkedQuery("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))", logger: database.logger)
             for try await got in locked.decode(Bool.self) where !got { return nil }
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT a.id, a.request_id, a.storage_key, a.sha256, a.size, coalesce(r.evidence_retention_days, \(policy.defaultDays)::integer) AS days
                 FROM artifacts a JOIN requests r ON r.id = a.request_id
                 WHERE a.kind = 'upload' AND a.purged_at IS NULL AND r.legal_hold_at IS NULL
@@ -53,10 +53,10 @@ public struct EvidenceRetentionStore: Sendable {
                                  metadata: ["artifact": "\(artifact.id)", "error": "\(String(reflecting: error))"])
                     continue
                 }
-                try await connection.query("""
+                try await connection.checkedQuery("""
                     UPDATE artifacts SET purged_at = \(now), purged_by = 'retention' WHERE id = \(artifact.id.rawValue)
                     """, logger: database.logger)
-                try await connection.query("""
+                try await connection.checkedQuery("""
                     SELECT audit_append('retention', 'artifact.purge', 'artifact', \(artifact.id.description), NULL,
                                         jsonb_build_object('request', \(artifact.requestID.description), 'sha256', \(artifact.sha256),
                                                            'size', \(artifact.size), 'retention_days', \(days)))

@@ -14,12 +14,12 @@ public struct GuestLinkStore: Sendable {
     public func create(_ link: GuestLink, secret: String, passphrase: String?) async throws {
         let passphraseHash = try await passphrase.asyncMap { phrase in try await NIOThreadPool.singleton.runIfActive { try PasswordHasher().hash(phrase) } }
         try await database.asOwner(actor: link.createdBy) { connection in
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 INSERT INTO guest_links (id, request_id, item_id, custodian_org_id, secret_hash, passphrase_hash, created_by, created_at, expires_at)
                 VALUES (\(link.id), \(link.requestID.rawValue), \(link.itemID.rawValue), \(link.custodianOrgID.rawValue),
                         decode(\(TokenSecret.hashHex(secret)), 'hex'), \(passphraseHash), \(link.createdBy), \(link.createdAt), \(link.expiresAt))
                 """, logger: database.logger)
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 SELECT audit_append(audit_actor(), 'guest_link.create', 'guest-link', \(link.id.uuidString.lowercased()), NULL,
                                     jsonb_build_object('item', \(link.itemID.description), 'expires_at', \(Timestamp.format(link.expiresAt))))
                 """, logger: database.logger)
@@ -35,11 +35,11 @@ public struct GuestLinkStore: Sendable {
     public func revoke(_ id: UUID, of item: RequestItemID, actor: String, now: Date) async throws -> Bool {
         try await database.asOwner(actor: actor) { connection in
             var revoked = false
-            for try await _ in try await connection.query("""
+            for try await _ in try await connection.checkedQuery("""
                 UPDATE guest_links SET revoked_at = \(now) WHERE id = \(id) AND item_id = \(item.rawValue) AND revoked_at IS NULL RETURNING id
                 """, logger: database.logger) { revoked = true }
             if revoked {
-                try await connection.query("SELECT audit_append(audit_actor(), 'guest_link.revoke', 'guest-link', \(id.uuidString.lowercased()), NULL, NULL)",
+                try await connection.checkedQuery("SELECT audit_append(audit_actor(), 'guest_link.revoke', 'guest-link', \(id.uuidString.lowercased()), NULL, NULL)",
                                            logger: database.logger)
             }
             return revoked

@@ -22,12 +22,12 @@ public struct IdentityStore: TokenAuthenticator {
     public func addUser(named name: String, role: Role, orgs: [OrgID], actor: String) async throws -> UserID {
         try await database.asOwner(actor: actor) { connection in
             var id: UUID?
-            for try await value in try await connection.query(
+            for try await value in try await connection.checkedQuery(
                 "INSERT INTO users (name, role) VALUES (\(name), \(role.rawValue)) RETURNING id", logger: database.logger
             ).decode(UUID.self) { id = value }
             guard let id else { throw IdentityError.invalid([ValidationIssue(path: "name", message: "user not created")]) }
             if !orgs.isEmpty {
-                let rows = try await connection.query("""
+                let rows = try await connection.checkedQuery("""
                     INSERT INTO user_orgs (user_id, org_id) SELECT \(id), o FROM unnest(\(orgs.map(\.rawValue))::text[]) AS o
                     JOIN orgs ON orgs.id = o RETURNING org_id
                     """, logger: database.logger)
@@ -52,11 +52,11 @@ public struct IdentityStore: TokenAuthenticator {
         }
         try await database.asOwner(actor: actor) { connection in
             var id: UUID?
-            for try await value in try await connection.query("UPDATE users SET email = \(email) WHERE name = \(userName) RETURNING id",
+            for try await value in try await connection.checkedQuery("UPDATE users SET email = \(email) WHERE name = \(userName) RETURNING id",
                                                               logger: database.logger).decode(UUID.self) { id = value }
             guard let id else { throw IdentityError.notFound(kind: "user", id: userName) }
             if let language {
-                try await connection.query("""
+                try await connection.checkedQuery("""
                     INSERT INTO console_preferences (user_id, language) VALUES (\(id), \(language))
                     ON CONFLICT (user_id) DO UPDATE SET language = excluded.language
                     """, logger: database.logger)
@@ -77,7 +77,7 @@ public struct IdentityStore: TokenAuthenticator {
         let expiresAt = lifetime.map { now.addingTimeInterval(TimeInterval($0.components.seconds)) }
         let prefix = String(secret.prefix(10))
         return try await database.asOwner(actor: actor) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 INSERT INTO api_tokens (user_id, token_hash, prefix, expires_at)
                 SELECT id, decode(\(TokenSecret.hashHex(secret)), 'hex'), \(prefix), \(expiresAt) FROM users WHERE name = \(userName)
                 RETURNING id
@@ -94,7 +94,7 @@ public struct IdentityStore: TokenAuthenticator {
     public func revokeToken(_ idOrPrefix: String, actor: String) async throws -> Int {
         let id = UUID(uuidString: idOrPrefix)
         return try await database.asOwner(actor: actor) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 UPDATE api_tokens SET revoked_at = now()
                 WHERE revoked_at IS NULL AND (id = \(id) OR prefix = \(idOrPrefix))
                 RETURNING id

@@ -45,13 +45,13 @@ public struct Migrator: Sendable {
         let migrations = try migrations ?? Self.bundled()
         return try await client.withConnection { connection in
             // Session-level lock: a second instance starting at the same time waits here, then finds nothing to do.
-            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+            try await connection.checkedQuery("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
                 let applied = try await apply(migrations, on: connection)
-                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                try await connection.checkedQuery("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 return applied
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                _ = try? await connection.checkedQuery("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 throw error
             }
         }
@@ -61,7 +61,7 @@ public struct Migrator: Sendable {
     /// A role belongs to the cluster, so a new cluster needs this both before the first migration and before a backup
     /// of another cluster is restored into it.
     public func prepareApplicationRole(on connection: PostgresConnection) async throws {
-        try await connection.query("""
+        try await connection.checkedQuery("""
             DO $$
             BEGIN
                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'logatlas_app') THEN
@@ -76,12 +76,12 @@ public struct Migrator: Sendable {
 
     private func apply(_ migrations: [Migration], on connection: PostgresConnection) async throws -> [String] {
         try await prepareApplicationRole(on: connection)
-        try await connection.query("""
+        try await connection.checkedQuery("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
             """, logger: logger)
         var done = Set<String>()
-        for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger).decode(String.self) {
+        for try await version in try await connection.checkedQuery("SELECT version FROM schema_migrations", logger: logger).decode(String.self) {
             done.insert(version)
         }
         done.formUnion(try await recognisePreBaseline(done, on: connection))
@@ -112,7 +112,7 @@ public struct Migrator: Sendable {
             throw DatabaseError.migrationFailed("this database was migrated by a pre-release LogAtlas only part of the way "
                                                 + "(\(done.intersection(replaced).sorted().last ?? "")); migrate it with that release first")
         }
-        try await connection.query("""
+        try await connection.checkedQuery("""
             INSERT INTO schema_migrations (version) SELECT unnest(\(Self.baseline)) ON CONFLICT DO NOTHING
             """, logger: logger)
         return Self.baseline

@@ -28,7 +28,7 @@ public struct NotificationStore: WebhookRepository {
         case .user(let name): (nil, name)
         }
         try await database.withCaller(caller) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 INSERT INTO webhook_subscriptions (id, org_id, user_id, url, secret, events, created_by, created_at)
                 SELECT \(subscription.id), \(org), (SELECT id FROM users WHERE name = \(user)), \(url), \(secret), \(events), \(caller.name), \(now)
                 WHERE \(user)::text IS NULL OR EXISTS (SELECT 1 FROM users WHERE name = \(user))
@@ -42,7 +42,7 @@ public struct NotificationStore: WebhookRepository {
 
     public func subscriptions(as caller: Principal) async throws -> [WebhookSubscription] {
         try await database.withCaller(caller) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT s.id, s.org_id, u.name AS user_name, s.url, s.events, s.created_by, s.created_at
                 FROM webhook_subscriptions s LEFT JOIN users u ON u.id = s.user_id ORDER BY s.created_at, s.id
                 """, logger: database.logger)
@@ -61,7 +61,7 @@ public struct NotificationStore: WebhookRepository {
 
     public func unsubscribe(_ id: UUID, as caller: Principal) async throws {
         try await database.withCaller(caller) { connection in
-            let rows = try await connection.query("DELETE FROM webhook_subscriptions WHERE id = \(id) RETURNING id", logger: database.logger)
+            let rows = try await connection.checkedQuery("DELETE FROM webhook_subscriptions WHERE id = \(id) RETURNING id", logger: database.logger)
             for try await _ in rows { return }
             throw WebhookError.notFound(id: id.uuidString.lowercased())
         }
@@ -70,7 +70,7 @@ public struct NotificationStore: WebhookRepository {
     /// The delivery log of one subscription, newest first.
     public func deliveries(of subscription: UUID, as caller: Principal, limit: Int = 100) async throws -> [WebhookDelivery] {
         try await database.withCaller(caller) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT o.event, d.outbox_id, d.status_code, d.error, d.duration_ms, d.at, o.delivered_at IS NOT NULL AS delivered
                 FROM webhook_deliveries d JOIN webhook_outbox o ON o.id = d.outbox_id
                 WHERE o.subscription_id = \(subscription) ORDER BY d.id DESC LIMIT \(limit)
@@ -93,7 +93,7 @@ public struct NotificationStore: WebhookRepository {
     public func deliverDue(now: Date, limit: Int = 20, retry: RetryPolicy,
                            _ deliver: @Sendable ([OutboxMessage]) async -> [DeliveryAttempt]) async throws -> Int {
         try await database.asOwner(actor: "webhooks") { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT o.id, o.event, o.payload::text AS payload, o.attempts, s.url, s.secret
                 FROM webhook_outbox o JOIN webhook_subscriptions s ON s.id = o.subscription_id
                 WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= \(now)
@@ -117,7 +117,7 @@ public struct NotificationStore: WebhookRepository {
     public func deliverDueMail(now: Date, limit: Int = 20, retry: RetryPolicy,
                                _ send: @Sendable ([MailOutboxMessage]) async -> [DeliveryAttempt]) async throws -> Int {
         try await database.asOwner(actor: "mail") { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT id, event, payload::text, mail_to, mail_language, attempts FROM webhook_outbox
                 WHERE mail_to IS NOT NULL AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= \(now)
                 ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
@@ -139,7 +139,7 @@ public struct NotificationStore: WebhookRepository {
         for attempt in attempts {
             let number = (priorAttempts[attempt.messageID] ?? 0) + 1
             let delay = attempt.isSuccess ? nil : retry.delay(afterAttempt: number)
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 WITH logged AS (
                     INSERT INTO webhook_deliveries (outbox_id, attempt, at, status_code, error, duration_ms)
                     VALUES (\(attempt.messageID), \(number), \(now), \(attempt.statusCode), \(attempt.error), \(Int(attempt.duration * 1000))))
@@ -155,7 +155,7 @@ public struct NotificationStore: WebhookRepository {
     /// Whether e-mail is queued at all (`serve` sets it from its SMTP settings at start).
     public func setMailEnabled(_ enabled: Bool) async throws {
         try await database.asOwner(actor: "system") { connection in
-            try await connection.query("UPDATE mail_settings SET enabled = \(enabled) WHERE enabled <> \(enabled)", logger: database.logger)
+            try await connection.checkedQuery("UPDATE mail_settings SET enabled = \(enabled) WHERE enabled <> \(enabled)", logger: database.logger)
         }
     }
 

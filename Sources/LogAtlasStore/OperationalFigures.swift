@@ -29,12 +29,12 @@ public struct OperationalFigures: Sendable {
     public static func read(_ database: Database, now: Date) async throws -> OperationalFigures {
         try await database.asOwner(actor: "metrics") { connection in
             var figures = OperationalFigures()
-            let outbox = try await connection.query("""
+            let outbox = try await connection.checkedQuery("""
                 SELECT count(*)::int, coalesce(extract(epoch FROM \(now) - min(created_at)), 0)::float8
                 FROM webhook_outbox WHERE delivered_at IS NULL AND failed_at IS NULL
                 """, logger: database.logger)
             for try await (count, oldest) in outbox.decode((Int, Double).self) { (figures.outboxBacklog, figures.outboxOldestSeconds) = (count, oldest) }
-            let overdue = try await connection.query("""
+            let overdue = try await connection.checkedQuery("""
                 SELECT r.priority, i.custodian_org_id, count(*)::int
                 FROM request_items i JOIN requests r ON r.id = i.request_id
                 WHERE i.state IN ('requested', 'acknowledged', 'approved', 'in_progress', 'needs_info') AND i.deliver_due < \(now)
@@ -43,7 +43,7 @@ public struct OperationalFigures: Sendable {
             for try await (priority, org, count) in overdue.decode((String, String, Int).self) {
                 figures.overdue[OverdueKey(priority: priority, org: org)] = count
             }
-            let readiness = try await connection.query("""
+            let readiness = try await connection.checkedQuery("""
                 SELECT DISTINCT ON (s.policy_id, s.org_id) s.policy_id, s.org_id,
                        CASE WHEN s.total > 0 THEN s.weighted / s.total ELSE 1 END
                 FROM gap_report_scores s JOIN gap_reports r ON r.id = s.report_id

@@ -35,7 +35,7 @@ public struct PostgresGapReportRepository: GapReportRepository {
                      as caller: Principal) async throws -> StoredGapReport {
         let (id, createdAt, digest) = try await database.withCaller(caller) { connection -> (UUID, Date, String) in
             // The digest covers the versions of everything the caller sees, so an unchanged inventory gives the same digest.
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 INSERT INTO gap_reports (id, created_by, policies, org_filter, system_filter, sees_all, inventory_digest, attack_version)
                 SELECT \(reportID), \(caller.name), \(policies), \(orgFilter), \(systemFilter), app_sees_all(),
                        encode(sha256(convert_to(concat_ws('|',
@@ -53,13 +53,13 @@ public struct PostgresGapReportRepository: GapReportRepository {
             for finding in findings { byOrg[finding.target.orgID.rawValue, default: []].append(finding) }
             let orgIDs = byOrg.keys.sorted()
             let documents = try orgIDs.map { try RecordJSON.array(byOrg[$0]!.map(FindingRecord.init)) }
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 INSERT INTO gap_report_orgs (report_id, org_id, findings)
                 SELECT \(id), x.org_id, x.findings::json FROM unnest(\(orgIDs)::text[], \(documents)::text[]) AS x(org_id, findings)
                 """, logger: database.logger)
             // The run's scores per organisation and policy, for the readiness trend (0009_readiness_trend.sql).
             let scores = GapReport.Score.byOrgAndPolicy(findings).sorted { ($0.key.orgID, $0.key.policyID) < ($1.key.orgID, $1.key.policyID) }
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 INSERT INTO gap_report_scores (report_id, org_id, policy_id, met, partial, missing, weighted, total)
                 SELECT \(id), x.* FROM unnest(\(scores.map(\.key.orgID.rawValue))::text[], \(scores.map(\.key.policyID))::text[],
                     \(scores.map(\.value.met))::int[], \(scores.map(\.value.partial))::int[], \(scores.map(\.value.missing))::int[],
@@ -76,7 +76,7 @@ public struct PostgresGapReportRepository: GapReportRepository {
     public func report(_ id: UUID, as caller: Principal) async throws -> StoredGapReport {
         try await database.withCaller(caller) { connection in
             var report: StoredGapReport?
-            let header = try await connection.query("""
+            let header = try await connection.checkedQuery("""
                 SELECT id, created_at, created_by, policies, org_filter, system_filter, inventory_digest FROM gap_reports WHERE id = \(id)
                 """, logger: database.logger)
             for try await row in header {
@@ -86,7 +86,7 @@ public struct PostgresGapReportRepository: GapReportRepository {
                                          inventoryDigest: try r.value("inventory_digest"), findings: [])
             }
             guard var report else { throw PolicyError.notFound(kind: "gap report", id: id.uuidString.lowercased()) }
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT findings::text AS findings FROM gap_report_orgs WHERE report_id = \(id)
                 """, logger: database.logger)
             for try await document in rows.decode(String.self) {
@@ -100,7 +100,7 @@ public struct PostgresGapReportRepository: GapReportRepository {
 
     public func previous(to report: StoredGapReport, as caller: Principal) async throws -> StoredGapReport? {
         let previousID = try await database.withCaller(caller) { connection -> UUID? in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT id FROM gap_reports
                 WHERE policies = \(report.policies) AND org_filter IS NOT DISTINCT FROM \(report.orgFilter)
                   AND system_filter IS NOT DISTINCT FROM \(report.systemFilter) AND created_at < \(report.createdAt) AND id <> \(report.id)
@@ -118,7 +118,7 @@ extension PostgresGapReportRepository {
     public func trend(policy: String?, org: String?, limit: Int, as caller: Principal) async throws -> [TrendPoint] {
         try await database.withCaller(caller) { connection in
             // Row-level security limits the scores to the organisations the caller sees; the sums are over those.
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT id, created_at, policy_id, met, partial, missing, weighted, total FROM (
                     SELECT r.id, r.created_at, s.policy_id, sum(s.met)::int AS met, sum(s.partial)::int AS partial,
                            sum(s.missing)::int AS missing, sum(s.weighted) AS weighted, sum(s.total) AS total,

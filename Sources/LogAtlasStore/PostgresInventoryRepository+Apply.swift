@@ -35,13 +35,13 @@ extension PostgresInventoryRepository {
     /// Everything the caller sees, in key order.
     func snapshot(on connection: PostgresConnection) async throws -> Inventory {
         var inventory = Inventory()
-        for try await row in try await connection.query("SELECT \(unescaped: InventoryRows.orgColumns) FROM orgs o ORDER BY o.id", logger: database.logger) {
+        for try await row in try await connection.checkedQuery("SELECT \(unescaped: InventoryRows.orgColumns) FROM orgs o ORDER BY o.id", logger: database.logger) {
             inventory.orgs.append(try InventoryRows.org(row.makeRandomAccess()))
         }
-        for try await row in try await connection.query("SELECT \(unescaped: InventoryRows.systemColumns) FROM systems y ORDER BY y.id", logger: database.logger) {
+        for try await row in try await connection.checkedQuery("SELECT \(unescaped: InventoryRows.systemColumns) FROM systems y ORDER BY y.id", logger: database.logger) {
             inventory.systems.append(try InventoryRows.system(row.makeRandomAccess()))
         }
-        for try await row in try await connection.query("SELECT * FROM source_rows ORDER BY system_id, name", logger: database.logger) {
+        for try await row in try await connection.checkedQuery("SELECT * FROM source_rows ORDER BY system_id, name", logger: database.logger) {
             inventory.sources.append(try InventoryRows.source(row.makeRandomAccess()).source)
         }
         // Parents first, so that a re-applied export never names an organisation before it exists.
@@ -52,15 +52,15 @@ extension PostgresInventoryRepository {
     func deletePruned(_ diff: InventoryDiff, current: Inventory, on connection: PostgresConnection) async throws {
         let sourceIDs = diff.sourceIDsToDelete(in: current).map(\.rawValue)
         if !sourceIDs.isEmpty {
-            try await connection.query("DELETE FROM log_sources WHERE id = ANY(\(sourceIDs))", logger: database.logger)
+            try await connection.checkedQuery("DELETE FROM log_sources WHERE id = ANY(\(sourceIDs))", logger: database.logger)
         }
         let systemIDs = diff.systems.deleted.map(\.rawValue)
         if !systemIDs.isEmpty {
-            try await connection.query("DELETE FROM systems WHERE id = ANY(\(systemIDs))", logger: database.logger)
+            try await connection.checkedQuery("DELETE FROM systems WHERE id = ANY(\(systemIDs))", logger: database.logger)
         }
         let orgIDs = diff.orgs.deleted.map(\.rawValue)
         if !orgIDs.isEmpty {
-            try await connection.query("DELETE FROM orgs WHERE id = ANY(\(orgIDs))", logger: database.logger)
+            try await connection.checkedQuery("DELETE FROM orgs WHERE id = ANY(\(orgIDs))", logger: database.logger)
         }
     }
 

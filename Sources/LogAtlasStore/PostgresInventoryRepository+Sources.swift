@@ -12,7 +12,7 @@ extension PostgresInventoryRepository {
         let text = Cursor.likePattern(filter.text)
         let org = filter.org?.rawValue, system = filter.system?.rawValue, medium = filter.medium?.rawValue
         return try await database.withCaller(caller) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 WITH filtered AS (
                     SELECT s.id FROM log_sources s
                     WHERE (\(scope.all) OR s.custodian_org_id = ANY(\(scope.orgs)) OR s.system_owner_org_id = ANY(\(scope.orgs)))
@@ -32,7 +32,7 @@ extension PostgresInventoryRepository {
 
     public func source(_ id: LogSourceID, as caller: Principal) async throws -> LogSource {
         try await database.withConnection { connection in
-            for try await row in try await connection.execute(SourceAsCaller(caller: CallerSettings(caller), id: id.rawValue), logger: database.logger) {
+            for try await row in try await connection.checkedExecute(SourceAsCaller(caller: CallerSettings(caller), id: id.rawValue), logger: database.logger) {
                 return try InventoryRows.source(row).source
             }
             throw InventoryError.notFound(kind: "source", id: id.description)
@@ -58,7 +58,7 @@ extension PostgresInventoryRepository {
             updated.id = id
             try Self.check(Validation.issues(in: updated))
             try await checkPlacement(of: updated, caller: caller, on: connection)
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 UPDATE log_sources s SET system_id = x.system_id, system_owner_org_id = y.owner_org_id, name = x.name,
                        log_type = x.log_type, product = x.product, format = x.format, custodian_org_id = x.custodian_org_id,
                        retention_tiers = x.retention_tiers, access_procedure = x.access_procedure, fields = x.fields,
@@ -76,7 +76,7 @@ extension PostgresInventoryRepository {
         try await database.withCaller(caller) { connection in
             let current = try await fetchSource(id, on: connection, lock: true).source
             try Self.checkVersion(ifVersion, current.version, kind: "source", id: id.description)
-            try await connection.query("DELETE FROM log_sources WHERE id = \(id.rawValue)", logger: database.logger)
+            try await connection.checkedQuery("DELETE FROM log_sources WHERE id = \(id.rawValue)", logger: database.logger)
         }
     }
 
@@ -84,7 +84,7 @@ extension PostgresInventoryRepository {
         try Self.check(Validation.issues(in: attestation))
         return try await database.withCaller(caller) { connection in
             _ = try await fetchSource(id, on: connection, lock: true)
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 INSERT INTO attestations (source_id, oldest_record_at, checked_at, checked_by, method)
                 VALUES (\(id.rawValue), \(attestation.oldestRecordAt), \(attestation.checkedAt), \(attestation.checkedBy), \(attestation.method))
                 """, logger: database.logger)
@@ -93,7 +93,7 @@ extension PostgresInventoryRepository {
     }
 
     func fetchSource(_ id: LogSourceID, on connection: PostgresConnection, lock: Bool) async throws -> (source: LogSource, systemOwner: OrgID) {
-        let rows = try await connection.query("""
+        let rows = try await connection.checkedQuery("""
             WITH locked AS (SELECT id FROM log_sources WHERE id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE" : ""))
             SELECT * FROM source_rows WHERE id IN (SELECT id FROM locked)
             """, logger: database.logger)
@@ -112,7 +112,7 @@ extension PostgresInventoryRepository {
         guard caller.may(.update, sourceHeldBy: source.custodianOrgID, systemOwner: systemOwner) else {
             throw InventoryError.invalid([ValidationIssue(path: "custodian_org", message: "must be one of your organisations, or the system must be")])
         }
-        let rows = try await connection.query("SELECT 1 FROM orgs WHERE id = \(source.custodianOrgID.rawValue)", logger: database.logger)
+        let rows = try await connection.checkedQuery("SELECT 1 FROM orgs WHERE id = \(source.custodianOrgID.rawValue)", logger: database.logger)
         for try await _ in rows { return }
         // Foreign keys see every org even where row-level security hides it; say only that it is unknown here.
         if !caller.mayLearnOfOtherOrgs { return }
@@ -139,7 +139,7 @@ extension PostgresInventoryRepository {
     }
 
     private func writeBatch(_ json: String, count: Int, upsert: Bool, on connection: PostgresConnection) async throws {
-        let result = try await connection.query("""
+        let result = try await connection.checkedQuery("""
             INSERT INTO log_sources AS s (id, system_id, system_owner_org_id, name, log_type, product, format, custodian_org_id,
                                           retention_tiers, access_procedure, fields, clock_ntp_synced, clock_timezone,
                                           volume_gb_per_day, notes)

@@ -15,7 +15,7 @@ public struct PostgresInventoryRepository: InventoryRepository {
         let after = try Cursor.decode(page.after)
         let scope = Scope(caller)
         return try await database.withCaller(caller) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 WITH filtered AS (SELECT o.id FROM orgs o WHERE (\(scope.all) OR o.id = ANY(\(scope.orgs))
                         OR EXISTS (SELECT 1 FROM log_sources s WHERE s.system_owner_org_id = o.id AND s.custodian_org_id = ANY(\(scope.orgs))))),
                      page AS (SELECT id FROM filtered WHERE (\(after)::text IS NULL OR id > \(after)) ORDER BY id LIMIT \(page.limit + 1))
@@ -52,7 +52,7 @@ public struct PostgresInventoryRepository: InventoryRepository {
             try change(&updated)
             updated.id = id
             try Self.check(Validation.issues(in: updated))
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 UPDATE orgs o SET name = x.name, kind = x.kind, parent_id = x.parent_id, contacts = x.contacts,
                        escalation_contact = x.escalation_contact, version = o.version + 1, updated_at = now()
                 FROM jsonb_to_record(\(try RecordJSON.object(OrgRecord(updated)))::jsonb) AS x(\(unescaped: OrgRecord.columns))
@@ -68,12 +68,12 @@ public struct PostgresInventoryRepository: InventoryRepository {
             guard caller.may(.delete, org: id) else { throw InventoryError.forbidden("only admins manage organisations") }
             let current = try await fetchOrg(id, on: connection, lock: true)
             try Self.checkVersion(ifVersion, current.version, kind: "organisation", id: id.rawValue)
-            try await connection.query("DELETE FROM orgs WHERE id = \(id.rawValue)", logger: database.logger)
+            try await connection.checkedQuery("DELETE FROM orgs WHERE id = \(id.rawValue)", logger: database.logger)
         }
     }
 
     func fetchOrg(_ id: OrgID, on connection: PostgresConnection, lock: Bool) async throws -> Organisation {
-        let rows = try await connection.query("""
+        let rows = try await connection.checkedQuery("""
             SELECT \(unescaped: InventoryRows.orgColumns) FROM orgs o WHERE o.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: database.logger)
         for try await row in rows { return try InventoryRows.org(row.makeRandomAccess()) }
@@ -82,7 +82,7 @@ public struct PostgresInventoryRepository: InventoryRepository {
 
     func writeOrgs(_ orgs: [Organisation], upsert: Bool, on connection: PostgresConnection) async throws {
         guard !orgs.isEmpty else { return }
-        try await connection.query("""
+        try await connection.checkedQuery("""
             INSERT INTO orgs AS o (id, name, kind, parent_id, contacts, escalation_contact)
             SELECT id, name, kind, parent_id, coalesce(contacts, '{}'), escalation_contact
             FROM jsonb_to_recordset(\(try RecordJSON.array(orgs.map(OrgRecord.init)))::jsonb) AS x(\(unescaped: OrgRecord.columns))
@@ -101,7 +101,7 @@ public struct PostgresInventoryRepository: InventoryRepository {
         let scope = Scope(caller)
         let text = Cursor.likePattern(filter.text)
         return try await database.withCaller(caller) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 WITH filtered AS (
                     SELECT y.id FROM systems y
                     WHERE (\(scope.all) OR y.owner_org_id = ANY(\(scope.orgs))
@@ -142,7 +142,7 @@ public struct PostgresInventoryRepository: InventoryRepository {
             if updated.ownerOrgID != current.ownerOrgID {
                 try await requireOwnOrg(updated.ownerOrgID, caller: caller, path: "owner_org", on: connection)
             }
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 UPDATE systems y SET name = x.name, owner_org_id = x.owner_org_id, criticality = x.criticality,
                        internet_facing = x.internet_facing, tags = x.tags, description = x.description,
                        version = y.version + 1, updated_at = now()
@@ -157,12 +157,12 @@ public struct PostgresInventoryRepository: InventoryRepository {
         try await database.withCaller(caller) { connection in
             let current = try await fetchSystem(id, on: connection, lock: true)
             try Self.checkVersion(ifVersion, current.version, kind: "system", id: id.rawValue)
-            try await connection.query("DELETE FROM systems WHERE id = \(id.rawValue)", logger: database.logger)
+            try await connection.checkedQuery("DELETE FROM systems WHERE id = \(id.rawValue)", logger: database.logger)
         }
     }
 
     func fetchSystem(_ id: SystemID, on connection: PostgresConnection, lock: Bool) async throws -> ProtectedSystem {
-        let rows = try await connection.query("""
+        let rows = try await connection.checkedQuery("""
             SELECT \(unescaped: InventoryRows.systemColumns) FROM systems y WHERE y.id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: database.logger)
         for try await row in rows { return try InventoryRows.system(row.makeRandomAccess()) }
@@ -171,7 +171,7 @@ public struct PostgresInventoryRepository: InventoryRepository {
 
     func writeSystems(_ systems: [ProtectedSystem], upsert: Bool, on connection: PostgresConnection) async throws {
         guard !systems.isEmpty else { return }
-        try await connection.query("""
+        try await connection.checkedQuery("""
             INSERT INTO systems AS y (id, name, owner_org_id, criticality, internet_facing, tags, description)
             SELECT id, name, owner_org_id, criticality, internet_facing, coalesce(tags, '{}'), description
             FROM jsonb_to_recordset(\(try RecordJSON.array(systems.map(SystemRecord.init)))::jsonb) AS x(\(unescaped: SystemRecord.columns))
@@ -188,7 +188,7 @@ public struct PostgresInventoryRepository: InventoryRepository {
         if !caller.mayAssign(to: org) {
             throw InventoryError.invalid([ValidationIssue(path: path, message: "must be one of your organisations")])
         }
-        let rows = try await connection.query("SELECT 1 FROM orgs WHERE id = \(org.rawValue)", logger: database.logger)
+        let rows = try await connection.checkedQuery("SELECT 1 FROM orgs WHERE id = \(org.rawValue)", logger: database.logger)
         for try await _ in rows { return }
         throw InventoryError.invalid([ValidationIssue(path: path, message: "unknown organisation '\(org)'")])
     }

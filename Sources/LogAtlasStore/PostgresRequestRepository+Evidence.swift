@@ -12,7 +12,7 @@ extension PostgresRequestRepository {
     }
 
     func fetchComments(on request: RequestID, on connection: PostgresConnection) async throws -> [RequestComment] {
-        let rows = try await connection.query("""
+        let rows = try await connection.checkedQuery("""
             SELECT id, author, author_role, addressed_to, body, created_at FROM request_comments
             WHERE request_id = \(request.rawValue) ORDER BY created_at, id
             """, logger: database.logger)
@@ -48,7 +48,7 @@ extension PostgresRequestRepository {
                 throw RequestError.invalid([ValidationIssue(path: "to", message: "'\(org)' holds no item of this request")])
             }
             let comment = RequestComment(author: caller.name, authorRole: caller.role, addressedTo: addressee, body: text, createdAt: now)
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 INSERT INTO request_comments (id, request_id, author, author_role, addressed_to, body, created_at)
                 VALUES (\(comment.id), \(request.rawValue), \(comment.author), \(comment.authorRole.rawValue), \(addressee?.rawValue), \(text), \(now))
                 """, logger: database.logger)
@@ -91,7 +91,7 @@ extension PostgresRequestRepository {
         if !issues.isEmpty { throw RequestError.invalid(issues) }
         return try await database.withCaller(caller) { connection in
             try await checkEvidence(item: artifact.itemID, of: artifact.requestID, caller: caller, on: connection)
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 INSERT INTO artifacts (id, request_id, item_id, kind, file_name, media_type, size, sha256, storage_key, location, method,
                                        created_by, created_at)
                 VALUES (\(artifact.id.rawValue), \(artifact.requestID.rawValue), \(artifact.itemID.rawValue), \(artifact.kind.rawValue),
@@ -110,7 +110,7 @@ extension PostgresRequestRepository {
     }
 
     func fetchArtifacts(of request: RequestID, on connection: PostgresConnection) async throws -> [Artifact] {
-        let rows = try await connection.query("""
+        let rows = try await connection.checkedQuery("""
             SELECT \(unescaped: RequestRows.artifactColumns) FROM artifacts a WHERE a.request_id = \(request.rawValue) ORDER BY a.created_at, a.id
             """, logger: database.logger)
         var artifacts: [Artifact] = []
@@ -132,7 +132,7 @@ extension PostgresRequestRepository {
             }
             if let purgedAt = artifact.purgedAt { throw RequestError.purged(artifact.id, at: purgedAt) }
             // Recorded before the first byte leaves: an access is logged even if the client aborts.
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 SELECT audit_append(\(caller.name), 'artifact.download', 'artifact', \(id.description), NULL,
                                     jsonb_build_object('request', \(request.description), 'sha256', \(artifact.sha256)))
                 """, logger: database.logger)
@@ -144,7 +144,7 @@ extension PostgresRequestRepository {
         let (found, artifacts, commentIDs) = try await database.withCaller(caller) { connection in
             let found = try await fetchRequest(request, on: connection)
             let artifacts = try await fetchArtifacts(of: request, on: connection)
-            let rows = try await connection.query("SELECT id FROM request_comments WHERE request_id = \(request.rawValue)", logger: database.logger)
+            let rows = try await connection.checkedQuery("SELECT id FROM request_comments WHERE request_id = \(request.rawValue)", logger: database.logger)
             var comments: [String] = []
             for try await id in rows.decode(UUID.self) { comments.append(id.uuidString.lowercased()) }
             return (found, artifacts, comments)
@@ -177,7 +177,7 @@ extension PostgresRequestRepository {
                 throw RequestError.forbidden("only the requesting team and admins decide how long its evidence is kept")
             }
             let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 UPDATE requests SET
                     evidence_retention_days = \(days),
                     legal_hold_by = CASE WHEN \(reason)::text IS NULL THEN NULL

@@ -23,7 +23,7 @@ public struct PostgresRequestRepository: RequestRepository {
             let request = plan.request
             let items = try RequestRows.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
             let insert = FileRequestAsCaller(caller: CallerSettings(caller), request: request, hints: try RequestRows.json(draft.hints), items: items)
-            for try await _ in try await connection.execute(insert, logger: database.logger) {}
+            for try await _ in try await connection.checkedExecute(insert, logger: database.logger) {}
             return plan
         }
     }
@@ -31,7 +31,7 @@ public struct PostgresRequestRepository: RequestRepository {
     /// Reads the drafted sources as the caller and plans the request.
     func plan(_ draft: RequestDraft, sla: SLAPolicy, now: Date, caller: Principal, on connection: PostgresConnection) async throws -> RequestPlanner.Plan {
         var sources: [LogSourceID: LogSource] = [:]
-        for try await row in try await connection.execute(SourcesAsCaller(caller: CallerSettings(caller), ids: draft.sourceIDs.map(\.rawValue)),
+        for try await row in try await connection.checkedExecute(SourcesAsCaller(caller: CallerSettings(caller), ids: draft.sourceIDs.map(\.rawValue)),
                                                           logger: database.logger) {
             let source = try InventoryRows.source(row).source
             sources[source.id] = source
@@ -48,7 +48,7 @@ public struct PostgresRequestRepository: RequestRepository {
             return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
         }
         return try await database.withCaller(caller) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 WITH filtered AS (
                     SELECT r.id, r.filed_at FROM requests r
                     WHERE (\(filter.priority?.rawValue)::text IS NULL OR r.priority = \(filter.priority?.rawValue))
@@ -89,7 +89,7 @@ public struct PostgresRequestRepository: RequestRepository {
     }
 
     func fetchRequest(_ id: RequestID, on connection: PostgresConnection) async throws -> RetrievalRequest {
-        let rows = try await connection.query("SELECT \(unescaped: RequestRows.requestColumns) FROM requests r WHERE r.id = \(id.rawValue)",
+        let rows = try await connection.checkedQuery("SELECT \(unescaped: RequestRows.requestColumns) FROM requests r WHERE r.id = \(id.rawValue)",
                                               logger: database.logger)
         var request: RetrievalRequest?
         for try await row in rows { request = try RequestRows.request(row.makeRandomAccess()) }
@@ -102,7 +102,7 @@ public struct PostgresRequestRepository: RequestRepository {
     /// The visible items of the given requests.
     func items(of ids: [RequestID], on connection: PostgresConnection) async throws -> [RequestID: [RequestItem]] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try await connection.query("""
+        let rows = try await connection.checkedQuery("""
             SELECT \(unescaped: RequestRows.itemColumns) FROM request_items i WHERE i.request_id = ANY(\(ids.map(\.rawValue)))
             ORDER BY i.custodian_org_id
             """, logger: database.logger)
@@ -129,7 +129,7 @@ public struct PostgresRequestRepository: RequestRepository {
             }
             let trimmed = note?.trimmingCharacters(in: .whitespacesAndNewlines)
             // Conditioned on the state and version read above: of two concurrent transitions only one matches.
-            let updated = try await connection.query("""
+            let updated = try await connection.checkedQuery("""
                 UPDATE request_items SET state = \(outcome.to.rawValue), resume_state = \(outcome.resumeState?.rawValue), version = version + 1,
                     acknowledged_at = CASE WHEN \(outcome.to.rawValue) = 'acknowledged' AND acknowledged_at IS NULL THEN \(now) ELSE acknowledged_at END,
                     delivered_at = CASE WHEN \(outcome.to.rawValue) = 'delivered' THEN \(now) ELSE delivered_at END,
@@ -145,7 +145,7 @@ public struct PostgresRequestRepository: RequestRepository {
                 let now = try await fetchItem(item, of: request, on: connection)
                 throw RequestError.conflict(item: item, current: now.item.state)
             }
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 INSERT INTO item_events (item_id, request_id, action, from_state, to_state, actor, note, at)
                 VALUES (\(item.rawValue), \(request.rawValue), \(action.rawValue), \(outcome.from.rawValue), \(outcome.to.rawValue),
                         \(caller.name), \(trimmed), \(now))
@@ -156,7 +156,7 @@ public struct PostgresRequestRepository: RequestRepository {
 
     /// One visible item with the team that filed its request.
     func fetchItem(_ id: RequestItemID, of request: RequestID, on connection: PostgresConnection) async throws -> (item: RequestItem, requesterOrg: OrgID?) {
-        let rows = try await connection.query("""
+        let rows = try await connection.checkedQuery("""
             SELECT \(unescaped: RequestRows.itemColumns), i.requester_org_id FROM request_items i
             WHERE i.id = \(id.rawValue) AND i.request_id = \(request.rawValue)
             """, logger: database.logger)
@@ -175,7 +175,7 @@ public struct PostgresRequestRepository: RequestRepository {
     }
 
     func fetchHistory(of request: RequestID, on connection: PostgresConnection) async throws -> [ItemEvent] {
-        let rows = try await connection.query("""
+        let rows = try await connection.checkedQuery("""
             SELECT item_id, action, from_state, to_state, actor, note, at FROM item_events WHERE request_id = \(request.rawValue) ORDER BY id
             """, logger: database.logger)
         var events: [ItemEvent] = []
@@ -198,7 +198,7 @@ public struct PostgresRequestRepository: RequestRepository {
 extension PostgresRequestRepository {
     public func friction(org: OrgID?, now: Date, as caller: Principal) async throws -> FrictionReport {
         try await database.withCaller(caller) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT i.custodian_org_id, i.source_ids, i.state, r.filed_at, i.acknowledge_due, i.deliver_due, i.acknowledged_at,
                        i.delivered_at, i.closed_at
                 FROM request_items i JOIN requests r ON r.id = i.request_id
@@ -214,7 +214,7 @@ extension PostgresRequestRepository {
                     acknowledgedAt: try r.value("acknowledged_at"), deliveredAt: try r.value("delivered_at"), closedAt: try r.value("closed_at")))
             }
             let ids = Array(Set(samples.flatMap(\.sourceIDs))).map(\.rawValue)
-            let sourceRows = try await connection.query("""
+            let sourceRows = try await connection.checkedQuery("""
                 SELECT * FROM source_rows WHERE id = ANY(\(ids))
                 """, logger: database.logger)
             var sources: [LogSourceID: LogSource] = [:]

@@ -24,9 +24,9 @@ public struct SLAStore: Sendable {
     /// Runs one pass as of `now`; nil when another replica holds the lock.
     public func runPass(now: Date, policy: SLAPolicy) async throws -> SLAPassResult? {
         try await database.asOwner(actor: "sla") { connection in
-            let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))", logger: database.logger)
+            let locked = try await connection.checkedQuery("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))", logger: database.logger)
             for try await got in locked.decode(Bool.self) where !got { return nil }
-            let rows = try await connection.query("""
+            let rows = try await connection.checkedQuery("""
                 SELECT i.id, i.request_id, i.state, i.version, r.filed_at, i.acknowledge_due, i.deliver_due,
                        coalesce((SELECT array_agg(e.event) FROM sla_events e WHERE e.item_id = i.id), '{}') AS raised
                 FROM request_items i JOIN requests r ON r.id = i.request_id
@@ -50,7 +50,7 @@ public struct SLAStore: Sendable {
                 if due.contains(.expire) { expiring.append((id, try r.value("request_id"), state.rawValue, try r.value("version"))) }
             }
             guard !inserts.isEmpty else { return result }
-            try await connection.query("""
+            try await connection.checkedQuery("""
                 INSERT INTO sla_events (item_id, event, raised_at)
                 SELECT x.item, x.event, \(now) FROM unnest(\(inserts.map(\.0)), \(inserts.map(\.1))) AS x(item, event)
                 ON CONFLICT DO NOTHING
@@ -66,11 +66,11 @@ public struct SLAStore: Sendable {
     /// The state machine's `expire`, fired by the system on a long-overdue item.
     func expire(_ id: UUID, request: UUID, from state: String, version: Int, now: Date, on connection: PostgresConnection) async throws {
         guard case .success(let outcome) = ItemStateMachine.decide(.expire, by: [.system], state: ItemState(rawValue: state) ?? .requested) else { return }
-        try await connection.query("""
+        try await connection.checkedQuery("""
             UPDATE request_items SET state = \(outcome.to.rawValue), resume_state = NULL, closed_at = \(now), version = version + 1
             WHERE id = \(id) AND version = \(version)
             """, logger: database.logger)
-        try await connection.query("""
+        try await connection.checkedQuery("""
             INSERT INTO item_events (item_id, request_id, action, from_state, to_state, actor, note, at)
             VALUES (\(id), \(request), 'expire', \(state), \(outcome.to.rawValue), 'sla', 'long overdue: expired by the SLA job', \(now))
             """, logger: database.logger)
