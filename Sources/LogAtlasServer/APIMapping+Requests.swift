@@ -83,7 +83,8 @@ extension APIMapping {
     }
 
     static func retention(_ retention: RequestRetention, policy: EvidenceRetentionPolicy) -> Components.Schemas.EvidenceRetention {
-        .init(days: retention.days ?? policy.defaultDays, defaultPeriod: retention.days == nil, closedAt: retention.closedAt,
+        let period = policy.period(of: retention)
+        return .init(days: period.days, defaultPeriod: retention.days == nil, period: .init(rawValue: period.source.rawValue), closedAt: retention.closedAt,
               purgeAfter: policy.purgeAfter(retention),
               legalHold: retention.legalHold.map { .init(reason: $0.reason, placedBy: $0.placedBy, placedAt: $0.placedAt) })
     }

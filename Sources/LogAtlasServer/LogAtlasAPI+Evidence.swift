@@ -51,6 +51,19 @@ extension LogAtlasAPI {
         return .ok(.init(body: .json(APIMapping.retention(request.retention, policy: broker.retention))))
     }
 
+    func getTeamEvidenceRetention(_ input: Operations.GetTeamEvidenceRetention.Input) async throws -> Operations.GetTeamEvidenceRetention.Output {
+        let team = OrgID(input.path.orgId)
+        let days = try await requests.teamRetention(of: team, as: try RequestPrincipal.required())
+        return .ok(.init(body: .json(.init(org: team.rawValue, days: days ?? broker.retention.defaultDays, defaultPeriod: days == nil))))
+    }
+
+    func setTeamEvidenceRetention(_ input: Operations.SetTeamEvidenceRetention.Input) async throws -> Operations.SetTeamEvidenceRetention.Output {
+        let team = OrgID(input.path.orgId)
+        let body = switch input.body { case .json(let body): body }
+        let days = try await requests.setTeamRetention(of: team, days: body.days, as: try RequestPrincipal.required())
+        return .ok(.init(body: .json(.init(org: team.rawValue, days: days ?? broker.retention.defaultDays, defaultPeriod: days == nil))))
+    }
+
     func custody(_ input: Operations.Custody.Input) async throws -> Operations.Custody.Output {
         let id = RequestID(try APIMapping.uuid(input.path.requestId, kind: "request"))
         let manifest = try await requests.custody(of: id, as: try RequestPrincipal.required(), now: clock())

@@ -12,7 +12,8 @@ public struct PurgedArtifact: Hashable, Sendable {
 }
 
 /// The evidence retention job's database side. A pass runs in one transaction under a transaction-level advisory
-/// lock, so one replica purges at a time. For each upload whose request closed longer ago than its period and that
+/// lock, so one replica purges at a time. For each upload whose request closed longer ago than its period (the
+/// request's, else its team's, else the service's: `EvidenceRetentionPolicy.period(of:)`) and that
 /// no legal hold covers, the content is deleted from the artifact store first, then the row is marked purged and the
 /// deletion (digest, size, request, period) appended to the audit trail: a failure between the two leaves a row that
 /// the next pass purges again (deleting a missing object succeeds), never a row that says purged over kept content.
@@ -32,10 +33,13 @@ public struct EvidenceRetentionStore: Sendable {
             let locked = try await connection.checkedQuery("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))", logger: database.logger)
             for try await got in locked.decode(Bool.self) where !got { return nil }
             let rows = try await connection.checkedQuery("""
-                SELECT a.id, a.request_id, a.storage_key, a.sha256, a.size, coalesce(r.evidence_retention_days, \(policy.defaultDays)::integer) AS days
-                FROM artifacts a JOIN requests r ON r.id = a.request_id
-                WHERE a.kind = 'upload' AND a.purged_at IS NULL AND r.legal_hold_at IS NULL
-                  AND request_closed_at(r.id) + make_interval(days => coalesce(r.evidence_retention_days, \(policy.defaultDays)::integer)) <= \(now)
+                WITH periods AS (
+                    SELECT r.id, coalesce(r.evidence_retention_days, o.evidence_retention_days, \(policy.defaultDays)::integer) AS days
+                    FROM requests r LEFT JOIN orgs o ON o.id = r.requester_org_id WHERE r.legal_hold_at IS NULL)
+                SELECT a.id, a.request_id, a.storage_key, a.sha256, a.size, p.days
+                FROM artifacts a JOIN periods p ON p.id = a.request_id
+                WHERE a.kind = 'upload' AND a.purged_at IS NULL
+                  AND request_closed_at(p.id) + make_interval(days => p.days) <= \(now)
                 ORDER BY a.created_at, a.id
                 LIMIT \(Self.batch)
                 FOR UPDATE OF a SKIP LOCKED

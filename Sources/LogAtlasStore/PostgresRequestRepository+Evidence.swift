@@ -191,6 +191,37 @@ extension PostgresRequestRepository {
         }
     }
 
+    public func teamRetention(of team: OrgID, as caller: Principal) async throws -> Int? {
+        guard caller.mayReadTeamRetention(of: team) else {
+            throw RequestError.forbidden("only the team, auditors and admins read its evidence retention")
+        }
+        return try await database.withCaller(caller) { connection in
+            let rows = try await connection.checkedQuery("""
+                SELECT EXISTS (SELECT 1 FROM orgs WHERE id = \(team.rawValue)), team_evidence_retention_days(\(team.rawValue))
+                """, logger: database.logger)
+            for try await (exists, days) in rows.decode((Bool, Int?).self) {
+                guard exists else { throw RequestError.notFound(kind: "organisation", id: team.rawValue) }
+                return days
+            }
+            return nil
+        }
+    }
+
+    public func setTeamRetention(of team: OrgID, days: Int?, as caller: Principal) async throws -> Int? {
+        let issues = RequestRetention.validate(days: days, legalHoldReason: nil)
+        guard issues.isEmpty else { throw RequestError.invalid(issues) }
+        guard caller.mayGovernEvidence(requesterOrg: team) else {
+            throw RequestError.forbidden("only the team's CSIRT members and admins decide how long its evidence is kept")
+        }
+        return try await database.withCaller(caller) { connection in
+            for try await found in try await connection.checkedQuery("SELECT set_team_evidence_retention(\(team.rawValue), \(days)::integer)",
+                                                                     logger: database.logger).decode(Bool.self) where !found {
+                throw RequestError.notFound(kind: "organisation", id: team.rawValue)
+            }
+            return days
+        }
+    }
+
     /// The custody manifest of a request whose artifacts and comments the caller may see.
     func manifest(of found: RetrievalRequest, artifacts: [Artifact], commentIDs: [String], now: Date) async throws -> CustodyManifest {
         let request = found.id

@@ -40,7 +40,8 @@ enum RequestRows {
     static let requestColumns = """
         r.id, r.incident_reference, r.purpose, r.priority, r.window_from, r.window_to, r.hints::text AS hints,
         r.requester_org_id, r.requested_by, r.filed_at, r.warnings,
-        r.evidence_retention_days, r.legal_hold_reason, r.legal_hold_by, r.legal_hold_at, request_closed_at(r.id) AS closed_at
+        r.evidence_retention_days, r.legal_hold_reason, r.legal_hold_by, r.legal_hold_at, request_closed_at(r.id) AS closed_at,
+        team_evidence_retention_days(r.requester_org_id) AS team_retention_days
         """
     static let itemColumns = """
         i.id, i.request_id, i.custodian_org_id, i.source_ids, i.feasibility::text AS feasibility, i.state, i.resume_state,
@@ -69,7 +70,8 @@ enum RequestRows {
         if let reason = try row.value("legal_hold_reason", as: String?.self) {
             hold = LegalHold(reason: reason, placedBy: try row.value("legal_hold_by"), placedAt: try row.value("legal_hold_at"))
         }
-        return RequestRetention(days: try row.value("evidence_retention_days"), legalHold: hold, closedAt: try row.value("closed_at"))
+        return RequestRetention(days: try row.value("evidence_retention_days"), teamDays: try row.value("team_retention_days"),
+                                legalHold: hold, closedAt: try row.value("closed_at"))
     }
 
     static func item(_ row: PostgresRandomAccessRow) throws -> (requestID: RequestID, item: RequestItem) {

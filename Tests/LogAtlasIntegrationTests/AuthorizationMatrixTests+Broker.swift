@@ -74,6 +74,13 @@ extension AuthorizationMatrixTests {
             try await world.send(.put, "/v1/requests/\(try await filed(world, target).id)/evidence-retention", as: user,
                                  json: ["days": 30, "legal_hold": "Litigation hold, case 2026-17"])
         },
+        // A team's own evidence period: "own" is the CSIRT's team (cyd's), "other" an organisation that is no team of theirs.
+        Operation(name: "GET /v1/orgs/{id}/evidence-retention", expected: expect(admin: (200, 200), csirt: (200, 403), auditor: (200, 200), custodian: (403, 403))) { world, user, target, _ in
+            try await world.send(.get, "/v1/orgs/\(target == .own ? "csirt" : "vendor-b")/evidence-retention", as: user)
+        },
+        Operation(name: "PUT /v1/orgs/{id}/evidence-retention", expected: expect(admin: (200, 200), csirt: (200, 403), auditor: (403, 403), custodian: (403, 403))) { world, user, target, _ in
+            try await world.send(.put, "/v1/orgs/\(target == .own ? "csirt" : "vendor-b")/evidence-retention", as: user, json: ["days": 90])
+        },
         Operation(name: "POST …/items/{item}/guest-links", expected: expect(admin: (201, 201), csirt: (403, 403), auditor: (403, 403), custodian: (201, 404))) { world, user, target, _ in
             let (id, item) = try await filed(world, target)
             return try await world.send(.post, "/v1/requests/\(id)/items/\(item)/guest-links", as: user, json: ["expires_in_days": 3])

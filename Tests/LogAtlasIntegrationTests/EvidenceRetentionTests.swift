@@ -77,6 +77,60 @@ struct EvidenceRetentionTests {
         }
     }
 
+    @Test("a team's own period applies to its requests that set none, between the request's own period and the default")
+    func teamPeriod() async throws {
+        try await withTestApp { world in
+            let (id, artifact) = try await Self.closedRequest(world, Array("team".utf8))
+            let closed = Date()
+            let path = "/v1/orgs/csirt/evidence-retention"
+            #expect(try await world.send(.get, path, as: "cyd").json["default_period"] as? Bool == true)
+            let set = try await world.send(.put, path, as: "cyd", json: ["days": 90])
+            #expect(set.status == 200 && set.json["days"] as? Int == 90 && set.json["default_period"] as? Bool == false, "\(set.text)")
+            let shown = try await Self.retention(world, id)
+            #expect(shown["days"] as? Int == 90 && shown["period"] as? String == "team" && shown["default_period"] as? Bool == true)
+
+            // Refused, and nothing changes: a custodian, an auditor, another organisation, a period out of range.
+            #expect(try await world.send(.put, path, as: "cus-a", json: ["days": 5]).status == 403)
+            #expect(try await world.send(.put, path, as: "aud", json: ["days": 5]).status == 403)
+            #expect(try await world.send(.get, path, as: "aud").json["days"] as? Int == 90)
+            #expect(try await world.send(.put, "/v1/orgs/dept-a/evidence-retention", as: "cyd", json: ["days": 5]).status == 403)
+            let zero = try await world.send(.put, path, as: "cyd", json: ["days": 0])
+            #expect((zero.status == 422 || zero.status == 400) && zero.text.contains("days"))
+            #expect(try await world.send(.put, "/v1/orgs/no-such-team/evidence-retention", as: "ada", json: ["days": 5]).status == 404)
+            #expect(try await Self.retention(world, id)["days"] as? Int == 90)
+            let events = try await AuditTrail(database: world.database).recent(limit: 20)
+            #expect(events.contains { $0.action == "org.update" && $0.objectID == "csirt" && $0.actor == "cyd" })
+
+            let job = EvidenceRetentionStore(database: world.database)
+            let store = FileSystemArtifactStore(folder: world.artifactFolder)
+            func pass(afterDays days: Double) async throws -> [String] {
+                try await job.runPass(now: closed.addingTimeInterval(days * Self.day), policy: EvidenceRetentionPolicy(), store: store,
+                                      logger: .testApp)?.map(\.id.description) ?? []
+            }
+            #expect(try await pass(afterDays: 89).isEmpty)
+            // The request's own period comes before the team's.
+            #expect(try await world.send(.put, "/v1/requests/\(id)/evidence-retention", as: "cyd", json: ["days": 120]).json["period"] as? String == "request")
+            #expect(try await pass(afterDays: 91).isEmpty)
+            #expect(try await world.send(.put, "/v1/requests/\(id)/evidence-retention", as: "cyd", json: [String: Any]()).json["period"] as? String == "team")
+            #expect(try await pass(afterDays: 91) == [artifact])
+            // Without the team's period the service's default applies again.
+            let reset = try await world.send(.put, path, as: "cyd", json: [String: Any]())
+            #expect(reset.json["days"] as? Int == 180 && reset.json["default_period"] as? Bool == true)
+        }
+    }
+
+    @Test("the period comes from the request, else the team, else the service")
+    func periodPrecedence() {
+        let policy = EvidenceRetentionPolicy(defaultDays: 180)
+        typealias Source = EvidenceRetentionPolicy.Source
+        #expect(policy.period(of: RequestRetention()) == (180, Source.service))
+        #expect(policy.period(of: RequestRetention(teamDays: 90)) == (90, Source.team))
+        #expect(policy.period(of: RequestRetention(days: 30, teamDays: 90)) == (30, Source.request))
+        let closed = Date(timeIntervalSince1970: 1_900_000_000)
+        #expect(policy.purgeAfter(RequestRetention(teamDays: 90, closedAt: closed)) == closed.addingTimeInterval(90 * Self.day))
+        #expect(policy.purgeAfter(RequestRetention(teamDays: 90, legalHold: LegalHold(reason: "r", placedBy: "p", placedAt: closed), closedAt: closed)) == nil)
+    }
+
     @Test("a legal hold suspends the purge until lifted; the request's own period replaces the default; open requests keep their evidence")
     func legalHoldsAndPeriods() async throws {
         try await withTestApp { world in

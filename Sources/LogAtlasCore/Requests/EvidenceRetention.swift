@@ -1,8 +1,9 @@
 import Foundation
 
 /// How long delivered evidence is kept. Evidence may hold personal data, so it is purged a period after its request
-/// closes — the request's own period when the requesting team set one, else the service's default — unless a legal
-/// hold suspends that. The hand-over records and every artifact's digest, size and history stay.
+/// closes — the request's own period when the requesting team set one, else the team's own period, else the
+/// service's default — unless a legal hold suspends that. The hand-over records and every artifact's digest, size and
+/// history stay.
 public struct EvidenceRetentionPolicy: Hashable, Sendable {
     public static let standardDays = 180
     /// The periods a request or the service may set, in days (ten years at most).
@@ -12,10 +13,22 @@ public struct EvidenceRetentionPolicy: Hashable, Sendable {
 
     public init(defaultDays: Int = Self.standardDays) { self.defaultDays = defaultDays }
 
+    /// Where a request's period comes from.
+    public enum Source: String, Sendable {
+        case request, team, service
+    }
+
+    /// The days a request's evidence is kept after it closes, and which setting decided.
+    public func period(of retention: RequestRetention) -> (days: Int, source: Source) {
+        if let days = retention.days { return (days, .request) }
+        if let days = retention.teamDays { return (days, .team) }
+        return (defaultDays, .service)
+    }
+
     /// When the evidence of a request is purged: its period after it closed; nil while it is open or on hold.
     public func purgeAfter(_ retention: RequestRetention) -> Date? {
         guard retention.legalHold == nil, let closed = retention.closedAt else { return nil }
-        return closed.addingTimeInterval(Double(retention.days ?? defaultDays) * 86_400)
+        return closed.addingTimeInterval(Double(period(of: retention).days) * 86_400)
     }
 }
 
@@ -32,15 +45,18 @@ public struct LegalHold: Hashable, Sendable {
     }
 }
 
-/// What decides when a request's evidence goes: its own period (nil: the default), a legal hold, and when it closed
-/// (the last of its items to reach a final state; nil while any is open).
+/// What decides when a request's evidence goes: its own period (nil: the team's or the service's), the requesting
+/// team's period (nil: the service's), a legal hold, and when it closed (the last of its items to reach a final
+/// state; nil while any is open).
 public struct RequestRetention: Hashable, Sendable {
     public var days: Int?
+    public var teamDays: Int?
     public var legalHold: LegalHold?
     public var closedAt: Date?
 
-    public init(days: Int? = nil, legalHold: LegalHold? = nil, closedAt: Date? = nil) {
+    public init(days: Int? = nil, teamDays: Int? = nil, legalHold: LegalHold? = nil, closedAt: Date? = nil) {
         self.days = days
+        self.teamDays = teamDays
         self.legalHold = legalHold
         self.closedAt = closedAt
     }
@@ -60,8 +76,14 @@ public struct RequestRetention: Hashable, Sendable {
 
 extension Principal {
     /// Whether the caller sets how long a request's evidence is kept and places or lifts legal holds: the requesting
-    /// team (whose evidence it is) and admins.
+    /// team (whose evidence it is) and admins. The same rule decides who sets a team's own period (`requesterOrg`:
+    /// the team).
     public func mayGovernEvidence(requesterOrg: OrgID?) -> Bool {
         mayDownloadEvidence(requesterOrg: requesterOrg)
+    }
+
+    /// Whether the caller reads a team's own evidence period: those who set it, and auditors.
+    public func mayReadTeamRetention(of team: OrgID) -> Bool {
+        mayGovernEvidence(requesterOrg: team) || role == .auditor
     }
 }

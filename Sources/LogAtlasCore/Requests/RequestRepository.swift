@@ -26,6 +26,10 @@ public protocol RequestRepository: Sendable {
     func custody(of request: RequestID, as caller: Principal, now: Date) async throws -> CustodyManifest
     /// Sets the days its evidence is kept after it closes (nil: the default) and places (a reason) or lifts (nil) a legal hold.
     func setRetention(of request: RequestID, days: Int?, legalHold reason: String?, now: Date, as caller: Principal) async throws -> RetrievalRequest
+    /// The requesting team's own period for its evidence (nil: the service's default).
+    func teamRetention(of team: OrgID, as caller: Principal) async throws -> Int?
+    /// Sets the team's own period (nil: back to the service's default); the team's CSIRT members and admins.
+    func setTeamRetention(of team: OrgID, days: Int?, as caller: Principal) async throws -> Int?
     /// Everything a request's page shows, read together: the request, its history, comments, artifacts and custody.
     func page(of request: RequestID, as caller: Principal, now: Date) async throws -> RequestRecord
     /// Friction per custodian organisation and source, over the items the caller may see.

@@ -335,7 +335,7 @@ enum ConsoleViews {
 
     /// "180 days after the request closes", "until <date> (30 days after it closed)" or the legal hold that suspends it.
     static func retention(_ retention: RequestRetention, policy: EvidenceRetentionPolicy, t: [String: String]) -> String {
-        let days = retention.days ?? policy.defaultDays
+        let days = policy.period(of: retention).days
         if let hold = retention.legalHold {
             return "\(t["legal_hold"]!): \(hold.reason) (\(hold.placedBy), \(TimeView(hold.placedAt).text))"
         }
