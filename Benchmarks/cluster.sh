@@ -66,7 +66,7 @@ import re, sys
 label, out, timing, seconds, cores, hz, replicas, postgres, nginx = sys.argv[1:]
 text = open(out).read()
 rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p50 = re.search(r"50%\s+(\S+)", text).group(1); p99 = re.search(r"99%\s+(\S+)", text).group(1)
+p50, p99 = (re.search(rf"^\s*{q}%\s+(\S+)", text, re.M).group(1) for q in (50, 99))
 non2xx = re.search(r"non2xx=(\d+)", text).group(1)
 wrk = sum(map(float, open(timing).read().split()))
 capacity = float(seconds) * int(cores)
