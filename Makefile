@@ -23,8 +23,8 @@ run: build
 ## The whole test suite, on a PostgreSQL the tests start themselves (or DATABASE_URL when set), then the console's
 ## stories in headless Chromium (about a minute), the deployment files' checks, webhook deliveries verified by the
 ## Standard Webhooks library and e-mail through a local SMTP server (aiosmtpd; about a minute), console sign-in
-## through an OpenID provider (oidc-provider-mock), three replicas behind nginx under a replica SIGKILL (about 90 s;
-## the PostgreSQL-restart variant is run by hand, docs/reliability.md), then the reliability suite (contract fuzzing and faults against a live service on
+## through an OpenID provider (oidc-provider-mock), three replicas behind nginx under a replica SIGKILL and a
+## PostgreSQL restart (about 90 s), then the reliability suite (contract fuzzing and faults against a live service on
 ## its own PostgreSQL; about 7 minutes). Installs Chromium, its driver and Selenium when missing.
 test: deps
 	@scripts/install-deps.sh --browser
@@ -34,7 +34,7 @@ test: deps
 	.build/deploy-venv/bin/python scripts/deploy_check.py .build/debug/logatlas
 	.build/notify-venv/bin/python scripts/notifications_check.py .build/debug/logatlas
 	.build/signin-venv/bin/python scripts/signin_check.py .build/debug/logatlas
-	CLUSTER_FAULTS=replica .build/deploy-venv/bin/python scripts/cluster_check.py .build/debug/logatlas
+	.build/deploy-venv/bin/python scripts/cluster_check.py .build/debug/logatlas
 	RELIABILITY_SCHEMATHESIS=.build/schemathesis-venv/bin/schemathesis scripts/reliability.py .build/debug/logatlas
 
 ## Benchmarks on a release build (figures go to docs/performance.md).

@@ -18,11 +18,14 @@ public struct AuditTrail: Sendable {
 
     /// Walks the chain from the first event and reports the first broken link.
     public func verify() async throws -> AuditVerification {
-        let rows = try await database.query("""
+        try await database.query("""
             SELECT seq, (extract(epoch FROM occurred_at) * 1000000)::bigint AS at_us, actor, action, object_type, object_id,
                    coalesce(before_digest, '') AS before, coalesce(after_digest, '') AS after, prev_hash, hash
             FROM audit_events ORDER BY seq
-            """)
+            """, walk)
+    }
+
+    private func walk(_ rows: PostgresRowSequence) async throws -> AuditVerification {
         var previous = String(repeating: "0", count: 64)
         var count = 0
         for try await row in rows {
@@ -48,10 +51,10 @@ public struct AuditTrail: Sendable {
 
     /// Number of events recorded for one object (for tests and tooling).
     public func count(objectType: String, objectID: String) async throws -> Int {
-        let rows = try await database.query(
-            "SELECT count(*) FROM audit_events WHERE object_type = \(objectType) AND object_id = \(objectID)")
-        for try await count in rows.decode(Int.self) { return count }
-        return 0
+        try await database.query("SELECT count(*) FROM audit_events WHERE object_type = \(objectType) AND object_id = \(objectID)") { rows in
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
     }
 
     /// Recomputes an event's hash from its fields, as the chain defines it (for verifying a quoted event offline).
@@ -68,15 +71,15 @@ public struct AuditTrail: Sendable {
 extension AuditTrail {
     /// The events about the given objects, in chain order.
     public func events(objectIDs: [String], types: [String]) async throws -> [AuditEntry] {
-        try await entries(database.query("""
+        try await database.query("""
             SELECT \(unescaped: Self.columns) FROM audit_events
             WHERE object_id = ANY(\(objectIDs)) AND object_type = ANY(\(types)) ORDER BY seq
-            """))
+            """, entries)
     }
 
     /// The latest `limit` events, newest first (the console's audit view; callers check `Principal.mayReadAuditTrail`).
     public func recent(limit: Int) async throws -> [AuditEntry] {
-        try await entries(database.query("SELECT \(unescaped: Self.columns) FROM audit_events ORDER BY seq DESC LIMIT \(limit)"))
+        try await database.query("SELECT \(unescaped: Self.columns) FROM audit_events ORDER BY seq DESC LIMIT \(limit)", entries)
     }
 
     private static let columns = """
@@ -101,14 +104,16 @@ extension AuditTrail {
     /// it, and the event after it must link to its hash (so it cannot be replaced or removed on its own).
     public func verify(_ events: [AuditEntry]) async throws -> AuditVerification {
         guard !events.isEmpty else { return .intact(events: 0) }
-        let rows = try await database.query("""
+        let neighbours = try await database.query("""
             SELECT e.seq,
                    (SELECT p.hash FROM audit_events p WHERE p.seq < e.seq ORDER BY p.seq DESC LIMIT 1) AS before_hash,
                    (SELECT n.prev_hash FROM audit_events n WHERE n.seq > e.seq ORDER BY n.seq LIMIT 1) AS after_link
             FROM audit_events e WHERE e.seq = ANY(\(events.map(\.seq)))
-            """)
-        var neighbours: [Int64: (before: String?, after: String?)] = [:]
-        for try await (seq, before, after) in rows.decode((Int64, String?, String?).self) { neighbours[seq] = (before, after) }
+            """) { rows in
+            var neighbours: [Int64: (before: String?, after: String?)] = [:]
+            for try await (seq, before, after) in rows.decode((Int64, String?, String?).self) { neighbours[seq] = (before, after) }
+            return neighbours
+        }
         for event in events {
             guard Self.hash(of: event) == event.hash else {
                 return .broken(seq: event.seq, reason: "hash does not match the event's content (the event was altered)")
@@ -126,8 +131,9 @@ extension AuditTrail {
 
     /// The hash of the latest event (64 zeros for an empty trail).
     public func head() async throws -> String {
-        let rows = try await database.query("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-        for try await hash in rows.decode(String.self) { return hash }
-        return String(repeating: "0", count: 64)
+        try await database.query("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1") { rows in
+            for try await hash in rows.decode(String.self) { return hash }
+            return String(repeating: "0", count: 64)
+        }
     }
 }

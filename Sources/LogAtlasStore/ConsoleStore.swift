@@ -133,25 +133,25 @@ public struct ConsoleStore: Sendable {
     /// The session a cookie stands for at `now`, or `nil` for an unknown, ended or expired one. Marks it used.
     public func session(forSecret secret: String, now: Date) async throws -> ConsoleSession? {
         guard TokenSecret.isWellFormed(secret) else { return nil }
-        let rows = try await database.query("""
+        let session = try await database.query("""
             SELECT s.id, s.csrf_token, s.created_at, s.last_seen_at, u.id, u.name, u.role, p.language,
                    coalesce(array_agg(m.org_id) FILTER (WHERE m.org_id IS NOT NULL), '{}')
             FROM console_sessions s JOIN users u ON u.id = s.user_id
             LEFT JOIN user_orgs m ON m.user_id = u.id LEFT JOIN console_preferences p ON p.user_id = u.id
             WHERE s.secret_hash = decode(\(TokenSecret.hashHex(secret)), 'hex') AND s.ended_at IS NULL
             GROUP BY s.id, u.id, p.language
-            """)
-        var found: ConsoleSession?, recordsUse = false
-        for try await (id, csrf, created, lastSeen, userID, name, role, language, orgs)
-            in rows.decode((UUID, String, Date, Date, UUID, String, String, String?, [String]).self) {
-            guard policy.isValid(created: created, lastSeen: lastSeen, now: now), let role = Role(rawValue: role) else { return nil }
-            found = ConsoleSession(id: id, principal: Principal(userID: UserID(userID), name: name, role: role, orgIDs: Set(orgs.map { OrgID($0) })),
-                                   csrfToken: csrf, language: language)
-            recordsUse = policy.recordsUse(lastSeen: lastSeen, now: now)
+            """) { rows -> (found: ConsoleSession, recordsUse: Bool)? in
+            for try await (id, csrf, created, lastSeen, userID, name, role, language, orgs)
+                in rows.decode((UUID, String, Date, Date, UUID, String, String, String?, [String]).self) {
+                guard policy.isValid(created: created, lastSeen: lastSeen, now: now), let role = Role(rawValue: role) else { return nil }
+                let principal = Principal(userID: UserID(userID), name: name, role: role, orgIDs: Set(orgs.map { OrgID($0) }))
+                return (ConsoleSession(id: id, principal: principal, csrfToken: csrf, language: language), policy.recordsUse(lastSeen: lastSeen, now: now))
+            }
+            return nil
         }
-        guard let found else { return nil }
+        guard let (found, recordsUse) = session else { return nil }
         if recordsUse {
-            for try await _ in try await database.query("UPDATE console_sessions SET last_seen_at = \(now) WHERE id = \(found.id) AND last_seen_at < \(now)") {}
+            try await database.execute("UPDATE console_sessions SET last_seen_at = \(now) WHERE id = \(found.id) AND last_seen_at < \(now)")
         }
         return found
     }

@@ -50,43 +50,48 @@ public struct Database: Sendable {
     }
 
     /// Returns once the pool hands out a connection, or throws `DatabaseUnavailable` after `acquireTimeout`.
-    /// Within a second of a failed wait the answer is `DatabaseUnavailable` at once: while PostgreSQL is down,
-    /// one request a second tries, the others are told promptly. While it is down, that one try also offers
-    /// `serve`'s pool a replacement, so service resumes within about two seconds of PostgreSQL's return.
     public func checkAvailable() async throws {
+        try await leased { _ in }
+    }
+
+    /// Runs `body` with a pooled connection, or throws `DatabaseUnavailable` when none comes within `acquireTimeout`.
+    /// Within a second of a failed wait the answer is `DatabaseUnavailable` at once: while PostgreSQL is down, one
+    /// request a second tries, the others are told promptly. While it is down, that one try also offers `serve`'s
+    /// pool a replacement, so service resumes within about two seconds of PostgreSQL's return.
+    private func leased<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let failed = lastFailure.instant.withLock { $0 }
         if let failed, ContinuousClock.now - failed < .seconds(1) {
             throw DatabaseUnavailable(reason: "the last wait for a connection failed \(ContinuousClock.now - failed) ago")
         }
-        do {
-            if failed != nil, let pool, pool.inUse.load(ordering: .relaxed) == 0 {
+        let pool = self.pool
+        if failed != nil, let pool, pool.inUse.load(ordering: .relaxed) == 0 {
+            do {
                 try await waitOrReplace(pool)
-            } else {
-                try await waitForConnection(within: acquireTimeout)
+            } catch {
+                lastFailure.instant.withLock { $0 = .now }
+                throw error
             }
-            lastFailure.instant.withLock { $0 = nil }
-        } catch let error as DatabaseUnavailable {
-            lastFailure.instant.withLock { $0 = .now }
-            throw error
         }
-    }
-
-    private func waitForConnection(within timeout: Duration) async throws {
-        let leased: Bool
         do {
-            leased = try await ReplaceablePool.lease(client, within: timeout)
-        } catch {
-            throw StoreErrors.translate(error)
+            return try await ReplaceablePool.withConnection(client, within: acquireTimeout) { connection in
+                lastFailure.instant.withLock { $0 = nil }
+                // Counted as holding a connection: a busy pool is never replaced.
+                pool?.inUse.add(1, ordering: .relaxed)
+                defer { pool?.inUse.subtract(1, ordering: .relaxed) }
+                return try await body(connection)
+            }
+        } catch let error as ReplaceablePool.NoConnection {
+            lastFailure.instant.withLock { $0 = .now }
+            throw DatabaseUnavailable(reason: "no database connection within \(error.timeout)")
         }
-        guard leased else { throw DatabaseUnavailable(reason: "no database connection within \(timeout)") }
     }
 
     /// During an outage, with none of this pool's connections in use: a short wait for the pool itself, then a
     /// fresh pool, which answers at once if PostgreSQL is back although the old one waits out its back-off.
     private func waitOrReplace(_ pool: ReplaceablePool) async throws {
         do {
-            return try await waitForConnection(within: .milliseconds(200))
-        } catch is DatabaseUnavailable {
+            return try await ReplaceablePool.withConnection(pool.client, within: .milliseconds(200)) { _ in }
+        } catch is ReplaceablePool.NoConnection {
             guard await pool.replace(within: .seconds(1)) else {
                 throw DatabaseUnavailable(reason: "PostgreSQL does not accept connections")
             }
@@ -98,31 +103,26 @@ public struct Database: Sendable {
         _ caller: Principal, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await transaction { connection in
-            for try await _ in try await connection.checkedExecute(SetCaller(CallerSettings(caller)), logger: logger) {}
+            _ = try await connection.checkedExecute(SetCaller(CallerSettings(caller)), logger: logger)
             return try await body(connection)
         }
     }
 
-    /// One statement outside a transaction, with the same bounded wait for a connection and translated errors.
-    func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await checkAvailable()
-        do {
-            return try await client.query(query, logger: logger)
-        } catch {
-            throw StoreErrors.translate(error)
-        }
+    /// One statement outside a transaction, its rows read by `read` while the connection is held; the same bounded
+    /// wait for a connection and translated errors as `withConnection`.
+    func query<Result: Sendable>(_ query: PostgresQuery, _ read: (PostgresRowSequence) async throws -> Result) async throws -> Result {
+        try await withConnection { connection in try await read(try await connection.checkedQuery(query, logger: logger)) }
+    }
+
+    /// One statement outside a transaction whose rows are not needed.
+    func execute(_ query: PostgresQuery) async throws {
+        try await self.query(query) { rows in for try await _ in rows {} }
     }
 
     /// Runs a single caller-scoped statement (a function that sets the caller itself) outside an explicit transaction.
     func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await checkAvailable()
         do {
-            let pool = self.pool
-            return try await client.withConnection { connection in
-                pool?.inUse.add(1, ordering: .relaxed)
-                defer { pool?.inUse.subtract(1, ordering: .relaxed) }
-                return try await body(connection)
-            }
+            return try await leased(body)
         } catch {
             throw StoreErrors.translate(error)
         }
@@ -140,13 +140,8 @@ public struct Database: Sendable {
     /// BEGIN, `body`, COMMIT — or ROLLBACK when `body` throws, unless PostgreSQL has closed the connection (nothing
     /// is left to roll back, and postgres-nio would never answer a statement written to it: `checkedQuery`).
     private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await checkAvailable()
         do {
-            let pool = self.pool
-            return try await client.withConnection { connection in
-                // Counted as holding a connection: a busy pool is never replaced.
-                pool?.inUse.add(1, ordering: .relaxed)
-                defer { pool?.inUse.subtract(1, ordering: .relaxed) }
+            return try await leased { connection in
                 try await connection.checkedQuery("BEGIN", logger: logger)
                 let result: Result
                 do {

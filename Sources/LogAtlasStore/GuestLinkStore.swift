@@ -28,7 +28,7 @@ public struct GuestLinkStore: Sendable {
 
     /// The links of an item, newest first.
     public func links(of item: RequestItemID) async throws -> [GuestLink] {
-        try await decode(database.query("SELECT \(unescaped: Self.columns) FROM guest_links WHERE item_id = \(item.rawValue) ORDER BY created_at DESC")).map(\.0)
+        try await database.query("SELECT \(unescaped: Self.columns) FROM guest_links WHERE item_id = \(item.rawValue) ORDER BY created_at DESC", decode).map(\.0)
     }
 
     /// Revokes a link of `item`; false when there is no such link (or it was revoked already).
@@ -49,9 +49,9 @@ public struct GuestLinkStore: Sendable {
     /// The link a secret stands for, usable or not, with its passphrase hash.
     public func link(forSecret secret: String) async throws -> (link: GuestLink, passphraseHash: String?)? {
         guard TokenSecret.isWellFormed(secret) else { return nil }
-        return try await decode(database.query("""
+        return try await database.query("""
             SELECT \(unescaped: Self.columns) FROM guest_links WHERE secret_hash = decode(\(TokenSecret.hashHex(secret)), 'hex')
-            """)).first
+            """, decode).first
     }
 
     private static let columns = "id, request_id, item_id, custodian_org_id, created_by, created_at, expires_at, revoked_at, passphrase_hash"

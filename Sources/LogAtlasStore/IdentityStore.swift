@@ -107,33 +107,35 @@ public struct IdentityStore: TokenAuthenticator {
 
     /// Every user with role and organisations, by name (the console's admin home).
     public func users() async throws -> [Principal] {
-        let rows = try await database.query("""
+        try await database.query("""
             SELECT u.id, u.name, u.role, coalesce(array_agg(m.org_id ORDER BY m.org_id) FILTER (WHERE m.org_id IS NOT NULL), '{}')
             FROM users u LEFT JOIN user_orgs m ON m.user_id = u.id GROUP BY u.id ORDER BY u.name
-            """)
-        var users: [Principal] = []
-        for try await (id, name, role, orgs) in rows.decode((UUID, String, String, [String]).self) {
-            guard let role = Role(rawValue: role) else { continue }
-            users.append(Principal(userID: UserID(id), name: name, role: role, orgIDs: Set(orgs.map { OrgID($0) })))
+            """) { rows in
+            var users: [Principal] = []
+            for try await (id, name, role, orgs) in rows.decode((UUID, String, String, [String]).self) {
+                guard let role = Role(rawValue: role) else { continue }
+                users.append(Principal(userID: UserID(id), name: name, role: role, orgIDs: Set(orgs.map { OrgID($0) })))
+            }
+            return users
         }
-        return users
     }
 
     /// The principal a bearer token stands for, or `nil` for an unknown, revoked or expired token.
     public func principal(forToken secret: String) async throws -> Principal? {
         guard TokenSecret.isWellFormed(secret) else { return nil }
-        let rows = try await database.query("""
+        return try await database.query("""
             SELECT u.id, u.name, u.role, coalesce(array_agg(m.org_id) FILTER (WHERE m.org_id IS NOT NULL), '{}') AS orgs
             FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN user_orgs m ON m.user_id = u.id
             WHERE t.token_hash = decode(\(TokenSecret.hashHex(secret)), 'hex') AND t.revoked_at IS NULL
               AND (t.expires_at IS NULL OR t.expires_at > now())
             GROUP BY u.id, u.name, u.role
-            """)
-        for try await (id, name, role, orgs) in rows.decode((UUID, String, String, [String]).self) {
-            guard let role = Role(rawValue: role) else { return nil }
-            return Principal(userID: UserID(id), name: name, role: role, orgIDs: Set(orgs.map { OrgID($0) }))
+            """) { rows in
+            for try await (id, name, role, orgs) in rows.decode((UUID, String, String, [String]).self) {
+                guard let role = Role(rawValue: role) else { return nil }
+                return Principal(userID: UserID(id), name: name, role: role, orgIDs: Set(orgs.map { OrgID($0) }))
+            }
+            return nil
         }
-        return nil
     }
 }
 

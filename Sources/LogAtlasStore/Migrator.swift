@@ -121,8 +121,15 @@ public struct Migrator: Sendable {
     /// Whether every bundled migration has been applied (for `/readyz`).
     /// `isCurrent` within the database's connection wait: a database that is down is "not ready" at once.
     public func isCurrent(_ database: Database) async throws -> Bool {
-        try await database.checkAvailable()
-        return try await isCurrent(database.client)
+        let expected = try Self.bundled().map(\.version)
+        let done = try await database.withConnection { connection in
+            var done = Set<String>()
+            for try await version in try await connection.checkedQuery("SELECT version FROM schema_migrations", logger: logger).decode(String.self) {
+                done.insert(version)
+            }
+            return done
+        }
+        return Set(expected).isSubset(of: done)
     }
 
     public func isCurrent(_ client: PostgresClient) async throws -> Bool {

@@ -32,7 +32,7 @@ extension PostgresInventoryRepository {
 
     public func source(_ id: LogSourceID, as caller: Principal) async throws -> LogSource {
         try await database.withConnection { connection in
-            for try await row in try await connection.checkedExecute(SourceAsCaller(caller: CallerSettings(caller), id: id.rawValue), logger: database.logger) {
+            for row in try await connection.checkedExecute(SourceAsCaller(caller: CallerSettings(caller), id: id.rawValue), logger: database.logger) {
                 return try InventoryRows.source(row).source
             }
             throw InventoryError.notFound(kind: "source", id: id.description)

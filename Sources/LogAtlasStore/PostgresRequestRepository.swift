@@ -23,7 +23,7 @@ public struct PostgresRequestRepository: RequestRepository {
             let request = plan.request
             let items = try RequestRows.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
             let insert = FileRequestAsCaller(caller: CallerSettings(caller), request: request, hints: try RequestRows.json(draft.hints), items: items)
-            for try await _ in try await connection.checkedExecute(insert, logger: database.logger) {}
+            _ = try await connection.checkedExecute(insert, logger: database.logger)
             return plan
         }
     }
@@ -31,7 +31,7 @@ public struct PostgresRequestRepository: RequestRepository {
     /// Reads the drafted sources as the caller and plans the request.
     func plan(_ draft: RequestDraft, sla: SLAPolicy, now: Date, caller: Principal, on connection: PostgresConnection) async throws -> RequestPlanner.Plan {
         var sources: [LogSourceID: LogSource] = [:]
-        for try await row in try await connection.checkedExecute(SourcesAsCaller(caller: CallerSettings(caller), ids: draft.sourceIDs.map(\.rawValue)),
+        for row in try await connection.checkedExecute(SourcesAsCaller(caller: CallerSettings(caller), ids: draft.sourceIDs.map(\.rawValue)),
                                                           logger: database.logger) {
             let source = try InventoryRows.source(row).source
             sources[source.id] = source

@@ -54,7 +54,7 @@ public final class ReplaceablePool: Service, Sendable {
         defer { replacing.withLock { $0 = false } }
         let candidate = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let task = Task { await candidate.run() }
-        guard (try? await Self.lease(candidate, within: timeout)) == true else {
+        guard (try? await Self.withConnection(candidate, within: timeout) { _ in }) != nil else {
             task.cancel()
             return false
         }
@@ -79,20 +79,39 @@ public final class ReplaceablePool: Service, Sendable {
         return true
     }
 
-    /// Whether `client` hands out a connection within `timeout`; the lease is withdrawn when the time is up
-    /// (PostgresNIO drops a waiting lease whose task is cancelled).
-    static func lease(_ client: PostgresClient, within timeout: Duration) async throws -> Bool {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
+    /// Runs `body` with a connection of `client` leased within `timeout`, or throws `NoConnection` when none came.
+    /// postgres-nio's lease waits as long as it takes (a pool whose connections PostgreSQL just closed waits out its
+    /// reconnection back-off), so a child task leases and hands the connection over, holding the lease until `body`
+    /// is done; when the time is up first, the child is cancelled, which withdraws the lease.
+    static func withConnection<Result>(_ client: PostgresClient, within timeout: Duration,
+                                       _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        let (leased, handOver) = AsyncStream.makeStream(of: PostgresConnection.self)
+        let (done, release) = AsyncStream.makeStream(of: Never.self)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await client.withConnection { _ in }
-                return true
+                defer { handOver.finish() }
+                try await client.withConnection { connection in
+                    handOver.yield(connection)
+                    handOver.finish()
+                    for await _ in done {}
+                }
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
-                return false
+                handOver.finish()
             }
-            defer { group.cancelAll() }
-            return try await group.next() ?? false
+            defer {
+                release.finish()
+                group.cancelAll()
+            }
+            var connections = leased.makeAsyncIterator()
+            guard let connection = await connections.next() else { throw NoConnection(timeout: timeout) }
+            return try await body(connection)
         }
+    }
+
+    /// No connection of the pool within the time allowed: PostgreSQL is down, or every connection is busy.
+    struct NoConnection: Error {
+        let timeout: Duration
     }
 }

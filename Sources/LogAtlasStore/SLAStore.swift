@@ -78,9 +78,10 @@ public struct SLAStore: Sendable {
 
     /// The SLA events raised for an item (for views and tests).
     public func events(of item: RequestItemID) async throws -> [SLAEvent] {
-        let rows = try await database.query("SELECT event FROM sla_events WHERE item_id = \(item.rawValue) ORDER BY raised_at, event")
-        var events: [SLAEvent] = []
-        for try await event in rows.decode(String.self) { if let parsed = SLAEvent(rawValue: event) { events.append(parsed) } }
-        return events
+        try await database.query("SELECT event FROM sla_events WHERE item_id = \(item.rawValue) ORDER BY raised_at, event") { rows in
+            var events: [SLAEvent] = []
+            for try await event in rows.decode(String.self) { if let parsed = SLAEvent(rawValue: event) { events.append(parsed) } }
+            return events
+        }
     }
 }
