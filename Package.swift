@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // OpenID Connect sign-in: ID tokens verified against the provider's JWKS.
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        // gzip (zlib) for Sigma rule packs uploaded as .tar.gz.
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .target(name: "LogAtlasCore"),
@@ -55,7 +57,8 @@ let package = Package(
         .target(name: "LogAtlasSchema", path: "schema", sources: ["SchemaFiles.swift"], resources: [.copy("migrations")]),
         .target(
             name: "LogAtlasFormats",
-            dependencies: ["LogAtlasCore", "LogAtlasPolicies", .product(name: "Yams", package: "Yams")]
+            dependencies: ["LogAtlasCore", "LogAtlasPolicies", .product(name: "Yams", package: "Yams"),
+                           .product(name: "CompressNIO", package: "compress-nio")]
         ),
         .target(
             name: "LogAtlasStore",
@@ -128,7 +131,8 @@ let package = Package(
             ],
             path: "Benchmarks/logatlas-bench"
         ),
-        .testTarget(name: "LogAtlasCoreTests", dependencies: ["LogAtlasCore", "LogAtlasFormats", "SyntheticInventory"]),
+        .testTarget(name: "LogAtlasCoreTests", dependencies: ["LogAtlasCore", "LogAtlasFormats", "SyntheticInventory",
+                                                             .product(name: "CompressNIO", package: "compress-nio")]),
         .testTarget(
             name: "LogAtlasIntegrationTests",
             dependencies: [

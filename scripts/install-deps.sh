@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what LogAtlas needs beyond Swift: the PostgreSQL server binaries (initdb, postgres) and
+# Installs what LogAtlas needs beyond Swift: the PostgreSQL server binaries (initdb, postgres), zlib's headers and
 # util-linux's setpriv (to run PostgreSQL unprivileged when we are root). With --browser (make test), also
 # Chromium and its WebDriver for the console's browser tests. Idempotent.
 set -euo pipefail
@@ -14,6 +14,8 @@ have_postgres() {
 missing=()
 have_postgres || missing+=(postgresql)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+# zlib's headers for compress-nio (Sigma rule packs uploaded as .tar.gz).
+[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 # The S3 artifact store is tested against moto's S3 server, installed from PyPI into a venv.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)

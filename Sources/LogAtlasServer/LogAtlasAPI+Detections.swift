@@ -4,11 +4,30 @@ import LogAtlasFormats
 import OpenAPIRuntime
 
 extension LogAtlasAPI {
-    /// `POST /v1/detections/sigma`: the uploaded rule files judged against the inventory the caller may see.
+    /// `POST /v1/detections/sigma`: the uploaded rule files, or one `.tar.gz` of them, judged against the inventory
+    /// the caller may see.
     func sigmaReadiness(_ input: Operations.SigmaReadiness.Input) async throws -> Operations.SigmaReadiness.Output {
         let caller = try RequestPrincipal.required()
+        let pack: SigmaPack
+        switch input.body {
+        case .multipartForm(let parts): pack = try await Self.pack(of: parts)
+        case .applicationGzip(let archive): pack = try Self.pack(ofArchive: try await Data(collecting: archive, upTo: .max))
+        }
+        guard !pack.rules.isEmpty || !pack.unreadable.isEmpty || !pack.skipped.isEmpty else {
+            throw Problem(status: 422, title: "Unprocessable Content", detail: "no rule files: send each as a part named 'rules', or one .tar.gz",
+                          errors: [.init(path: "rules", message: "at least one rule file")])
+        }
+        let report = DetectionReadiness.evaluate(pack, in: try await inventory.export(as: caller), now: clock())
+        switch input.query.format ?? .json {
+        case .json: return .ok(.init(body: .json(APIMapping.detectionReadiness(report))))
+        case .csv: return .ok(.init(body: .csv(HTTPBody(DetectionReport.csv(report)))))
+        case .md: return .ok(.init(body: .textMarkdown(HTTPBody(DetectionReport.markdown(report)))))
+        case .html: return .ok(.init(body: .html(HTTPBody(DetectionReport.html(report)))))
+        }
+    }
+
+    private static func pack(of parts: MultipartBody<Operations.SigmaReadiness.Input.Body.MultipartFormPayload>) async throws -> SigmaPack {
         var pack = SigmaPack()
-        let parts = switch input.body { case .multipartForm(let parts): parts }
         for try await part in parts {
             switch part {
             case .rules(let file):
@@ -19,16 +38,17 @@ extension LogAtlasAPI {
                 for try await _ in other.body {}
             }
         }
-        guard !pack.rules.isEmpty || !pack.unreadable.isEmpty else {
-            throw Problem(status: 422, title: "Unprocessable Content", detail: "no rule files: send each as a part named 'rules'",
-                          errors: [.init(path: "rules", message: "at least one rule file")])
-        }
-        let report = DetectionReadiness.evaluate(pack, in: try await inventory.export(as: caller), now: clock())
-        switch input.query.format ?? .json {
-        case .json: return .ok(.init(body: .json(APIMapping.detectionReadiness(report))))
-        case .csv: return .ok(.init(body: .csv(HTTPBody(DetectionReport.csv(report)))))
-        case .md: return .ok(.init(body: .textMarkdown(HTTPBody(DetectionReport.markdown(report)))))
-        case .html: return .ok(.init(body: .html(HTTPBody(DetectionReport.html(report)))))
+        return pack
+    }
+
+    /// A damaged archive is a 400 naming what is wrong; one too large once decompressed a 413.
+    private static func pack(ofArchive data: Data) throws -> SigmaPack {
+        do {
+            return try SigmaRules.read(archive: data, file: "request body")
+        } catch let error as ArchiveTooLarge {
+            throw Problem(status: 413, title: "Content Too Large", detail: "\(error); nothing was judged")
+        } catch let error as FormatError {
+            throw Problem(status: 400, title: "Bad Request", detail: error.problems.map(\.message).joined(separator: "; "))
         }
     }
 }

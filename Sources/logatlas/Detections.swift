@@ -11,7 +11,7 @@ struct Detections: AsyncParsableCommand {
         abstract: "Sigma rule readiness: which rules the inventory can run now, how far back, and which log types would unlock the rest.")
 
     @OptionGroup var database: DatabaseOptions
-    @Option(help: "Folder of Sigma rules (a SigmaHQ checkout or your own pack); deprecated/ and unsupported/ folders are set aside.")
+    @Option(help: "Folder of Sigma rules (a SigmaHQ checkout or your own pack), or one .tar.gz of them; deprecated/ and unsupported/ folders are set aside.")
     var sigma: String
     @Option(help: "Inventory YAML file to judge instead of the database (no database is started).")
     var inventory: String?
@@ -41,9 +41,20 @@ struct Detections: AsyncParsableCommand {
         }
     }
 
-    /// The rules below `folder`; a folder without a single rule file is an error (most likely the wrong folder).
+    /// The rules below `folder` or in the `.tar.gz`/`.tgz` it names; none at all is an error (most likely the wrong
+    /// folder).
     static func readPack(_ folder: String) async throws -> SigmaPack {
-        let pack = try SigmaRules.read(folder: URL(fileURLWithPath: folder))
+        let url = URL(fileURLWithPath: folder)
+        let pack: SigmaPack
+        if folder.hasSuffix(".tar.gz") || folder.hasSuffix(".tgz") {
+            do {
+                pack = try SigmaRules.read(archive: try Data(contentsOf: url), file: folder)
+            } catch let error as ArchiveTooLarge {
+                throw CommandFailure(description: "\(folder): \(error)")
+            }
+        } else {
+            pack = try SigmaRules.read(folder: url)
+        }
         guard !pack.rules.isEmpty || !pack.unreadable.isEmpty else {
             throw CommandFailure(description: "\(folder): no Sigma rule files (.yml, .yaml) outside deprecated/ and unsupported/ folders")
         }

@@ -83,8 +83,14 @@ struct SigmaReadinessTests {
     ]
 
     static func pack() throws -> SigmaPack {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("la-sigma-\(UUID().uuidString)")
+        let folder = try folder()
         defer { try? FileManager.default.removeItem(at: folder) }
+        return try SigmaRules.read(folder: folder)
+    }
+
+    /// `files` (and a Latin-1 one) in a new temporary folder.
+    static func folder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("la-sigma-\(UUID().uuidString)")
         for (path, text) in files {
             let url = folder.appendingPathComponent(path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -92,7 +98,7 @@ struct SigmaReadinessTests {
         }
         let latin1 = folder.appendingPathComponent("rules/broken/latin1.yml")
         try Data(Array("title: caf".utf8) + [0xE9, 0x0A]).write(to: latin1)
-        return try SigmaRules.read(folder: folder)
+        return folder
     }
 
     static func readiness() throws -> DetectionReadiness {

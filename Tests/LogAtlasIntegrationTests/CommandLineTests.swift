@@ -192,6 +192,18 @@ struct CommandLineTests {
         #expect(offline.output.contains("\"file\" : \"rules/network/broken.yml\""), "the broken rule is listed, the others judged")
         let markdown = try Self.run(["detections", "--sigma", folder.path, "--inventory", file.path])
         #expect(markdown.output.contains("| network.dns (DNS resolver query log) | 1 | 1 |"), "\(markdown.output)")
+        // The same pack as one .tar.gz reads the same.
+        let archive = top.appendingPathComponent("sigma.tar.gz")
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tar.arguments = ["tar", "-czf", archive.path, "-C", folder.path, "rules"]
+        try tar.run()
+        tar.waitUntilExit()
+        let packed = try Self.run(["detections", "--sigma", archive.path, "--inventory", file.path, "--format", "json"])
+        #expect(try verdicts(packed) == ["r-1": "runnable", "r-2": "cannot-run"], "\(packed)")
+        try Data("not gzip".utf8).write(to: top.appendingPathComponent("bad.tgz"))
+        let bad = try Self.run(["detections", "--sigma", top.appendingPathComponent("bad.tgz").path, "--inventory", file.path])
+        #expect(bad.status != 0 && bad.errors.contains("not a gzip-compressed tar archive"), "\(bad)")
 
         let db = ["--database-url", try await TestCluster.shared.freshDatabaseURL()]
         #expect(try Self.run(["apply", "-f", file.path] + db).status == 0)

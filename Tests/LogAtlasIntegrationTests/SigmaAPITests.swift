@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Testing
 import TestSupport
 
@@ -47,6 +48,54 @@ struct SigmaAPITests {
             let markdown = try await world.send(.post, "/v1/detections/sigma?format=md", as: "aud", body: body, contentType: type)
             #expect(markdown.status == 200 && markdown.text.contains("runs now, 90 days back"), "\(markdown.text)")
         }
+    }
+
+    /// `files` as a `.tar.gz`, written by tar.
+    static func archive(_ files: [(String, String)]) throws -> [UInt8] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("la-sigma-api-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (path, text) in files {
+            let url = folder.appendingPathComponent("pack/" + path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tar.arguments = ["tar", "-czf", folder.appendingPathComponent("pack.tar.gz").path, "-C", folder.path, "pack"]
+        try tar.run()
+        tar.waitUntilExit()
+        return Array(try Data(contentsOf: folder.appendingPathComponent("pack.tar.gz")))
+    }
+
+    @Test func aPackUploadedAsTarGzIsJudgedLikeItsFiles() async throws {
+        try await withTestApp { world in
+            let deprecated = ("deprecated/old.yml", "title: Old\nid: r-old\nlogsource: {category: firewall}\ndetection: {condition: x}\n")
+            let gzip: HTTPFields = [.contentType: "application/gzip"]
+            let reply = try await world.send(.post, "/v1/detections/sigma", as: "cyd", bytes: try Self.archive(Self.rules + [deprecated]), headers: gzip)
+            #expect(reply.status == 200, "\(reply.text)")
+            #expect(Self.verdicts(reply) == ["r-fw": "runnable", "r-ssh": "slower-media", "r-win": "cannot-run"])
+            let unreadable = reply.json["unreadable"] as? [[String: Any]]
+            #expect(unreadable?.first?["file"] as? String == "pack/broken.yml" && unreadable?.first?["line"] as? Int == 4, "\(reply.text)")
+            #expect((reply.json["skipped"] as? [String: Int]) == ["deprecated": 1], "\(reply.text)")
+
+            // A damaged archive is a 400 saying so; one that would unpack past the limit a 413; neither is judged.
+            let damaged = try await world.send(.post, "/v1/detections/sigma", as: "cyd", bytes: Array("not gzip".utf8), headers: gzip)
+            #expect(damaged.status == 400 && damaged.contentType == "application/problem+json" && damaged.text.contains("gzip"), "\(damaged.text)")
+            let bomb = try await world.send(.post, "/v1/detections/sigma", as: "cyd", bytes: try Self.zeros(65 << 20), headers: gzip)
+            #expect(bomb.status == 413 && bomb.text.contains("decompressed"), "\(bomb.text)")
+        }
+    }
+
+    /// `count` zero bytes, gzip-compressed by gzip itself (a few tens of kilobytes).
+    static func zeros(_ count: Int) throws -> [UInt8] {
+        let gzip = Process(), output = Pipe()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gzip.arguments = ["-c", "head -c \(count) /dev/zero | gzip -c"]
+        gzip.standardOutput = output
+        try gzip.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        gzip.waitUntilExit()
+        return Array(data)
     }
 
     @Test func aPackWithoutRulesOrOfAnotherTypeIsRefused() async throws {
