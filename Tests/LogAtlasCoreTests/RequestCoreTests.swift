@@ -256,6 +256,39 @@ struct FrictionTests {
         source.retentionTiers = [RetentionTier(medium: .tape, days: 90, isSearchable: false)]
         #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0).isEmpty, "measured delivery beats a slow declaration")
     }
+
+    /// #16: the time to obtain data is the slower of the medium and the access procedure, as the preview predicts.
+    @Test func retrievalLimitsCountTheAccessProcedureLeadTime() {
+        let requirement = Requirement(id: "r", title: "fast", clause: "x", appliesTo: TargetSelector(), logTypes: .anyOf(["network.firewall"]),
+                                      maxRetrievalHours: 24, retrievalWindowDays: 30, incidentTypes: [], weight: 1)
+        var source = LogSource(systemID: SystemID("net"), name: "fw", logType: "network.firewall", custodianOrgID: OrgID("vendor"),
+                               retentionTiers: [RetentionTier(medium: .siem, days: 90, isSearchable: true, retrievalHours: 1)],
+                               accessProcedure: AccessProcedure(approvals: ["privacy-officer", "vendor-manager", "ciso"], leadTimeHours: 72))
+        let shortfalls = GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0)
+        #expect(shortfalls == [.accessLeadTime(hours: 72, limit: 24, approvals: 3)])
+        #expect(shortfalls.first?.description == "declared lead time 72 h, 3 approvals > 24 h")
+        // Within the limit: met; a slower medium is named as the medium, not the procedure.
+        source.accessProcedure?.leadTimeHours = 12
+        #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0).isEmpty)
+        source.retentionTiers = [RetentionTier(medium: .tape, days: 90, isSearchable: false, retrievalHours: 120)]
+        #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0) == [.retrieval(hours: 120, limit: 24, medium: .tape, windowDays: 30)])
+        // Stored with a report and read back.
+        let stored = Shortfall.accessLeadTime(hours: 72, limit: 24, approvals: 3)
+        #expect(Shortfall(storedKind: stored.stored.kind, fields: Dictionary(uniqueKeysWithValues: stored.stored.fields.map { ($0.key, $0.value) })) == stored)
+    }
+
+    /// Without `retrieval_window_days` or `min_retention_days`, a retrieval limit covers everything the source holds
+    /// (it used to check only the last day) and implies no retention of its own.
+    @Test func aRetrievalLimitWithoutAWindowCoversEverythingHeld() {
+        let requirement = Requirement(id: "r", title: "fast", clause: "x", appliesTo: TargetSelector(), logTypes: .anyOf(["network.firewall"]),
+                                      maxRetrievalHours: 24, incidentTypes: [], weight: 1)
+        var source = LogSource(systemID: SystemID("net"), name: "fw", logType: "network.firewall", custodianOrgID: OrgID("dept"),
+                               retentionTiers: [RetentionTier(medium: .siem, days: 30, isSearchable: true, retrievalHours: 1),
+                                                RetentionTier(medium: .tape, days: 365, isSearchable: false, retrievalHours: 120)])
+        #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0) == [.retrieval(hours: 120, limit: 24, medium: .tape, windowDays: 365)])
+        source.retentionTiers.removeLast()
+        #expect(GapAnalysis.shortfalls(of: source, for: requirement, now: Self.t0).isEmpty, "30 days within the hour: met, no retention asked")
+    }
 }
 
 @Suite("Timestamps")

@@ -13,6 +13,8 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
     case retrieval(hours: Double, limit: Double, medium: StorageMedium, windowDays: Int)
     /// Delivered requests took longer than the limit (judged on the measurement once there are enough samples).
     case measuredRetrieval(hours: Double, limit: Double, samples: Int)
+    /// The access procedure's declared lead time (with its approvals) exceeds the limit, whatever the medium.
+    case accessLeadTime(hours: Double, limit: Double, approvals: Int)
     case fieldsMissing([String])
     case clockNotSynchronised
     case attestationMissing
@@ -28,6 +30,8 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
             "retrieval from \(medium.rawValue) \(Self.number(hours)) h > \(Self.number(limit)) h for the last \(window) d"
         case .measuredRetrieval(let hours, let limit, let samples):
             "measured lead time \(Self.number(hours)) h (median of \(samples) requests) > \(Self.number(limit)) h"
+        case .accessLeadTime(let hours, let limit, let approvals):
+            "declared lead time \(Self.number(hours)) h\(approvals > 0 ? ", \(approvals) approval\(approvals == 1 ? "" : "s")" : "") > \(Self.number(limit)) h"
         case .fieldsMissing(let fields): "fields missing: \(fields.joined(separator: ", "))"
         case .clockNotSynchronised: "clock not synchronised"
         case .attestationMissing: "retention never attested"
@@ -42,7 +46,8 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .retention(let have, let need, _): need > 0 ? Double(need - have) / Double(need) : 0
         case .searchable(let have, let need): need > 0 ? Double(need - have) / Double(need) : 0
-        case .retrieval(let hours, let limit, _, _), .measuredRetrieval(let hours, let limit, _): hours > 0 ? min(1, (hours - limit) / hours) : 0
+        case .retrieval(let hours, let limit, _, _), .measuredRetrieval(let hours, let limit, _), .accessLeadTime(let hours, let limit, _):
+            hours > 0 ? min(1, (hours - limit) / hours) : 0
         case .fieldsMissing: 0.4
         case .clockNotSynchronised: 0.5
         case .attestationMissing, .attestationStale: 0.3

@@ -121,8 +121,10 @@ public enum GapAnalysis {
         let covered = isDrift ? min(coverage.coveredDays, coverage.attestedDays ?? 0) : coverage.coveredDays
         var shortfalls: [Shortfall] = []
         // A retrieval limit for the last W days implies holding W days: the retention need is the larger of the two.
-        let window = requirement.retrievalWindowDays ?? requirement.minRetentionDays ?? 1
-        let need = max(requirement.minRetentionDays ?? 0, requirement.maxRetrievalHours == nil ? 0 : window)
+        // Without a window (nor a required retention) the limit covers everything the source holds.
+        let statedWindow = requirement.retrievalWindowDays ?? requirement.minRetentionDays
+        let window = statedWindow ?? covered
+        let need = max(requirement.minRetentionDays ?? 0, requirement.maxRetrievalHours == nil ? 0 : statedWindow ?? 0)
         if need > 0, covered < need {
             shortfalls.append(.retention(have: covered, need: need, attested: isDrift))
         }
@@ -135,10 +137,16 @@ public enum GapAnalysis {
                 shortfalls.append(.measuredRetrieval(hours: measured.medianHours, limit: limit, samples: measured.samples))
             }
         } else if let limit = requirement.maxRetrievalHours {
-            // The slowest tier that must be reached to get everything held up to `window` days old.
+            // The slowest tier that must be reached to get everything held up to `window` days old, and the access
+            // procedure's lead time, which comes on top of any medium (as in the feasibility prediction).
             let reach = min(window, covered)
-            if let slowest = coverage.retrievalWindows.filter({ $0.fromDays < reach }).max(by: { $0.hours < $1.hours }), slowest.hours > limit {
-                shortfalls.append(.retrieval(hours: slowest.hours, limit: limit, medium: slowest.medium, windowDays: window))
+            let lead = source.accessProcedure?.leadTimeHours ?? 0
+            if let slowest = coverage.retrievalWindows.filter({ $0.fromDays < reach }).max(by: { $0.hours < $1.hours }) {
+                if slowest.hours > limit, slowest.hours >= lead {
+                    shortfalls.append(.retrieval(hours: slowest.hours, limit: limit, medium: slowest.medium, windowDays: window))
+                } else if lead > limit {
+                    shortfalls.append(.accessLeadTime(hours: lead, limit: limit, approvals: source.accessProcedure?.approvals.count ?? 0))
+                }
             }
         }
         let missingFields = requirement.requiredFields.filter { !source.fields.contains($0) }

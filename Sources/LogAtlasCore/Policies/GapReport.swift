@@ -232,6 +232,8 @@ public struct GapReport: Sendable {
             "make the last \(window) d of \(logType) of \(target) retrievable within \(Shortfall.number(limit)) h (now \(Shortfall.number(hours)) h from \(medium.rawValue))"
         case .measuredRetrieval(let hours, let limit, _):
             "make requests for \(logType) of \(target) deliver within \(Shortfall.number(limit)) h (measured \(Shortfall.number(hours)) h)"
+        case .accessLeadTime(let hours, let limit, _):
+            "agree access to \(logType) of \(target) within \(Shortfall.number(limit)) h with its custodian (declared lead time now \(Shortfall.number(hours)) h)"
         case .fieldsMissing(let fields): "log \(fields.joined(separator: ", ")) in \(logType) of \(target)"
         case .clockNotSynchronised: "synchronise the clock of \(logType) of \(target) (NTP)"
         case .attestationMissing, .attestationStale: "attest the retention of \(logType) of \(target)"

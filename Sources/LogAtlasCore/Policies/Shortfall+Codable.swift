@@ -1,6 +1,6 @@
 /// Shortfalls are stored with reports as `{"kind": …, …numbers}`.
 extension Shortfall: Codable {
-    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples }
+    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples, approvals }
 
     /// A stored field's value.
     public enum StoredValue: Sendable, Equatable {
@@ -21,6 +21,8 @@ extension Shortfall: Codable {
         case .clockNotSynchronised: ("clock", [])
         case .attestationMissing: ("attestation_missing", [])
         case .attestationStale(let age, let limit): ("attestation_stale", [("age_days", .int(age)), ("limit", .int(limit))])
+        case .accessLeadTime(let hours, let limit, let approvals):
+            ("access_lead_time", [("hours", .double(hours)), ("limit", .double(limit)), ("approvals", .int(approvals))])
         case .attestationDrift(let declared, let attested): ("attestation_drift", [("declared", .int(declared)), ("attested", .int(attested))])
         case .logTypesMissing(let types): ("log_types_missing", [("types", .texts(types))])
         }
@@ -68,6 +70,9 @@ extension Shortfall: Codable {
         case "measured_retrieval":
             guard let hours = double("hours"), let limit = double("limit"), let samples = int("samples") else { return nil }
             self = .measuredRetrieval(hours: hours, limit: limit, samples: samples)
+        case "access_lead_time":
+            guard let hours = double("hours"), let limit = double("limit"), let approvals = int("approvals") else { return nil }
+            self = .accessLeadTime(hours: hours, limit: limit, approvals: approvals)
         case "fields_missing":
             guard let fields = texts("fields") else { return nil }
             self = .fieldsMissing(fields)
