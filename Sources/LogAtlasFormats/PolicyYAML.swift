@@ -78,7 +78,8 @@ extension NodeReader {
                            maxAttestationAgeDays: days[3], incidentTypes: incidents, weight: weight)
     }
 
-    /// `every_org`, `{orgs: {org_kinds: […]}}` or `{systems: {internet_facing, min_criticality, tags, org_kinds}}`.
+    /// `every_org`, `{orgs: {org_kinds: […], sources: owned|held|owned_or_held}}` or
+    /// `{systems: {internet_facing, min_criticality, tags, org_kinds}}`.
     mutating func selector(_ node: Node, path: String) -> TargetSelector? {
         if node.text == "every_org" { return TargetSelector(scope: .orgs) }
         if node.text == "every_system" { return TargetSelector(scope: .systems) }
@@ -93,8 +94,9 @@ extension NodeReader {
         }
         if let orgs = map["orgs"] {
             if orgs.isNull { return TargetSelector(scope: .orgs) }
-            guard let conditions = fields(orgs, path: "\(path).orgs", allowed: ["org_kinds"]) else { return nil }
-            return TargetSelector(scope: .orgs, orgKinds: orgKinds(conditions, "\(path).orgs"))
+            guard let conditions = fields(orgs, path: "\(path).orgs", allowed: ["org_kinds", "sources"]) else { return nil }
+            let sources = conditions["sources"] == nil ? .owned : enumeration(conditions, "sources", "\(path).orgs", TargetSelector.OrgSources.self)
+            return TargetSelector(scope: .orgs, orgKinds: orgKinds(conditions, "\(path).orgs"), orgSources: sources ?? .owned)
         }
         report(node, path: path, "say every_org, every_system, {systems: …} or {orgs: …}")
         return nil

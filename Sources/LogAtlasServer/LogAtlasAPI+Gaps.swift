@@ -163,6 +163,9 @@ extension LogAtlasAPI {
         if let criticality = selector.minCriticality { parts.append("criticality ≥ \(criticality.rawValue)") }
         if !selector.tags.isEmpty { parts.append("tagged \(selector.tags.joined(separator: " or "))") }
         if !selector.orgKinds.isEmpty { parts.append("of \(selector.orgKinds.map(\.rawValue).joined(separator: "/")) organisations") }
+        if selector.scope == .orgs, selector.orgSources != .owned {
+            parts.append(selector.orgSources == .held ? "counting the sources they hold" : "counting the sources of their systems and those they hold")
+        }
         let what = selector.scope == .systems ? "systems" : "organisations"
         return parts.isEmpty ? "every \(what == "systems" ? "system" : "organisation")" : "\(what): \(parts.joined(separator: ", "))"
     }

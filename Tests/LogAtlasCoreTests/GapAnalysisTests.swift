@@ -31,6 +31,7 @@ struct GapAnalysisTests {
         ("  - {id: r, title: T, clause: c, applies_to: {systems: {colour: red}}, log_types: {any_of: [network.proxy]}}\n", 7, "unknown field 'colour'"),
         ("  - {id: r, title: T, clause: c, applies_to: every_org, log_types: {any_of: [network.dns]}}\n  - {id: r, title: U, clause: c, applies_to: every_org, log_types: {any_of: [network.dns]}}\n", 8, "duplicate requirement id 'r'"),
         ("  - {id: r, title: T, clause: c, applies_to: every_org, log_types: {any_of: [network.dns]}, incident_types: [700]}\n", 7, "incident type is one of"),
+        ("  - {id: r, title: T, clause: c, applies_to: {orgs: {sources: kept}}, log_types: {any_of: [network.dns]}}\n", 7, "did you mean 'held'?"),
     ])
     func loaderErrors(_ body: String, line: Int, message: String) {
         do {
@@ -41,6 +42,25 @@ struct GapAnalysisTests {
         } catch {
             Issue.record("unexpected \(error)")
         }
+    }
+
+    /// #16: an organisation-scoped requirement counts the sources of the systems the organisation owns, or — as
+    /// its `sources` field says — those it holds as custodian for others, or both.
+    @Test func orgRequirementsCountOwnedHeldOrBothAsTheySay() throws {
+        let inventory = Inventory(
+            orgs: [Organisation(id: OrgID("corp"), name: "Corp", kind: .department), Organisation(id: OrgID("soc-vendor"), name: "SOC vendor", kind: .vendor)],
+            systems: [ProtectedSystem(id: SystemID("erp"), name: "ERP", ownerOrgID: OrgID("corp"), criticality: .high)],
+            sources: [LogSource(systemID: SystemID("erp"), name: "fw", logType: "network.firewall", custodianOrgID: OrgID("soc-vendor"),
+                                retentionTiers: [RetentionTier(medium: .siem, days: 400, isSearchable: true)])])
+        func statuses(_ sources: String) throws -> [String: FindingStatus] {
+            let policy = try PolicyYAML.decode(Self.header + """
+                  - {id: r, title: T, clause: c, applies_to: {orgs: {\(sources)}}, log_types: {any_of: [network.firewall]}, min_retention_days: 365}
+                """, file: "p.yaml")
+            return Dictionary(uniqueKeysWithValues: GapAnalysis.findings(for: [policy], in: inventory, now: Self.now).map { ($0.target.id, $0.status) })
+        }
+        #expect(try statuses("") == ["corp": .met, "soc-vendor": .missing], "by default: the systems an organisation owns")
+        #expect(try statuses("sources: held") == ["corp": .missing, "soc-vendor": .met])
+        #expect(try statuses("sources: owned_or_held") == ["corp": .met, "soc-vendor": .met])
     }
 
     // MARK: Golden findings

@@ -18,12 +18,13 @@ public enum GapAnalysis {
             }
         }
         // Sources are referred to by their index: copying a source copies a dozen texts and lists.
-        var sourcesBySystem: [SystemID: [Int]] = [:], sourcesByOrg: [OrgID: [Int]] = [:]
+        var sourcesBySystem: [SystemID: [Int]] = [:], sourcesByOrg: [OrgID: [Int]] = [:], sourcesHeldBy: [OrgID: [Int]] = [:]
         var sourceTypes = [Int](repeating: -1, count: inventory.sources.count)
         for index in inventory.sources.indices {
             let systemID = inventory.sources[index].systemID   // not `for source in`: that copies every source
             sourcesBySystem[systemID, default: []].append(index)
             if let owner = ownerOf[systemID] { sourcesByOrg[owner, default: []].append(index) }
+            sourcesHeldBy[inventory.sources[index].custodianOrgID, default: []].append(index)
             if let number = typeNumbers[inventory.sources[index].logType] { sourceTypes[index] = number }
         }
         let ownerKinds = systems.map { orgKinds[$0.ownerOrgID] }
@@ -41,7 +42,13 @@ public enum GapAnalysis {
                     }
                 case .orgs:
                     for org in orgs where requirement.appliesTo.selects(org) {
-                        jobs.append((box, groups, policy.id, Target(kind: .org, id: org.id.rawValue, orgID: org.id), sourcesByOrg[org.id] ?? []))
+                        let owned = sourcesByOrg[org.id] ?? [], held = sourcesHeldBy[org.id] ?? []
+                        let counted = switch requirement.appliesTo.orgSources {
+                        case .owned: owned
+                        case .held: held
+                        case .ownedOrHeld: Array(Set(owned).union(held)).sorted()
+                        }
+                        jobs.append((box, groups, policy.id, Target(kind: .org, id: org.id.rawValue, orgID: org.id), counted))
                     }
                 }
             }

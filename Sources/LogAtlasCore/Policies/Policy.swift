@@ -66,6 +66,13 @@ public struct TargetSelector: Sendable, Hashable {
         case systems, orgs
     }
 
+    /// Organisations only: which sources count for one — those of the systems it owns, those it holds as
+    /// custodian (a vendor or a shared service keeping others' logs), or both.
+    public enum OrgSources: String, Sendable, Hashable, CaseIterable {
+        case owned, held
+        case ownedOrHeld = "owned_or_held"
+    }
+
     public var scope: Scope
     /// Systems only: internet-facing ones (true), internal ones (false), or both (nil).
     public var internetFacing: Bool?
@@ -75,13 +82,16 @@ public struct TargetSelector: Sendable, Hashable {
     public var tags: [String]
     /// Organisations of these kinds (for systems: their owner's kind); empty: any kind.
     public var orgKinds: [OrgKind]
+    public var orgSources: OrgSources
 
-    public init(scope: Scope = .systems, internetFacing: Bool? = nil, minCriticality: Criticality? = nil, tags: [String] = [], orgKinds: [OrgKind] = []) {
+    public init(scope: Scope = .systems, internetFacing: Bool? = nil, minCriticality: Criticality? = nil, tags: [String] = [], orgKinds: [OrgKind] = [],
+                orgSources: OrgSources = .owned) {
         self.scope = scope
         self.internetFacing = internetFacing
         self.minCriticality = minCriticality
         self.tags = tags
         self.orgKinds = orgKinds
+        self.orgSources = orgSources
     }
 
     /// Whether `system`, owned by an organisation of `ownerKind`, is selected.
