@@ -28,15 +28,21 @@ extension LogAtlasAPI {
 
     private static func pack(of parts: MultipartBody<Operations.SigmaReadiness.Input.Body.MultipartFormPayload>) async throws -> SigmaPack {
         var pack = SigmaPack()
-        for try await part in parts {
-            switch part {
-            case .rules(let file):
-                let name = file.filename ?? "rule-\(pack.rules.count + pack.unreadable.count + 1).yml"
-                SigmaRules.add(try await Data(collecting: file.payload.body, upTo: .max), path: name, to: &pack)
-            case .undocumented(let other):
-                // Each part's bytes must be read before the next part; parts of other names are ignored.
-                for try await _ in other.body {}
+        do {
+            for try await part in parts {
+                switch part {
+                case .rules(let file):
+                    let name = file.filename ?? "rule-\(pack.rules.count + pack.unreadable.count + 1).yml"
+                    SigmaRules.add(try await Data(collecting: file.payload.body, upTo: .max), path: name, to: &pack)
+                case .undocumented(let other):
+                    // Each part's bytes must be read before the next part; parts of other names are ignored.
+                    for try await _ in other.body {}
+                }
             }
+        } catch {
+            // The parts are parsed as they are read: a malformed body (a part without headers, a missing boundary)
+            // surfaces here, and is the client's.
+            throw Problem(status: 400, title: "Bad Request", detail: "the multipart/form-data body cannot be read: \(error)")
         }
         return pack
     }

@@ -103,6 +103,11 @@ struct SigmaAPITests {
             let (other, type) = Self.multipart([("notes.txt", "hello")], name: "notes")
             let empty = try await world.send(.post, "/v1/detections/sigma", as: "cyd", body: other, contentType: type)
             #expect(empty.status == 422 && empty.contentType == "application/problem+json", "\(empty.text)")
+            // A part without headers (found by contract fuzzing; it was a 500).
+            let boundary = "b0undary"
+            let headless = try await world.send(.post, "/v1/detections/sigma", as: "cyd", body: "--\(boundary)\r\n[]--\(boundary)--\r\n",
+                                                contentType: "multipart/form-data; boundary=\(boundary)")
+            #expect(headless.status == 400 && headless.contentType == "application/problem+json", "\(headless.text)")
             let yaml = try await world.send(.post, "/v1/detections/sigma", as: "cyd", body: Self.rules[0].1, contentType: "application/yaml")
             #expect(yaml.status == 415, "\(yaml.text)")
             #expect(try await world.send(.post, "/v1/detections/sigma", as: nil, body: other, contentType: type).status == 401)
