@@ -140,6 +140,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // The pre-release migrations the schema baseline replaced, read by SchemaBaselineTests.
             exclude: ["Fixtures"]

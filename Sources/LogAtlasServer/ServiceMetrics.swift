@@ -45,8 +45,9 @@ public final class ServiceMetrics: Sendable {
         let figures = try await OperationalFigures.read(database, now: now)
         registry.makeGauge(name: "logatlas_webhook_outbox_backlog").set(to: Double(figures.outboxBacklog))
         registry.makeGauge(name: "logatlas_webhook_outbox_oldest_seconds").set(to: figures.outboxOldestSeconds)
-        if let inUse = database.connectionsInUse {
+        if let inUse = database.connectionsInUse, let waiting = database.connectionsWaiting {
             registry.makeGauge(name: "logatlas_db_connections_in_use").set(to: Double(inUse))
+            registry.makeGauge(name: "logatlas_db_connections_waiting").set(to: Double(waiting))
         }
         let gone = overdueSeen.withLock { seen in
             defer { seen = Set(figures.overdue.keys) }

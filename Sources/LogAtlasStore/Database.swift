@@ -44,6 +44,8 @@ public struct Database: Sendable {
 
     /// Units of work holding a pooled connection now (`serve`'s pool only; nil otherwise).
     public var connectionsInUse: Int? { pool?.inUse.load(ordering: .relaxed) }
+    /// Units of work waiting for a pooled connection now (`serve`'s pool only; nil otherwise).
+    public var connectionsWaiting: Int? { pool?.waiting.load(ordering: .relaxed) }
 
     private var pool: ReplaceablePool? {
         if case .replaceable(let pool) = clients { pool } else { nil }
@@ -72,8 +74,13 @@ public struct Database: Sendable {
                 throw error
             }
         }
+        pool?.waiting.add(1, ordering: .relaxed)
+        var waiting = true
+        defer { if waiting { pool?.waiting.subtract(1, ordering: .relaxed) } }
         do {
             return try await ReplaceablePool.withConnection(client, within: acquireTimeout) { connection in
+                pool?.waiting.subtract(1, ordering: .relaxed)
+                waiting = false
                 lastFailure.instant.withLock { $0 = nil }
                 // Counted as holding a connection: a busy pool is never replaced.
                 pool?.inUse.add(1, ordering: .relaxed)

@@ -20,8 +20,10 @@ public final class ReplaceablePool: Service, Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let replacing = Mutex(false)
-    /// Units of work of `Database` that hold one of this pool's connections now.
+    /// Units of work of `Database` that hold one of this pool's connections now…
     let inUse = Atomic<Int>(0)
+    /// …and those waiting for one (at most `acquireTimeout` each).
+    let waiting = Atomic<Int>(0)
 
     public init(configuration: PostgresClient.Configuration, logger: Logger) {
         self.configuration = configuration

@@ -5,6 +5,7 @@ import LogAtlasCore
 @testable import LogAtlasServer
 import LogAtlasStore
 import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
 import TestSupport
@@ -83,5 +84,37 @@ struct MetricsTests {
                 }
             }
         }
+    }
+
+    /// `serve`'s pool counts the units of work holding a connection and those waiting for one, and `/metrics`
+    /// exports both.
+    @Test func thePoolCountsWorkHoldingAndWaitingForAConnection() async throws {
+        var configuration = try await TestCluster.shared.freshDatabase()
+        configuration.options.maximumConnections = 1
+        let pool = ReplaceablePool(configuration: configuration, logger: Logger(label: "test"))
+        let group = ServiceGroup(configuration: .init(services: [pool], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        let database = Database(pool: pool, acquireTimeout: .seconds(20))
+        let (entered, enter) = AsyncStream.makeStream(of: Void.self)
+        let (released, release) = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            try await database.asOwner(actor: "test") { _ in
+                enter.yield()
+                for await _ in released {}
+            }
+        }
+        for await _ in entered { break }
+        let waiter = Task { try await database.checkAvailable() }
+        for _ in 0..<200 where database.connectionsWaiting != 1 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(database.connectionsInUse == 1 && database.connectionsWaiting == 1)
+        release.finish()
+        try await holder.value
+        try await waiter.value
+        #expect(database.connectionsInUse == 0 && database.connectionsWaiting == 0)
+        // Scraping reads the database too, so it runs once the pool is free again.
+        let scraped = try await ServiceMetrics().exposition(database: database, now: Date())
+        #expect(scraped.contains("logatlas_db_connections_in_use 0") && scraped.contains("logatlas_db_connections_waiting 0"), "\(scraped)")
+        await group.triggerGracefulShutdown()
+        try await running.value
     }
 }
