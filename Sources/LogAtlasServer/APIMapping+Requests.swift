@@ -33,7 +33,7 @@ extension APIMapping {
             hints: .init(hosts: draft.hints.hosts, users: draft.hints.users, ips: draft.hints.ips, text: draft.hints.text),
             requesterOrg: request.requesterOrgID?.rawValue, requestedBy: request.requestedBy, filedAt: request.filedAt,
             // Derived from the items the caller sees: a custodian must not read warnings about other organisations' sources.
-            warnings: request.items.flatMap { $0.feasibility.flatMap(\.warnings) },
+            warnings: request.itemWarnings,
             items: request.items.map { item(item: $0, requesterOrg: request.requesterOrgID, caller: caller, now: now) },
             events: events?.map {
                 .init(item: $0.itemID.description, action: $0.action.rawValue, from: $0.from.rawValue, to: $0.to.rawValue,
@@ -56,7 +56,9 @@ extension APIMapping {
             overdue: item.isOverdue(now: now), acknowledgedAt: item.acknowledgedAt, deliveredAt: item.deliveredAt,
             rejectReason: item.rejectReason, outcome: item.outcome, evidence: item.evidenceCount,
             availableActions: ItemStateMachine.available(to: parties, state: item.state).filter { $0 != .expire }.map(\.rawValue),
-            feasibility: item.feasibility.map(feasibility), version: item.version)
+            feasibility: item.feasibility.map(feasibility), version: item.version, feasibleBy: item.feasibleBy,
+            dueDateUnreachable: item.dueDateUnreachable, dueDateWarning: item.dueDateWarning,
+            dueDateProposal: item.proposal.map { .init(deliverDue: $0.deliverDue, reason: $0.reason, proposedBy: $0.proposedBy, proposedAt: $0.proposedAt) })
     }
 
     static func feasibility(_ prediction: SourceFeasibility) -> Components.Schemas.SourceFeasibility {

@@ -57,7 +57,7 @@ extension LogAtlasAPI {
         let itemID = RequestItemID(try APIMapping.uuid(input.path.itemId, kind: "request item"))
         let now = clock()
         let item = try await requests.transition(ItemAction(rawValue: body.action.rawValue)!, item: itemID, of: requestID,
-                                                 note: body.note, as: caller, now: now)
+                                                 note: body.note, deliverDue: body.deliverDue, as: caller, now: now)
         let request = try await requests.request(requestID, as: caller)
         return .ok(.init(body: .json(APIMapping.item(item: item, requesterOrg: request.requesterOrgID, caller: caller, now: now))))
     }

@@ -130,6 +130,12 @@ public struct Problem: Error, Sendable, Encodable {
         case .refused(.noEvidence):
             Problem(status: 422, title: "Unprocessable Content", detail: "upload an artifact or record a hand-over before delivering",
                     errors: [Field(path: "action", message: "no evidence on this item yet")])
+        case .refused(.dueDateInvalid(let current)):
+            Problem(status: 422, title: "Unprocessable Content",
+                    detail: "propose a delivery date after the current one (\(Timestamp.format(current))) and within a year",
+                    errors: [Field(path: "deliver_due", message: "after \(Timestamp.format(current)) and within a year from now")])
+        case .refused(.noProposal):
+            Problem(status: 409, title: "Conflict", detail: "the custodian has not proposed a new delivery date for this item")
         case .conflict(_, let current):
             Problem(status: 409, title: "Conflict", detail: "the item changed meanwhile; it is now \(current.rawValue)", currentState: current.rawValue)
         case .digestMismatch(let expected, let actual):

@@ -114,7 +114,7 @@ public struct PostgresRequestRepository: RequestRepository {
         return items
     }
 
-    public func transition(_ action: ItemAction, item: RequestItemID, of request: RequestID, note: String?,
+    public func transition(_ action: ItemAction, item: RequestItemID, of request: RequestID, note: String?, deliverDue asked: Date?,
                            as caller: Principal, now: Date) async throws -> RequestItem {
         let controls = Validation.controlIssues(note, path: "note")
         guard controls.isEmpty else { throw RequestError.invalid(controls) }
@@ -122,8 +122,9 @@ public struct PostgresRequestRepository: RequestRepository {
             let current = try await fetchItem(item, of: request, on: connection)
             let parties = caller.parties(requesterOrg: current.requesterOrg, custodian: current.item.custodianOrgID)
             let outcome: TransitionOutcome
+            let terms = DueDateTerms(deliverDue: current.item.deliverDue, proposed: current.item.proposal?.deliverDue, asked: asked, now: now)
             switch ItemStateMachine.decide(action, by: parties, state: current.item.state, resumeState: current.item.resumeState,
-                                           note: note, evidenceCount: current.item.evidenceCount) {
+                                           note: note, evidenceCount: current.item.evidenceCount, terms: terms) {
             case .success(let decided): outcome = decided
             case .failure(let refusal): throw RequestError.refused(refusal)
             }
@@ -135,7 +136,14 @@ public struct PostgresRequestRepository: RequestRepository {
                     delivered_at = CASE WHEN \(outcome.to.rawValue) = 'delivered' THEN \(now) ELSE delivered_at END,
                     closed_at = CASE WHEN \(outcome.to.rawValue) IN ('rejected', 'received', 'cancelled', 'expired') THEN \(now) ELSE closed_at END,
                     reject_reason = CASE WHEN \(action.rawValue) = 'reject' THEN \(trimmed) ELSE reject_reason END,
-                    outcome = CASE WHEN \(action.rawValue) = 'receive' THEN \(trimmed) ELSE outcome END
+                    outcome = CASE WHEN \(action.rawValue) = 'receive' THEN \(trimmed) ELSE outcome END,
+                    deliver_due = \(outcome.deliverDue ?? current.item.deliverDue), proposed_deliver_due = \(outcome.proposedDue)::timestamptz,
+                    proposed_by = CASE WHEN \(outcome.proposedDue)::timestamptz IS NULL THEN NULL
+                                       WHEN \(action.rawValue) = 'propose_due_date' THEN \(caller.name) ELSE proposed_by END,
+                    proposed_at = CASE WHEN \(outcome.proposedDue)::timestamptz IS NULL THEN NULL
+                                       WHEN \(action.rawValue) = 'propose_due_date' THEN \(now) ELSE proposed_at END,
+                    proposal_reason = CASE WHEN \(outcome.proposedDue)::timestamptz IS NULL THEN NULL
+                                           WHEN \(action.rawValue) = 'propose_due_date' THEN \(trimmed) ELSE proposal_reason END
                 WHERE id = \(item.rawValue) AND state = \(outcome.from.rawValue) AND version = \(current.item.version)
                 RETURNING id
                 """, logger: database.logger)

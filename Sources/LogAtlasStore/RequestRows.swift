@@ -28,12 +28,13 @@ enum RequestRows {
 
     struct ItemRecord: Codable {
         var id: UUID, requester_org_id: String?, custodian_org_id: String, source_ids: [UUID], feasibility: [SourceFeasibility]
-        var acknowledge_due: Date, deliver_due: Date, preserve_before: Date?
+        var acknowledge_due: Date, deliver_due: Date, preserve_before: Date?, feasible_by: Date?
 
         init(_ item: RequestItem, requesterOrg: OrgID?) {
             id = item.id.rawValue; requester_org_id = requesterOrg?.rawValue; custodian_org_id = item.custodianOrgID.rawValue
             source_ids = item.sourceIDs.map(\.rawValue); feasibility = item.feasibility
             acknowledge_due = item.acknowledgeDue; deliver_due = item.deliverDue; preserve_before = item.preserveBefore
+            feasible_by = item.feasibleBy
         }
     }
 
@@ -46,6 +47,7 @@ enum RequestRows {
     static let itemColumns = """
         i.id, i.request_id, i.custodian_org_id, i.source_ids, i.feasibility::text AS feasibility, i.state, i.resume_state,
         i.acknowledge_due, i.deliver_due, i.preserve_before, i.acknowledged_at, i.delivered_at, i.reject_reason, i.outcome, i.version,
+        i.feasible_by, i.proposed_deliver_due, i.proposed_by, i.proposed_at, i.proposal_reason,
         (SELECT count(*) FROM artifacts a WHERE a.item_id = i.id)::integer AS evidence
         """
     static let artifactColumns = """
@@ -84,7 +86,11 @@ enum RequestRows {
             preserveBefore: try row.value("preserve_before"), acknowledgedAt: try row.value("acknowledged_at"),
             deliveredAt: try row.value("delivered_at"), rejectReason: try row.value("reject_reason"), outcome: try row.value("outcome"),
             feasibility: try decoder.decode([SourceFeasibility].self, from: Data(try row.value("feasibility", as: String.self).utf8)),
-            evidenceCount: try row.value("evidence"), version: try row.value("version"))
+            evidenceCount: try row.value("evidence"), version: try row.value("version"), feasibleBy: try row.value("feasible_by"),
+            proposal: try row.value("proposed_deliver_due", as: Date?.self).map { due in
+                DueDateProposal(deliverDue: due, reason: try row.value("proposal_reason"), proposedBy: try row.value("proposed_by"),
+                                proposedAt: try row.value("proposed_at"))
+            })
         return (RequestID(try row.value("request_id", as: UUID.self)), item)
     }
 

@@ -31,6 +31,9 @@ func describe(request: Any) -> String {
         lines.append("  item \(item["id"] ?? "") \(item["custodian_org"] ?? ""): \(item["state"] ?? "")\((item["overdue"] as? Bool) == true ? " OVERDUE" : "")"
                      + "  ack by \(item["acknowledge_due"] ?? "")  deliver by \(item["deliver_due"] ?? "")")
         if let preservation = item["preservation"] as? String { lines.append("    \(preservation)") }
+        if let proposal = item["due_date_proposal"] as? [String: Any] {
+            lines.append("    proposed delivery date \(proposal["deliver_due"] ?? "") by \(proposal["proposed_by"] ?? ""): \(proposal["reason"] ?? "")")
+        }
         for source in item["feasibility"] as? [[String: Any]] ?? [] {
             let segments = (source["segments"] as? [[String: Any]] ?? []).map { "\($0["availability"] ?? "")\(($0["medium"] as? String).map { " (\($0))" } ?? "")" }
             lines.append("    \(source["source_name"] ?? ""): \(segments.joined(separator: " → "))")
@@ -109,18 +112,22 @@ struct ShowRequest: AsyncParsableCommand {
 struct Transition: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transition",
-        abstract: "Fire an action on an item: acknowledge, approve, reject, start, deliver, receive, ask_info, answer, cancel.")
+        abstract: "Fire an action on an item: acknowledge, approve, reject, start, deliver, receive, ask_info, answer, cancel, "
+            + "propose_due_date (with --deliver-due), accept_due_date, decline_due_date.")
     @OptionGroup var server: ServerOptions
     @Argument(help: "Request id.") var request: String
     @Argument(help: "Item id.") var item: String
     @Argument(help: "The action.") var action: String
-    @Option(help: "Reason (reject), question (ask_info), answer, or outcome (receive).") var note: String?
+    @Option(help: "Reason (reject, propose_due_date, decline_due_date), question (ask_info), answer, or outcome (receive).") var note: String?
+    @Option(help: "The later delivery date propose_due_date asks for, ISO 8601 UTC.") var deliverDue: String?
 
     func run() async throws {
         var body: [String: Any] = ["action": action]
         if let note { body["note"] = note }
-        let answer = try await server.client().json(.POST, "/v1/requests/\(request)/items/\(item)/transitions", body: body)
-        print("item \(item): \((answer as? [String: Any])?["state"] ?? "?")")
+        if let deliverDue { body["deliver_due"] = deliverDue }
+        let answer = try await server.client().json(.POST, "/v1/requests/\(request)/items/\(item)/transitions", body: body) as? [String: Any] ?? [:]
+        print("item \(item): \(answer["state"] ?? "?")  deliver by \(answer["deliver_due"] ?? "?")"
+              + ((answer["due_date_proposal"] as? [String: Any]).map { "  (proposed: \($0["deliver_due"] ?? ""))" } ?? ""))
     }
 }
 

@@ -26,7 +26,16 @@ struct ItemStateMachineTests {
         .answer: (.requester, [.needsInfo: .approved]),  // resumes the remembered state (approved in this table)
         .cancel: (.requester, [.requested: .cancelled, .acknowledged: .cancelled, .approved: .cancelled, .inProgress: .cancelled, .needsInfo: .cancelled]),
         .expire: (.system, [.requested: .expired, .acknowledged: .expired, .approved: .expired, .inProgress: .expired, .needsInfo: .expired]),
+        // The due-date negotiation leaves the state where it is, while the custodian still owes a delivery.
+        .proposeDueDate: (.custodian, [.requested: .requested, .acknowledged: .acknowledged, .approved: .approved, .inProgress: .inProgress, .needsInfo: .needsInfo]),
+        .acceptDueDate: (.requester, [.requested: .requested, .acknowledged: .acknowledged, .approved: .approved, .inProgress: .inProgress, .needsInfo: .needsInfo]),
+        .declineDueDate: (.requester, [.requested: .requested, .acknowledged: .acknowledged, .approved: .approved, .inProgress: .inProgress, .needsInfo: .needsInfo]),
     ]
+
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    /// A pending proposal of two days later, and a new one asking for three.
+    static let terms = DueDateTerms(deliverDue: t0, proposed: t0.addingTimeInterval(2 * 86_400), asked: t0.addingTimeInterval(3 * 86_400),
+                                    now: t0.addingTimeInterval(-86_400))
 
     static let rows: [Row] = ItemAction.allCases.flatMap { action in
         Party.allCases.flatMap { party in
@@ -40,7 +49,7 @@ struct ItemStateMachineTests {
     @Test(arguments: rows)
     func transition(_ row: Row) {
         let outcome = ItemStateMachine.decide(row.action, by: [row.party], state: row.state, resumeState: .approved,
-                                              note: "because", evidenceCount: 1)
+                                              note: "because", evidenceCount: 1, terms: Self.terms)
         switch (outcome, row.result) {
         case (.success(let transition), let expected?):
             #expect(transition.to == expected)
@@ -59,6 +68,44 @@ struct ItemStateMachineTests {
             let party: Party = action == .receive || action == .answer ? .requester : .custodian
             #expect(ItemStateMachine.decide(action, by: [party], state: state, note: "  ") == .failure(.noteRequired(action: action)))
         }
+    }
+
+    @Test func theDueDateMovesOnlyWhenTheRequesterAcceptsALaterOne() throws {
+        let due = Self.t0, now = Self.t0.addingTimeInterval(-86_400), later = Self.t0.addingTimeInterval(5 * 86_400)
+        func propose(_ asked: Date?) -> Result<TransitionOutcome, TransitionRefusal> {
+            ItemStateMachine.decide(.proposeDueDate, by: [.custodian], state: .approved, note: "tape restore takes 5 days",
+                                    terms: DueDateTerms(deliverDue: due, asked: asked, now: now))
+        }
+        let proposed = try propose(later).get()
+        #expect(proposed.to == .approved)
+        #expect(proposed.deliverDue == due)           // proposing alone moves nothing
+        #expect(proposed.proposedDue == later)
+        // No date, an earlier or equal one, or more than a year away: refused with the current date.
+        for asked in [nil, due, due.addingTimeInterval(-3_600), now.addingTimeInterval(366 * 86_400)] {
+            #expect(propose(asked) == .failure(.dueDateInvalid(current: due)))
+        }
+        #expect(ItemStateMachine.decide(.proposeDueDate, by: [.custodian], state: .approved, note: " ",
+                                        terms: DueDateTerms(deliverDue: due, asked: later, now: now)) == .failure(.noteRequired(action: .proposeDueDate)))
+        let pending = DueDateTerms(deliverDue: due, proposed: later, now: now)
+        let accepted = try ItemStateMachine.decide(.acceptDueDate, by: [.requester], state: .inProgress, terms: pending).get()
+        #expect(accepted.deliverDue == later)
+        #expect(accepted.proposedDue == nil)
+        #expect(accepted.to == .inProgress)
+        let declined = try ItemStateMachine.decide(.declineDueDate, by: [.requester], state: .inProgress, note: "the regulator's deadline",
+                                                   terms: pending).get()
+        #expect(declined.deliverDue == due)
+        #expect(declined.proposedDue == nil)
+        // Nothing to answer without a proposal; the custodian cannot accept its own; a closed item negotiates nothing.
+        let none = DueDateTerms(deliverDue: due, now: now)
+        #expect(ItemStateMachine.decide(.acceptDueDate, by: [.requester], state: .approved, terms: none) == .failure(.noProposal))
+        #expect(ItemStateMachine.decide(.declineDueDate, by: [.requester], state: .approved, note: "no", terms: none) == .failure(.noProposal))
+        #expect(ItemStateMachine.decide(.acceptDueDate, by: [.custodian], state: .approved, terms: pending) == .failure(.notPermitted(action: .acceptDueDate)))
+        #expect(ItemStateMachine.decide(.proposeDueDate, by: [.custodian], state: .delivered, note: "x",
+                                        terms: DueDateTerms(deliverDue: due, asked: later, now: now)) == .failure(.wrongState(action: .proposeDueDate, current: .delivered)))
+        // Other actions leave the due date and a pending proposal alone.
+        let started = try ItemStateMachine.decide(.start, by: [.custodian], state: .approved, terms: pending).get()
+        #expect(started.deliverDue == due)
+        #expect(started.proposedDue == later)
     }
 
     @Test func deliveryNeedsEvidenceAndNeedsInfoRemembersWhereItWas() throws {
@@ -168,6 +215,36 @@ struct FeasibilityTests {
             #expect(issues.map(\.path) == ["sources[1]", "sources[2]"])
             #expect(issues[0].message.contains("whole window has expired"))
         }
+    }
+
+    @Test func plannerSaysWhenTheSlowestMediumCannotMeetTheDueDate() throws {
+        // Tape needs 120 h by default; a serious request is due in 72 h.
+        let tape = Self.source([RetentionTier(medium: .siem, days: 30, isSearchable: true),
+                                RetentionTier(medium: .tape, days: 365, isSearchable: false)])
+        let quick = LogSource(systemID: SystemID("web"), name: "proxy", logType: "network.proxy", custodianOrgID: OrgID("vendor"),
+                              retentionTiers: [RetentionTier(medium: .siem, days: 400, isSearchable: true, retrievalHours: 2)])
+        let sources = Dictionary(uniqueKeysWithValues: [tape, quick].map { ($0.id, $0) })
+        let csirt = Principal(userID: UserID(), name: "cyd", role: .csirt, orgIDs: [OrgID("csirt")])
+        let draft = RequestDraft(incidentReference: "INC-2", purpose: "exfiltration", priority: .serious,
+                                 window: TimeWindow(from: Self.ago(100), to: Self.ago(1)), sourceIDs: [tape.id, quick.id])
+        let plan = try RequestPlanner.plan(draft, sources: sources, requester: csirt, requesterOrg: OrgID("csirt"), now: Self.now, sla: SLAPolicy())
+        let dept = try #require(plan.request.items.first { $0.custodianOrgID == OrgID("dept") })
+        let vendor = try #require(plan.request.items.first { $0.custodianOrgID == OrgID("vendor") })
+        #expect(dept.deliverDue == Self.now.addingTimeInterval(72 * 3_600))   // the SLA is not bent at filing
+        #expect(dept.feasibleBy == Self.now.addingTimeInterval(120 * 3_600))
+        #expect(dept.dueDateUnreachable)
+        let warning = try #require(dept.dueDateWarning)
+        #expect(warning.contains("tape, 120 h") && warning.contains(Timestamp.format(Self.now.addingTimeInterval(120 * 3_600))))
+        #expect(plan.request.warnings.contains(warning))
+        #expect(vendor.feasibleBy == Self.now.addingTimeInterval(2 * 3_600))
+        #expect(!vendor.dueDateUnreachable && vendor.dueDateWarning == nil)
+        // Once the due date is moved past the prediction, or the item is delivered, the warning is gone.
+        var moved = dept
+        moved.deliverDue = Self.now.addingTimeInterval(130 * 3_600)
+        #expect(moved.dueDateWarning == nil)
+        var delivered = dept
+        delivered.state = .delivered
+        #expect(delivered.dueDateWarning == nil)
     }
 
     @Test func plannerReportsEveryFieldProblem() {

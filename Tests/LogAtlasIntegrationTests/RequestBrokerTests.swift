@@ -30,8 +30,8 @@ extension TestWorld {
     }
 
     /// Files a request as cyd and returns (request id, item id per custodian org).
-    func file(_ names: [String] = ["firewall", "auth"]) async throws -> (id: String, items: [String: String]) {
-        let reply = try await send(.post, "/v1/requests", as: "cyd", json: try await draft(names))
+    func file(_ names: [String] = ["firewall", "auth"], days: Double = 3, endingDaysAgo: Double = 0) async throws -> (id: String, items: [String: String]) {
+        let reply = try await send(.post, "/v1/requests", as: "cyd", json: try await draft(names, days: days, endingDaysAgo: endingDaysAgo))
         #expect(reply.status == 201, "\(reply.text)")
         let items = (reply.json["items"] as? [[String: Any]] ?? []).reduce(into: [String: String]()) {
             $0[$1["custodian_org"] as! String] = ($1["id"] as! String)

@@ -42,7 +42,7 @@ public struct GuestLink: Hashable, Sendable {
     }
 
     /// The actions a guest may take: the custodian's side of the item, nothing else.
-    public static let actions: Set<ItemAction> = [.acknowledge, .approve, .reject, .start, .deliver, .askInfo]
+    public static let actions: Set<ItemAction> = [.acknowledge, .approve, .reject, .start, .deliver, .askInfo, .proposeDueDate]
 
     /// Whether the link allows `action` on `item` (always its own item; never another one of the same organisation).
     public func permits(_ action: ItemAction, on item: RequestItemID) -> Bool { item == itemID && Self.actions.contains(action) }

@@ -10,6 +10,15 @@ public enum ItemAction: String, CaseIterable, Sendable, Codable {
     case cancel
     /// The SLA job gives up on a long-overdue item.
     case expire
+    /// The custodian asks for a later delivery date, with its reason (the state does not change).
+    case proposeDueDate = "propose_due_date"
+    /// The requester agrees: the proposed date becomes the item's delivery due date.
+    case acceptDueDate = "accept_due_date"
+    /// The requester keeps the due date, with its reason; the proposal is withdrawn.
+    case declineDueDate = "decline_due_date"
+
+    /// Whether the action is part of the due-date negotiation (it leaves the state as it is).
+    public var negotiatesDueDate: Bool { [.proposeDueDate, .acceptDueDate, .declineDueDate].contains(self) }
 }
 
 /// The side a caller acts for on one item.
@@ -32,6 +41,10 @@ public enum TransitionRefusal: Error, Hashable, Sendable {
     case noteRequired(action: ItemAction)
     /// Delivery needs an uploaded artifact or a hand-over record first.
     case noEvidence
+    /// A proposal must name a delivery date later than the current one and within a year.
+    case dueDateInvalid(current: Date)
+    /// Accepting or declining needs a pending proposal.
+    case noProposal
 }
 
 /// What the store records when a transition is allowed.
@@ -40,6 +53,30 @@ public struct TransitionOutcome: Hashable, Sendable {
     public var to: ItemState
     /// Remembered while in `needs_info`, cleared on answer.
     public var resumeState: ItemState?
+    /// The item's delivery due date afterwards (moved only by an accepted proposal).
+    public var deliverDue: Date?
+    /// The pending proposal afterwards (set by a proposal, cleared by acceptance or decline).
+    public var proposedDue: Date?
+}
+
+/// What the due-date negotiation needs to know about an item.
+public struct DueDateTerms: Hashable, Sendable {
+    public var deliverDue: Date
+    /// The custodian's pending proposal, if any.
+    public var proposed: Date?
+    /// The date a new proposal asks for.
+    public var asked: Date?
+    public var now: Date
+
+    public init(deliverDue: Date, proposed: Date? = nil, asked: Date? = nil, now: Date) {
+        self.deliverDue = deliverDue
+        self.proposed = proposed
+        self.asked = asked
+        self.now = now
+    }
+
+    /// The furthest a proposal may push delivery: a year from now.
+    public static let longestPostponement: TimeInterval = 365 * 86_400
 }
 
 /// The lifecycle of a request item as one pure function: who may fire which action from which state.
@@ -49,7 +86,8 @@ public enum ItemStateMachine {
         public let action: ItemAction
         public let parties: Set<Party>
         public let from: Set<ItemState>
-        /// The target state; `nil` means "back to the remembered state" (answer).
+        /// The target state; `nil` means "back to the remembered state" (answer) or, for the due-date negotiation,
+        /// "where it is".
         public let to: ItemState?
         public let needsNote: Bool
     }
@@ -68,6 +106,9 @@ public enum ItemStateMachine {
         Rule(action: .answer, parties: [.requester], from: [.needsInfo], to: nil, needsNote: true),
         Rule(action: .cancel, parties: [.requester], from: open.union([.needsInfo]), to: .cancelled, needsNote: false),
         Rule(action: .expire, parties: [.system], from: open.union([.needsInfo]), to: .expired, needsNote: false),
+        Rule(action: .proposeDueDate, parties: [.custodian], from: open.union([.needsInfo]), to: nil, needsNote: true),
+        Rule(action: .acceptDueDate, parties: [.requester], from: open.union([.needsInfo]), to: nil, needsNote: false),
+        Rule(action: .declineDueDate, parties: [.requester], from: open.union([.needsInfo]), to: nil, needsNote: true),
     ]
 
     /// Decides `action` by a caller acting for `parties` on an item in `state`.
@@ -75,8 +116,9 @@ public enum ItemStateMachine {
     ///   - resumeState: the state remembered when the item entered `needs_info`.
     ///   - note: the reason, question, answer or outcome given with the action.
     ///   - evidenceCount: artifacts and hand-over records on the item.
+    ///   - terms: the item's due date and pending proposal (needed by the due-date negotiation).
     public static func decide(_ action: ItemAction, by parties: Set<Party>, state: ItemState, resumeState: ItemState? = nil,
-                              note: String? = nil, evidenceCount: Int = 0) -> Result<TransitionOutcome, TransitionRefusal> {
+                              note: String? = nil, evidenceCount: Int = 0, terms: DueDateTerms? = nil) -> Result<TransitionOutcome, TransitionRefusal> {
         let rule = rules.first { $0.action == action }!
         guard !rule.parties.isDisjoint(with: parties) else { return .failure(.notPermitted(action: action)) }
         guard rule.from.contains(state) else { return .failure(.wrongState(action: action, current: state)) }
@@ -84,8 +126,32 @@ public enum ItemStateMachine {
             return .failure(.noteRequired(action: action))
         }
         if action == .deliver, evidenceCount == 0 { return .failure(.noEvidence) }
+        if action.negotiatesDueDate { return negotiate(action, state: state, resumeState: resumeState, terms: terms) }
         let target = rule.to ?? resumeState ?? .acknowledged
-        return .success(TransitionOutcome(from: state, to: target, resumeState: target == .needsInfo ? state : nil))
+        return .success(TransitionOutcome(from: state, to: target, resumeState: target == .needsInfo ? state : nil,
+                                          deliverDue: terms?.deliverDue, proposedDue: terms?.proposed))
+    }
+
+    /// Propose, accept or decline a new delivery date; the state stays where it is.
+    static func negotiate(_ action: ItemAction, state: ItemState, resumeState: ItemState?, terms: DueDateTerms?) -> Result<TransitionOutcome, TransitionRefusal> {
+        guard let terms else { return .failure(.noProposal) }
+        var outcome = TransitionOutcome(from: state, to: state, resumeState: resumeState, deliverDue: terms.deliverDue, proposedDue: terms.proposed)
+        switch action {
+        case .proposeDueDate:
+            guard let asked = terms.asked, asked > terms.deliverDue, asked > terms.now,
+                  asked <= terms.now.addingTimeInterval(DueDateTerms.longestPostponement) else {
+                return .failure(.dueDateInvalid(current: terms.deliverDue))
+            }
+            outcome.proposedDue = asked
+        case .acceptDueDate:
+            guard let proposed = terms.proposed else { return .failure(.noProposal) }
+            outcome.deliverDue = proposed
+            outcome.proposedDue = nil
+        default:
+            guard terms.proposed != nil else { return .failure(.noProposal) }
+            outcome.proposedDue = nil
+        }
+        return .success(outcome)
     }
 
     /// The actions `parties` could fire now (for the UI and the CLI's hints).

@@ -40,11 +40,14 @@ public enum RequestPlanner {
         let byOrg = Dictionary(grouping: feasibility, by: \.custodianOrgID)
         let items = byOrg.keys.sorted().map { org in
             let parts = byOrg[org]!
+            // The slowest obtainable part sets the earliest delivery; compared with the SLA's due date, not replacing it.
+            let feasibleBy = parts.compactMap(\.slowestLeadHours).max().map { now.addingTimeInterval($0 * 3_600) }
             return RequestItem(custodianOrgID: org, sourceIDs: parts.map(\.sourceID), acknowledgeDue: due.acknowledge,
-                               deliverDue: due.deliver, preserveBefore: parts.compactMap(\.hold?.before).min(), feasibility: parts)
+                               deliverDue: due.deliver, preserveBefore: parts.compactMap(\.hold?.before).min(), feasibility: parts,
+                               feasibleBy: feasibleBy)
         }
         let request = RetrievalRequest(draft: draft, requesterOrgID: requesterOrg, requestedBy: requester.name, filedAt: now,
-                                       warnings: feasibility.flatMap(\.warnings), items: items)
+                                       warnings: feasibility.flatMap(\.warnings) + items.compactMap(\.dueDateWarning), items: items)
         return Plan(request: request, feasibility: feasibility)
     }
 

@@ -9,8 +9,9 @@ public protocol RequestRepository: Sendable {
     func file(_ draft: RequestDraft, sla: SLAPolicy, now: Date, as caller: Principal) async throws -> RequestPlanner.Plan
     func requests(matching filter: RequestFilter, now: Date, as caller: Principal, page: PageRequest) async throws -> Page<RetrievalRequest>
     func request(_ id: RequestID, as caller: Principal) async throws -> RetrievalRequest
-    /// Applies `action` if the state machine allows it and nobody changed the item meanwhile (else `RequestError.conflict`).
-    func transition(_ action: ItemAction, item: RequestItemID, of request: RequestID, note: String?,
+    /// Applies `action` if the state machine allows it and nobody changed the item meanwhile (else `RequestError.conflict`);
+    /// `deliverDue` is the date a `propose_due_date` asks for.
+    func transition(_ action: ItemAction, item: RequestItemID, of request: RequestID, note: String?, deliverDue: Date?,
                     as caller: Principal, now: Date) async throws -> RequestItem
     func history(of request: RequestID, as caller: Principal) async throws -> [ItemEvent]
 
@@ -34,6 +35,14 @@ public protocol RequestRepository: Sendable {
     func page(of request: RequestID, as caller: Principal, now: Date) async throws -> RequestRecord
     /// Friction per custodian organisation and source, over the items the caller may see.
     func friction(org: OrgID?, now: Date, as caller: Principal) async throws -> FrictionReport
+}
+
+extension RequestRepository {
+    /// Applies an action that names no date.
+    public func transition(_ action: ItemAction, item: RequestItemID, of request: RequestID, note: String?,
+                           as caller: Principal, now: Date) async throws -> RequestItem {
+        try await transition(action, item: item, of: request, note: note, deliverDue: nil, as: caller, now: now)
+    }
 }
 
 /// A request with everything recorded about it that the caller may see (what its page shows).

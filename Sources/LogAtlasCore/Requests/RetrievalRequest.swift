@@ -112,11 +112,18 @@ public struct RequestItem: Hashable, Sendable {
     /// Uploaded artifacts and hand-over records on the item.
     public var evidenceCount: Int
     public var version: Int
+    /// The earliest the slowest part of the window can be delivered, as predicted at filing (nil: no prediction).
+    public var feasibleBy: Date?
+    /// The custodian's pending request for a later delivery due date.
+    public var proposal: DueDateProposal?
 
     public init(id: RequestItemID = RequestItemID(), custodianOrgID: OrgID, sourceIDs: [LogSourceID], state: ItemState = .requested,
                 resumeState: ItemState? = nil, acknowledgeDue: Date, deliverDue: Date, preserveBefore: Date? = nil,
                 acknowledgedAt: Date? = nil, deliveredAt: Date? = nil, rejectReason: String? = nil, outcome: String? = nil,
-                feasibility: [SourceFeasibility] = [], evidenceCount: Int = 0, version: Int = 1) {
+                feasibility: [SourceFeasibility] = [], evidenceCount: Int = 0, version: Int = 1, feasibleBy: Date? = nil,
+                proposal: DueDateProposal? = nil) {
+        self.feasibleBy = feasibleBy
+        self.proposal = proposal
         self.id = id
         self.custodianOrgID = custodianOrgID
         self.sourceIDs = sourceIDs
@@ -134,9 +141,36 @@ public struct RequestItem: Hashable, Sendable {
         self.version = version
     }
 
+    /// Whether the prediction says the delivery due date cannot be met: the slowest part of the window needs longer.
+    public var dueDateUnreachable: Bool { state.awaitsDelivery && (feasibleBy.map { $0 > deliverDue } ?? false) }
+
+    /// What the preview and the item say when the due date cannot be met, naming the slowest medium and its lead time.
+    public var dueDateWarning: String? {
+        guard dueDateUnreachable, let feasibleBy else { return nil }
+        let slowest = feasibility.flatMap(\.segments).filter { $0.leadHours != nil }.max { $0.leadHours! < $1.leadHours! }
+        let lead = slowest.map { " (\($0.medium?.rawValue ?? "slow media"), \(Int($0.leadHours!.rounded(.up))) h)" } ?? ""
+        return "\(custodianOrgID): delivery is due \(Timestamp.format(deliverDue)) but the slowest part of the window\(lead) "
+            + "cannot be delivered before \(Timestamp.format(feasibleBy)); the custodian may propose a later due date"
+    }
+
     /// Whether the item is past a deadline it has not met, as of `now`.
     public func isOverdue(now: Date) -> Bool {
         (state == .requested && now > acknowledgeDue) || (state.awaitsDelivery && now > deliverDue)
+    }
+}
+
+/// A custodian's request to move an item's delivery due date, waiting for the requester's answer.
+public struct DueDateProposal: Hashable, Sendable {
+    public var deliverDue: Date
+    public var reason: String
+    public var proposedBy: String
+    public var proposedAt: Date
+
+    public init(deliverDue: Date, reason: String, proposedBy: String, proposedAt: Date) {
+        self.deliverDue = deliverDue
+        self.reason = reason
+        self.proposedBy = proposedBy
+        self.proposedAt = proposedAt
     }
 }
 
@@ -153,6 +187,12 @@ public struct RetrievalRequest: Hashable, Sendable {
     public var items: [RequestItem]
     /// How long its evidence is kept once it closes.
     public var retention: RequestRetention
+
+    /// The warnings about the items held here, as they stand now: the predictions' warnings about their sources and
+    /// any due date that cannot be met. Derived from the items, so a custodian reads nothing about other organisations.
+    public var itemWarnings: [String] {
+        items.flatMap { $0.feasibility.flatMap(\.warnings) + [$0.dueDateWarning].compactMap { $0 } }
+    }
 
     public init(id: RequestID = RequestID(), draft: RequestDraft, requesterOrgID: OrgID?, requestedBy: String, filedAt: Date,
                 warnings: [String] = [], items: [RequestItem], retention: RequestRetention = RequestRetention()) {

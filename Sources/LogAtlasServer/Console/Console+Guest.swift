@@ -113,7 +113,7 @@ extension Console {
         guard let action = ItemAction(rawValue: action), link.permits(action, on: link.itemID) else { return try notFound(request, session: nil) }
         do {
             _ = try await requests.transition(action, item: link.itemID, of: link.requestID, note: form.note.flatMap { $0.isEmpty ? nil : $0 },
-                                              as: link.principal, now: clock())
+                                              deliverDue: form.deliverDue, as: link.principal, now: clock())
         } catch let error as RequestError {
             guard let status = Self.pageStatus(of: error) else { throw error }
             return try await guestPage(request, secret: secret, error: ConsoleViews.refusal(error, t: strings(request, session: nil)), status: status)

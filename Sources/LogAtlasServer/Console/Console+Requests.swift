@@ -111,6 +111,13 @@ extension Console {
     struct ActionForm: Decodable {
         let csrf_token: String?
         let note: String?
+        /// A proposed delivery date: the browser's `datetime-local` value, read as UTC (or a full ISO 8601 time).
+        let deliver_due: String?
+
+        var deliverDue: Date? {
+            guard let raw = deliver_due?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return Timestamp.parse(raw) ?? Timestamp.parse(raw + (raw.count == 16 ? ":00Z" : "Z"))
+        }
     }
 
     func transition(_ request: Request, id: String, item: String, action: String) async throws -> Response {
@@ -121,7 +128,7 @@ extension Console {
               action != .expire else { return try notFound(request, session: session) }
         do {
             _ = try await requests.transition(action, item: RequestItemID(itemUUID), of: RequestID(requestUUID), note: form.note.flatMap { $0.isEmpty ? nil : $0 },
-                                              as: session.principal, now: clock())
+                                              deliverDue: form.deliverDue, as: session.principal, now: clock())
         } catch let error as RequestError {
             guard let status = Self.pageStatus(of: error) else { throw error }
             return try await requestPage(request, id: id, error: ConsoleViews.refusal(error, t: strings(request, session: session)), status: status)

@@ -312,6 +312,13 @@ enum ConsoleStrings {
         "action_answer": ("Answer", "回答する"),
         "action_cancel": ("Cancel", "取り消す"),
         "action_expire": ("Expire", "期限切れにする"),
+        "action_propose_due_date": ("Propose a later delivery date", "提出期限の延長を申し出る"),
+        "action_accept_due_date": ("Accept the proposed date", "提案された期限を受け入れる"),
+        "action_decline_due_date": ("Keep the current date", "現在の期限を維持する"),
+        "new_due_date": ("New delivery date (UTC)", "新しい提出期限 (UTC)"),
+        "due_date_proposed": ("Proposed delivery date {date} by {by}:", "{by} が提出期限を {date} に延長するよう提案:"),
+        "due_date_pending": ("Date proposal", "期限の提案"),
+        "due_date_unreachable": ("Due date out of reach", "期限内の提出は困難"),
         // Availability of a stretch of the window.
         "availability_searchable": ("searchable", "検索可能"),
         "availability_slow": ("only on slower media", "低速媒体のみ"),
@@ -328,6 +335,9 @@ enum ConsoleStrings {
                                 "現在の状態ではこの操作はできません。最新の状態を表示しています。"),
         "refusal_note_required": ("this action needs a text.", "この操作には入力が必要です。"),
         "refusal_no_evidence": ("upload evidence or record a hand-over first.", "先に証拠ファイルをアップロードするか、受け渡し記録を登録してください。"),
+        "refusal_due_date_invalid": ("propose a date after the current delivery date and within a year.",
+                                     "現在の提出期限より後、かつ1年以内の日時を指定してください。"),
+        "refusal_no_proposal": ("no later delivery date has been proposed.", "期限の延長は提案されていません。"),
         "refusal_conflict": ("someone changed the item meanwhile; the page shows its state now.", "他の利用者が先に変更しました。最新の状態を表示しています。"),
         "refusal_invalid": ("the text is not accepted:", "入力内容を受け付けられません:"),
     ]

@@ -18,6 +18,8 @@ struct ActionForm: Hashable {
     /// The label of the text the action needs (reason, question, answer, outcome), if it needs one.
     let noteLabel: String?
     let fieldID: String
+    /// The label of the date the action needs (a proposed delivery date), if it needs one.
+    var dateLabel: String? = nil
 }
 
 struct ItemPanel {
@@ -29,6 +31,9 @@ struct ItemPanel {
     let countdown: String?
     let overdue: Bool
     let preserveBefore: TimeView?
+    /// Why the delivery due date cannot be met, and the custodian's pending proposal of a later one.
+    let dueDateWarning: String?
+    let proposal: String?
     let rejectReason: String?
     let outcome: String?
     let timelines: [SourceTimeline]
@@ -99,10 +104,12 @@ extension ConsoleViews {
             case .askInfo: "question"
             case .answer: "answer_label"
             case .receive: "outcome"
+            case .proposeDueDate, .declineDueDate: "reason"
             default: rule.needsNote ? "note" : nil
             }
             return ActionForm(url: "\(base)/\(action.rawValue)", action: action.rawValue, label: t["action_" + action.rawValue]!, noteLabel: noteKey.map { t[$0]! },
-                              fieldID: "note-\(item.id.rawValue.uuidString.lowercased())-\(action.rawValue)")
+                              fieldID: "note-\(item.id.rawValue.uuidString.lowercased())-\(action.rawValue)",
+                              dateLabel: action == .proposeDueDate ? t["new_due_date"]! : nil)
         }
     }
 
@@ -118,7 +125,12 @@ extension ConsoleViews {
             id: item.id.rawValue.uuidString.lowercased(), organisation: item.custodianOrgID.rawValue, state: t["state_" + item.state.rawValue]!,
             acknowledgeDue: TimeView(item.acknowledgeDue), deliverDue: TimeView(item.deliverDue),
             countdown: item.state.awaitsDelivery ? countdown(due: due.date, now: now, t: t) : nil, overdue: item.isOverdue(now: now),
-            preserveBefore: item.preserveBefore.map(TimeView.init), rejectReason: item.rejectReason, outcome: item.outcome,
+            preserveBefore: item.preserveBefore.map(TimeView.init), dueDateWarning: item.dueDateWarning,
+            proposal: item.proposal.map { proposal in
+                t["due_date_proposed"]!.replacingOccurrences(of: "{date}", with: TimeView(proposal.deliverDue).text)
+                    .replacingOccurrences(of: "{by}", with: proposal.proposedBy) + " " + proposal.reason
+            },
+            rejectReason: item.rejectReason, outcome: item.outcome,
             timelines: item.feasibility.map { timeline($0, window: request.request.draft.window, t: t) },
             history: request.history.filter { $0.itemID == item.id }.map { event in
                 HistoryRow(time: TimeView(event.at), actor: event.actor,
@@ -149,7 +161,8 @@ extension ConsoleViews {
             layout: layout, id: input.request.id.rawValue.uuidString.lowercased(), incident: draft.incidentReference, purpose: draft.purpose,
             priority: t["priority_" + draft.priority.rawValue]!, windowFrom: TimeView(draft.window.from), windowTo: TimeView(draft.window.to),
             filed: TimeView(input.request.filedAt), filedBy: input.request.requestedBy, hints: hints.isEmpty ? nil : hints,
-            warnings: input.request.warnings, hasWarnings: !input.request.warnings.isEmpty,
+            // Derived from the visible items (a custodian reads nothing about other organisations' sources).
+            warnings: input.request.itemWarnings, hasWarnings: !input.request.itemWarnings.isEmpty,
             items: input.request.items.map { item($0, of: input, for: caller, now: now, t: t) },
             comments: input.comments.map { CommentRow(author: $0.author, time: TimeView($0.createdAt), body: $0.body) },
             artifacts: input.artifacts.map { artifact in
@@ -172,6 +185,8 @@ extension ConsoleViews {
         case .refused(.wrongState): t["refusal_wrong_state"]!
         case .refused(.noteRequired): t["refusal_note_required"]!
         case .refused(.noEvidence): t["refusal_no_evidence"]!
+        case .refused(.dueDateInvalid): t["refusal_due_date_invalid"]!
+        case .refused(.noProposal): t["refusal_no_proposal"]!
         case .conflict: t["refusal_conflict"]!
         case .invalid(let issues): t["refusal_invalid"]! + " " + issues.map { "\($0.path): \($0.message)" }.joined(separator: "; ")
         default: t["refusal_not_permitted"]!
