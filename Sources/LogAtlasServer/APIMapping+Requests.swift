@@ -18,7 +18,7 @@ extension APIMapping {
                             window: TimeWindow(from: body.window.from, to: body.window.to),
                             hints: FilterHints(hosts: body.hints?.hosts ?? [], users: body.hints?.users ?? [], ips: body.hints?.ips ?? [],
                                                text: body.hints?.text),
-                            sourceIDs: sources)
+                            sourceIDs: sources, incidentType: body.incidentType.flatMap { IncidentType(rawValue: $0.rawValue) })
     }
 
     /// A request as `caller` sees it at `now`; `events` only for the detail view; `retention` (the service's evidence
@@ -32,6 +32,7 @@ extension APIMapping {
             priority: .init(rawValue: draft.priority.rawValue)!, window: .init(from: draft.window.from, to: draft.window.to),
             hints: .init(hosts: draft.hints.hosts, users: draft.hints.users, ips: draft.hints.ips, text: draft.hints.text),
             requesterOrg: request.requesterOrgID?.rawValue, requestedBy: request.requestedBy, filedAt: request.filedAt,
+            incidentType: draft.incidentType?.rawValue,
             // Derived from the items the caller sees: a custodian must not read warnings about other organisations' sources.
             warnings: request.itemWarnings,
             items: request.items.map { item(item: $0, requesterOrg: request.requesterOrgID, caller: caller, now: now) },
@@ -58,6 +59,7 @@ extension APIMapping {
             availableActions: ItemStateMachine.available(to: parties, state: item.state).filter { $0 != .expire }.map(\.rawValue),
             feasibility: item.feasibility.map(feasibility), version: item.version, feasibleBy: item.feasibleBy,
             dueDateUnreachable: item.dueDateUnreachable, dueDateWarning: item.dueDateWarning,
+            agreement: item.agreement.map { .init(id: $0.id.description, version: $0.version, promisedLeadHours: $0.promisedLeadHours) },
             dueDateProposal: item.proposal.map { .init(deliverDue: $0.deliverDue, reason: $0.reason, proposedBy: $0.proposedBy, proposedAt: $0.proposedAt) })
     }
 

@@ -143,6 +143,7 @@ public func buildRouter(
                           gapReports: PostgresGapReportRepository(database: database),
                           requests: PostgresRequestRepository(database: database), artifactStore: configuration.artifactStore,
                           broker: configuration.broker, webhooks: NotificationStore(database: database),
+                          agreements: PostgresAgreementRepository(database: database),
                           guestLinks: GuestLinkIssuer(requests: PostgresRequestRepository(database: database),
                                                       store: GuestLinkStore(database: database), clock: clock),
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database)) ?? false },

@@ -14,6 +14,7 @@ struct LogAtlasAPI: APIProtocol {
     let artifactStore: any ArtifactStore
     let broker: BrokerSettings
     let webhooks: any WebhookRepository
+    let agreements: any AgreementRepository
     let guestLinks: GuestLinkIssuer
     /// Whether the database is reachable and migrated.
     let readiness: @Sendable () async -> Bool

@@ -55,6 +55,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as InventoryError: return from(error)
         case let error as PolicyError: return from(error)
         case let error as RequestError: return from(error)
+        case let error as AgreementError: return from(error)
         case let error as WebhookError: return from(error)
         case let error as IdentityError: return from(error)
         case let error as InputError: return from(error)
@@ -115,6 +116,17 @@ public struct Problem: Error, Sendable, Encodable {
         switch error {
         case .unknownID(let kind, let id): notFound(kind, id)
         case .invalid(let issues): invalid(issues)
+        }
+    }
+
+    static func from(_ error: AgreementError) -> Problem {
+        switch error {
+        case .notFound(let id): notFound("agreement", id)
+        case .invalid(let issues): invalid(issues)
+        case .forbidden(let reason): forbidden(reason)
+        case .staleVersion(let current):
+            Problem(status: 409, title: "Conflict", detail: "the agreement changed meanwhile; its current version is \(current)")
+        case .refused(let reason): Problem(status: 409, title: "Conflict", detail: reason)
         }
     }
 

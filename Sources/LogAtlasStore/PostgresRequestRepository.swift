@@ -22,13 +22,15 @@ public struct PostgresRequestRepository: RequestRepository {
             let plan = try await plan(draft, sla: sla, now: now, caller: caller, on: connection)
             let request = plan.request
             let items = try RequestRows.json(request.items.map { RequestRows.ItemRecord($0, requesterOrg: request.requesterOrgID) })
-            let insert = FileRequestAsCaller(caller: CallerSettings(caller), request: request, hints: try RequestRows.json(draft.hints), items: items)
+            let insert = FileRequestAsCaller(caller: CallerSettings(caller), request: request, hints: try RequestRows.json(draft.hints), items: items,
+                                             events: try RequestRows.json(plan.events.map(RequestRows.EventRecord.init)))
             _ = try await connection.checkedExecute(insert, logger: database.logger)
             return plan
         }
     }
 
-    /// Reads the drafted sources as the caller and plans the request.
+    /// Reads the drafted sources as the caller (and, for a team's request, the agreements that could cover them and
+    /// their systems' tags) and plans the request.
     func plan(_ draft: RequestDraft, sla: SLAPolicy, now: Date, caller: Principal, on connection: PostgresConnection) async throws -> RequestPlanner.Plan {
         var sources: [LogSourceID: LogSource] = [:]
         for row in try await connection.checkedExecute(SourcesAsCaller(caller: CallerSettings(caller), ids: draft.sourceIDs.map(\.rawValue)),
@@ -36,7 +38,23 @@ public struct PostgresRequestRepository: RequestRepository {
             let source = try InventoryRows.source(row).source
             sources[source.id] = source
         }
-        return try RequestPlanner.plan(draft, sources: sources, requester: caller, requesterOrg: caller.requesterTeam, now: now, sla: sla)
+        var agreements: [RetrievalAgreement] = [], tags: [SystemID: [String]] = [:]
+        if let team = caller.requesterTeam, !sources.isEmpty {
+            let settings = CallerSettings(caller)
+            agreements = try await AgreementRows.read(connection.checkedQuery("""
+                SELECT * FROM agreements_as_caller(\(settings.role), \(settings.orgs), \(settings.actor), \(team.rawValue),
+                                                   \(Array(Set(sources.values.map(\.custodianOrgID.rawValue)))))
+                """, logger: database.logger))
+            if !agreements.isEmpty {
+                let rows = try await connection.checkedQuery("""
+                    SELECT id, tags FROM system_tags_as_caller(\(settings.role), \(settings.orgs), \(settings.actor),
+                                                               \(Array(Set(sources.values.map(\.systemID.rawValue)))))
+                    """, logger: database.logger)
+                for try await (id, systemTags) in rows.decode((String, [String]).self) { tags[SystemID(id)] = systemTags }
+            }
+        }
+        return try RequestPlanner.plan(draft, sources: sources, requester: caller, requesterOrg: caller.requesterTeam, now: now, sla: sla,
+                                       agreements: agreements, systemTags: tags)
     }
 
     public func requests(matching filter: RequestFilter, now: Date, as caller: Principal, page: PageRequest) async throws -> Page<RetrievalRequest> {

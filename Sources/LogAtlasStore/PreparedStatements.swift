@@ -92,16 +92,17 @@ struct SourcesAsCaller: PostgresPreparedStatement {
 
 /// A request and its items, as the caller, in one statement and one transaction (`file_request_as_caller`, schema/migrations/0004_requests.sql).
 struct FileRequestAsCaller: PostgresPreparedStatement {
-    static let sql = "SELECT file_request_as_caller($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15::jsonb)"
+    static let sql = "SELECT file_request_as_caller($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15::jsonb, $16::integer, $17::jsonb)"
     typealias Row = PostgresRow
 
     let caller: CallerSettings
     let request: RetrievalRequest
     let hints: String
     let items: String
+    let events: String
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 15)
+        var bindings = PostgresBindings(capacity: 17)
         let draft = request.draft
         bindings.append(caller.role)
         bindings.append(caller.orgs)
@@ -118,6 +119,8 @@ struct FileRequestAsCaller: PostgresPreparedStatement {
         bindings.append(request.filedAt)
         bindings.append(request.warnings)
         bindings.append(items)
+        bindings.append(draft.incidentType.map { Int32($0.rawValue) })   // integer, as the statement was prepared
+        bindings.append(events)
         return bindings
     }
 

@@ -28,19 +28,32 @@ enum RequestRows {
 
     struct ItemRecord: Codable {
         var id: UUID, requester_org_id: String?, custodian_org_id: String, source_ids: [UUID], feasibility: [SourceFeasibility]
-        var acknowledge_due: Date, deliver_due: Date, preserve_before: Date?, feasible_by: Date?
+        var acknowledge_due: Date, deliver_due: Date, preserve_before: Date?, feasible_by: Date?, state: String, acknowledged_at: Date?
+        var agreement_id: UUID?, agreement_version: Int?, agreement_lead_hours: Double?
 
         init(_ item: RequestItem, requesterOrg: OrgID?) {
             id = item.id.rawValue; requester_org_id = requesterOrg?.rawValue; custodian_org_id = item.custodianOrgID.rawValue
             source_ids = item.sourceIDs.map(\.rawValue); feasibility = item.feasibility
             acknowledge_due = item.acknowledgeDue; deliver_due = item.deliverDue; preserve_before = item.preserveBefore
-            feasible_by = item.feasibleBy
+            feasible_by = item.feasibleBy; state = item.state.rawValue; acknowledged_at = item.acknowledgedAt
+            agreement_id = item.agreement?.id.rawValue; agreement_version = item.agreement?.version
+            agreement_lead_hours = item.agreement?.promisedLeadHours
+        }
+    }
+
+    /// A history entry as filing writes it.
+    struct EventRecord: Codable {
+        var item_id: UUID, action: String, from_state: String, to_state: String, actor: String, note: String?, at: Date
+
+        init(_ event: ItemEvent) {
+            item_id = event.itemID.rawValue; action = event.action.rawValue; from_state = event.from.rawValue
+            to_state = event.to.rawValue; actor = event.actor; note = event.note; at = event.at
         }
     }
 
     static let requestColumns = """
         r.id, r.incident_reference, r.purpose, r.priority, r.window_from, r.window_to, r.hints::text AS hints,
-        r.requester_org_id, r.requested_by, r.filed_at, r.warnings,
+        r.requester_org_id, r.requested_by, r.filed_at, r.warnings, r.incident_type,
         r.evidence_retention_days, r.legal_hold_reason, r.legal_hold_by, r.legal_hold_at, request_closed_at(r.id) AS closed_at,
         team_evidence_retention_days(r.requester_org_id) AS team_retention_days
         """
@@ -48,6 +61,7 @@ enum RequestRows {
         i.id, i.request_id, i.custodian_org_id, i.source_ids, i.feasibility::text AS feasibility, i.state, i.resume_state,
         i.acknowledge_due, i.deliver_due, i.preserve_before, i.acknowledged_at, i.delivered_at, i.reject_reason, i.outcome, i.version,
         i.feasible_by, i.proposed_deliver_due, i.proposed_by, i.proposed_at, i.proposal_reason,
+        i.agreement_id, i.agreement_version, i.agreement_lead_hours,
         (SELECT count(*) FROM artifacts a WHERE a.item_id = i.id)::integer AS evidence
         """
     static let artifactColumns = """
@@ -60,7 +74,8 @@ enum RequestRows {
             incidentReference: try row.value("incident_reference"), purpose: try row.value("purpose"),
             priority: Priority(rawValue: try row.value("priority")) ?? .medium,
             window: TimeWindow(from: try row.value("window_from"), to: try row.value("window_to")),
-            hints: try decoder.decode(FilterHints.self, from: Data(try row.value("hints", as: String.self).utf8)), sourceIDs: [])
+            hints: try decoder.decode(FilterHints.self, from: Data(try row.value("hints", as: String.self).utf8)), sourceIDs: [],
+            incidentType: try row.value("incident_type", as: Int?.self).flatMap(IncidentType.init(rawValue:)))
         return RetrievalRequest(id: RequestID(try row.value("id", as: UUID.self)), draft: draft,
                                 requesterOrgID: try row.value("requester_org_id", as: String?.self).map { OrgID($0) },
                                 requestedBy: try row.value("requested_by"), filedAt: try row.value("filed_at"),
@@ -90,6 +105,9 @@ enum RequestRows {
             proposal: try row.value("proposed_deliver_due", as: Date?.self).map { due in
                 DueDateProposal(deliverDue: due, reason: try row.value("proposal_reason"), proposedBy: try row.value("proposed_by"),
                                 proposedAt: try row.value("proposed_at"))
+            },
+            agreement: try row.value("agreement_id", as: UUID?.self).map { id in
+                AgreementRef(id: AgreementID(id), version: try row.value("agreement_version"), promisedLeadHours: try row.value("agreement_lead_hours"))
             })
         return (RequestID(try row.value("request_id", as: UUID.self)), item)
     }

@@ -7,11 +7,14 @@ public struct SLAPassResult: Hashable, Sendable {
     /// Events raised, by item.
     public var raised: [RequestItemID: [SLAEvent]]
     public var expired: [RequestItemID]
+    /// Agreements whose lapse reminder went out to both sides.
+    public var remindedAgreements: [AgreementID] = []
 
     public var eventCount: Int { raised.values.reduce(0) { $0 + $1.count } }
 }
 
-/// The SLA job's database side: reminders, overdue escalations and expiry of open items. Each pass runs in one
+/// The SLA job's database side: reminders, overdue escalations and expiry of open items, and the reminder that a
+/// standing agreement lapses soon. Each pass runs in one
 /// transaction under a transaction-level advisory lock, so exactly one replica works at a time; which events
 /// were raised is kept in `sla_events`, so a restart neither repeats nor forgets any.
 public struct SLAStore: Sendable {
@@ -48,6 +51,11 @@ public struct SLAStore: Sendable {
                 result.raised[RequestItemID(id)] = due
                 inserts += due.map { (id, $0.rawValue) }
                 if due.contains(.expire) { expiring.append((id, try r.value("request_id"), state.rawValue, try r.value("version"))) }
+            }
+            let lead = "\(Int(RetrievalAgreement.reminderLead)) seconds"
+            for try await id in try await connection.checkedQuery("SELECT remind_lapsing_agreements(\(now), \(lead)::interval)",
+                                                                  logger: database.logger).decode(UUID.self) {
+                result.remindedAgreements.append(AgreementID(id))
             }
             guard !inserts.isEmpty else { return result }
             try await connection.checkedQuery("""

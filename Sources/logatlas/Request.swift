@@ -31,6 +31,9 @@ func describe(request: Any) -> String {
         lines.append("  item \(item["id"] ?? "") \(item["custodian_org"] ?? ""): \(item["state"] ?? "")\((item["overdue"] as? Bool) == true ? " OVERDUE" : "")"
                      + "  ack by \(item["acknowledge_due"] ?? "")  deliver by \(item["deliver_due"] ?? "")")
         if let preservation = item["preservation"] as? String { lines.append("    \(preservation)") }
+        if let agreement = item["agreement"] as? [String: Any] {
+            lines.append("    approved by standing agreement \(agreement["id"] ?? "") v\(agreement["version"] ?? "") (promised \(agreement["promised_lead_hours"] ?? "") h)")
+        }
         if let proposal = item["due_date_proposal"] as? [String: Any] {
             lines.append("    proposed delivery date \(proposal["deliver_due"] ?? "") by \(proposal["proposed_by"] ?? ""): \(proposal["reason"] ?? "")")
         }
@@ -56,12 +59,14 @@ struct FileRequest: AsyncParsableCommand {
     @Option(name: .customLong("user"), help: "User hint (repeat).") var users: [String] = []
     @Option(name: .customLong("ip"), help: "IP hint (repeat).") var ips: [String] = []
     @Option(help: "Free-text hint.") var text: String?
+    @Option(help: "The incident type on the action card: 100, 200, … 600 (standing agreements may require one).") var incidentType: Int?
     @Flag(help: "Only predict feasibility; file nothing.") var preview = false
     @Flag(help: "Print the JSON answer.") var json = false
 
     func run() async throws {
-        let body: [String: Any] = ["incident_reference": incident, "purpose": purpose, "priority": priority, "window": ["from": from, "to": to],
+        var body: [String: Any] = ["incident_reference": incident, "purpose": purpose, "priority": priority, "window": ["from": from, "to": to],
                                    "sources": sources, "hints": ["hosts": hosts, "users": users, "ips": ips, "text": text as Any].compactMapValues { $0 is NSNull ? nil : $0 }]
+        if let incidentType { body["incident_type"] = incidentType }
         let answer = try await server.client().json(.POST, preview ? "/v1/requests:preview" : "/v1/requests", body: body)
         try emit(answer, json: json, summary: describe(request:))
     }

@@ -402,5 +402,24 @@ struct CommandLineTests {
         #expect((signOff["events_verified"] as? Int ?? 0) >= 6)
         let accesses = ((manifest["artifacts"] as? [[String: Any]])?.first?["accesses"] as? [[String: Any]] ?? []).map { $0["action"] as? String }
         #expect(accesses == ["upload", "download"])
+
+        // A standing agreement made and accepted from the command line pre-approves the next critical request.
+        func agreement(_ user: String, _ arguments: [String]) throws -> Run {
+            try Self.run(["agreement"] + arguments, environment: ["LOGATLAS_URL": "http://127.0.0.1:\(port)", "LOGATLAS_TOKEN": tokens[user]!])
+        }
+        let proposed = try agreement("cus-a", ["propose", "--custodian-org", "dept-a", "--csirt-org", "csirt", "--log-type", "network.firewall",
+                                               "--minimum-severity", "serious", "--max-window-days", "30", "--delivery-method", "file-export",
+                                               "--promised-lead-hours", "36", "--valid-from", iso.string(from: Date().addingTimeInterval(-86_400)),
+                                               "--valid-until", iso.string(from: Date().addingTimeInterval(200 * 86_400)),
+                                               "--approver-name", "Aki Mori", "--approver-role", "CISO", "--legal-basis", "Group IR policy §4", "--json"])
+        #expect(proposed.status == 0, "\(proposed.errors)")
+        let agreementID = try #require((try JSONSerialization.jsonObject(with: Data(proposed.output.utf8)) as? [String: Any])?["id"] as? String)
+        #expect(try agreement("cus-a", ["accept", agreementID, "--version", "1"]).output.contains("custodian accepted by cus-a"))
+        #expect(try agreement("cyd", ["accept", agreementID, "--version", "1"]).output.contains("active"))
+        #expect(try agreement("cyd", ["list", "--status", "active"]).output.contains("1 agreement(s)"))
+        let covered = try cli("cyd", ["file", "--incident", "INC-78", "--purpose", "scan from 198.51.100.10", "--priority", "critical",
+                                      "--incident-type", "500", "--source", firewallID] + window)
+        #expect(covered.output.contains("approved") && covered.output.contains("approved by standing agreement \(agreementID) v1 (promised 36"),
+                "\(covered.output) \(covered.errors)")
     }
 }

@@ -25,7 +25,7 @@ struct DeclaredResponsesTests {
 
     @Test func everyAPIOperationDeclaresItsProblems() {
         let operations = Self.declared.filter { $0.key != "health" && $0.key != "ready" }
-        #expect(operations.count == 53)
+        #expect(operations.count == 59)
         for (id, statuses) in operations {
             #expect(statuses.contains(401), "\(id) needs a token")
             #expect(statuses.contains(503), "\(id) needs the database")
@@ -62,6 +62,13 @@ struct DeclaredResponsesTests {
                 ("fileRequest", 403, try await world.send(.post, "/v1/requests", as: "aud", json: [
                     "incident_reference": "INC-1", "purpose": "p", "priority": "medium", "sources": [id],
                     "window": ["from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"]])),
+                ("getAgreement", 404, try await world.send(.get, "/v1/agreements/not-an-id", as: "cyd")),
+                ("proposeAgreement", 403, try await world.send(.post, "/v1/agreements", as: "aud",
+                                                               json: ["custodian_org": "vendor-b", "csirt_org": "csirt", "terms": world.agreementTerms()])),
+                ("proposeAgreement", 422, try await world.send(.post, "/v1/agreements", as: "ada",
+                                                               json: ["custodian_org": "vendor-b", "csirt_org": "vendor-b", "terms": world.agreementTerms()])),
+                ("acceptAgreement", 409, try await world.send(.post, "/v1/agreements/\(try await world.agreement())/acceptances", as: "cyd",
+                                                              json: ["version": 1])),
             ]
             for (operation, status, reply) in cases {
                 #expect(reply.status == status, "\(operation): \(reply.status) \(reply.text)")

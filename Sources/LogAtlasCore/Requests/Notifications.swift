@@ -26,7 +26,7 @@ public struct WebhookSubscription: Hashable, Sendable {
 
     /// Events a subscription may name.
     public static let eventNames: [String] = ["item.requested"] + ItemAction.allCases.map { "item.\($0.rawValue)" }
-        + SLAEvent.allCases.map { "sla.\($0.rawValue)" } + ["comment.created", "artifact.uploaded", "artifact.handed_over"]
+        + SLAEvent.allCases.map { "sla.\($0.rawValue)" } + ["comment.created", "artifact.uploaded", "artifact.handed_over", "agreement.lapsing"]
 
     /// Every problem with a subscription's URL and event list.
     public static func issues(url: String, events: [String]) -> [ValidationIssue] {

@@ -11,12 +11,16 @@ public enum RequestPlanner {
     public struct Plan: Sendable {
         public var request: RetrievalRequest
         public var feasibility: [SourceFeasibility]
+        /// The history the filing records: the approvals standing agreements gave.
+        public var events: [ItemEvent] = []
     }
 
-    /// Plans `draft` filed by `requester` at `now`. `sources` are the ones the caller could see, by ID.
+    /// Plans `draft` filed by `requester` at `now`. `sources` are the ones the caller could see, by ID; an item
+    /// every source of which one of `agreements` covers starts approved by it, due after its promised lead time.
     /// Throws `RequestError.invalid` with every problem, including sources whose whole window has expired.
     public static func plan(_ draft: RequestDraft, sources: [LogSourceID: LogSource], requester: Principal,
-                            requesterOrg: OrgID?, now: Date, sla: SLAPolicy) throws -> Plan {
+                            requesterOrg: OrgID?, now: Date, sla: SLAPolicy, agreements: [RetrievalAgreement] = [],
+                            systemTags: [SystemID: [String]] = [:]) throws -> Plan {
         let fieldIssues = validate(draft, now: now)
         var issues = fieldIssues
         let due = sla.dueDates(priority: draft.priority, filedAt: now)
@@ -38,17 +42,43 @@ public enum RequestPlanner {
         }
         guard issues.isEmpty else { throw RequestError.invalid(issues) }
         let byOrg = Dictionary(grouping: feasibility, by: \.custodianOrgID)
+        var events: [ItemEvent] = []
         let items = byOrg.keys.sorted().map { org in
-            let parts = byOrg[org]!
-            // The slowest obtainable part sets the earliest delivery; compared with the SLA's due date, not replacing it.
-            let feasibleBy = parts.compactMap(\.slowestLeadHours).max().map { now.addingTimeInterval($0 * 3_600) }
-            return RequestItem(custodianOrgID: org, sourceIDs: parts.map(\.sourceID), acknowledgeDue: due.acknowledge,
-                               deliverDue: due.deliver, preserveBefore: parts.compactMap(\.hold?.before).min(), feasibility: parts,
-                               feasibleBy: feasibleBy)
+            var parts = byOrg[org]!
+            var item = RequestItem(custodianOrgID: org, sourceIDs: parts.map(\.sourceID), acknowledgeDue: due.acknowledge, deliverDue: due.deliver)
+            let covered = AgreementCoverage.covering(parts.compactMap { sources[$0.sourceID] }, systemTags: systemTags, agreements: agreements,
+                                                     team: requesterOrg, draft: draft, now: now)
+            if let covered {
+                // Due when the custodian promised; the holds are predicted against that date.
+                item.deliverDue = now.addingTimeInterval(covered.terms.promisedLeadHours * 3_600)
+                parts = parts.map { Feasibility.of(sources[$0.sourceID]!, window: draft.window, now: now, deliverDue: item.deliverDue) }
+                item.agreement = AgreementRef(id: covered.id, version: covered.version, promisedLeadHours: covered.terms.promisedLeadHours)
+                events += approve(&item, by: covered, now: now)
+            }
+            item.feasibility = parts
+            item.preserveBefore = parts.compactMap(\.hold?.before).min()
+            // The slowest obtainable part sets the earliest delivery; compared with the due date, not replacing it.
+            item.feasibleBy = parts.compactMap(\.slowestLeadHours).max().map { now.addingTimeInterval($0 * 3_600) }
+            return item
         }
         let request = RetrievalRequest(draft: draft, requesterOrgID: requesterOrg, requestedBy: requester.name, filedAt: now,
                                        warnings: feasibility.flatMap(\.warnings) + items.compactMap(\.dueDateWarning), items: items)
-        return Plan(request: request, feasibility: feasibility)
+        return Plan(request: request, feasibility: items.flatMap(\.feasibility), events: events)
+    }
+
+    /// Acknowledges and approves `item` on the custodian's behalf as the agreement, through the state machine.
+    static func approve(_ item: inout RequestItem, by agreement: RetrievalAgreement, now: Date) -> [ItemEvent] {
+        let note = "pre-authorised by standing agreement \(agreement.id) version \(agreement.version) "
+            + "(approved by \(agreement.terms.approverName), \(agreement.terms.approverRole); \(agreement.terms.legalBasis))"
+        var events: [ItemEvent] = []
+        for action in [ItemAction.acknowledge, .approve] {
+            guard case .success(let outcome) = ItemStateMachine.decide(action, by: [.custodian], state: item.state) else { break }
+            events.append(ItemEvent(itemID: item.id, action: action, from: outcome.from, to: outcome.to, actor: agreement.actorName,
+                                    note: action == .approve ? note : nil, at: now))
+            item.state = outcome.to
+        }
+        item.acknowledgedAt = now
+        return events
     }
 
     /// Every problem with the draft's own fields.

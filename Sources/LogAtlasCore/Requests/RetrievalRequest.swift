@@ -65,9 +65,12 @@ public struct RequestDraft: Hashable, Sendable {
     public var window: TimeWindow
     public var hints: FilterHints
     public var sourceIDs: [LogSourceID]
+    /// The incident's type on the action card (100–600), when known; standing agreements may be limited to some.
+    public var incidentType: IncidentType?
 
     public init(incidentReference: String, purpose: String, priority: Priority, window: TimeWindow,
-                hints: FilterHints = FilterHints(), sourceIDs: [LogSourceID]) {
+                hints: FilterHints = FilterHints(), sourceIDs: [LogSourceID], incidentType: IncidentType? = nil) {
+        self.incidentType = incidentType
         self.incidentReference = incidentReference
         self.purpose = purpose
         self.priority = priority
@@ -116,12 +119,15 @@ public struct RequestItem: Hashable, Sendable {
     public var feasibleBy: Date?
     /// The custodian's pending request for a later delivery due date.
     public var proposal: DueDateProposal?
+    /// The standing agreement that approved the item at filing (its due date is the agreement's promise).
+    public var agreement: AgreementRef?
 
     public init(id: RequestItemID = RequestItemID(), custodianOrgID: OrgID, sourceIDs: [LogSourceID], state: ItemState = .requested,
                 resumeState: ItemState? = nil, acknowledgeDue: Date, deliverDue: Date, preserveBefore: Date? = nil,
                 acknowledgedAt: Date? = nil, deliveredAt: Date? = nil, rejectReason: String? = nil, outcome: String? = nil,
                 feasibility: [SourceFeasibility] = [], evidenceCount: Int = 0, version: Int = 1, feasibleBy: Date? = nil,
-                proposal: DueDateProposal? = nil) {
+                proposal: DueDateProposal? = nil, agreement: AgreementRef? = nil) {
+        self.agreement = agreement
         self.feasibleBy = feasibleBy
         self.proposal = proposal
         self.id = id
@@ -156,6 +162,19 @@ public struct RequestItem: Hashable, Sendable {
     /// Whether the item is past a deadline it has not met, as of `now`.
     public func isOverdue(now: Date) -> Bool {
         (state == .requested && now > acknowledgeDue) || (state.awaitsDelivery && now > deliverDue)
+    }
+}
+
+/// The agreement version that approved an item, and its promise.
+public struct AgreementRef: Hashable, Sendable, Codable {
+    public var id: AgreementID
+    public var version: Int
+    public var promisedLeadHours: Double
+
+    public init(id: AgreementID, version: Int, promisedLeadHours: Double) {
+        self.id = id
+        self.version = version
+        self.promisedLeadHours = promisedLeadHours
     }
 }
 

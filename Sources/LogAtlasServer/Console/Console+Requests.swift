@@ -68,7 +68,7 @@ extension Console {
     struct DeskFields: Decodable {
         let csrf_token: String?
         let sources: [String]?
-        let incident_reference, purpose, priority, from, to, hosts, users, ips, text, intent: String?
+        let incident_reference, purpose, priority, incident_type, from, to, hosts, users, ips, text, intent: String?
     }
 
     /// Preview or file what the desk's form describes; problems come back on the same page with the form as typed.
@@ -78,7 +78,8 @@ extension Console {
         guard validCSRF(fields.csrf_token, session) else { return try csrfRefused(request, session: session) }
         guard session.principal.mayFileRequests else { return try notAllowed(request, session: session) }
         let form = DeskForm(sources: fields.sources ?? [], incident: fields.incident_reference ?? "", purpose: fields.purpose ?? "",
-                            priority: fields.priority ?? "", from: fields.from ?? "", to: fields.to ?? "", hosts: fields.hosts ?? "",
+                            priority: fields.priority ?? "", incidentType: fields.incident_type ?? "", from: fields.from ?? "", to: fields.to ?? "",
+                            hosts: fields.hosts ?? "",
                             users: fields.users ?? "", ips: fields.ips ?? "", text: fields.text ?? "")
         let caller = session.principal, now = clock()
         do {

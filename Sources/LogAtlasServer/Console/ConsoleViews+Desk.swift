@@ -29,6 +29,8 @@ struct DeskItemRow: Hashable {
     let custodian: String
     let acknowledgeDue: TimeView
     let deliverDue: TimeView
+    /// Pre-approved by a standing agreement, or waiting for the custodian's approval.
+    let approval: String
 }
 
 /// What the CSIRT is composing, as typed (kept when the page comes back with a preview or an error).
@@ -37,6 +39,8 @@ struct DeskForm: Hashable {
     var incident = ""
     var purpose = ""
     var priority = Priority.serious.rawValue
+    /// 100–600, or empty when not known.
+    var incidentType = ""
     var from = ""
     var to = ""
     var hosts = ""
@@ -56,6 +60,7 @@ struct DeskView {
     let hasSources: Bool
     let form: DeskForm
     let priorities: [Choice]
+    let incidentTypes: [Choice]
     let errors: [String]
     let hasErrors: Bool
     let previewed: Bool
@@ -93,13 +98,15 @@ extension ConsoleViews {
         if priority == nil { issues.append(ValidationIssue(path: "priority", message: "one of \(Priority.allCases.map(\.rawValue).joined(separator: ", "))")) }
         let sources = form.sources.compactMap { UUID(uuidString: $0).map(LogSourceID.init) }
         if sources.count != form.sources.count { issues.append(ValidationIssue(path: "sources", message: "unknown source")) }
+        let incidentType = Int(form.incidentType).flatMap(IncidentType.init(rawValue:))
+        if !form.incidentType.isEmpty, incidentType == nil { issues.append(ValidationIssue(path: "incident_type", message: "one of 100, 200, … 600")) }
         guard issues.isEmpty, let from, let to, let priority else { return .failure(.invalid(issues)) }
         let text = form.text.trimmingCharacters(in: .whitespacesAndNewlines)
         return .success(RequestDraft(incidentReference: form.incident.trimmingCharacters(in: .whitespaces),
                                      purpose: form.purpose.trimmingCharacters(in: .whitespacesAndNewlines), priority: priority,
                                      window: TimeWindow(from: from, to: to),
                                      hints: FilterHints(hosts: list(form.hosts), users: list(form.users), ips: list(form.ips), text: text.isEmpty ? nil : text),
-                                     sourceIDs: sources))
+                                     sourceIDs: sources, incidentType: incidentType))
     }
 
     static func desk(layout: LayoutView, filter: SourceFilter, sources: [LogSource], form: DeskForm, plan: RequestPlanner.Plan?,
@@ -119,10 +126,17 @@ extension ConsoleViews {
                                                 custodian: $0.custodianOrgID.rawValue, checked: chosen.contains($0.id.description)) },
             hasSources: !sources.isEmpty, form: form,
             priorities: Priority.allCases.map { Choice(value: $0.rawValue, label: t["priority_" + $0.rawValue]!, selected: form.priority == $0.rawValue) },
+            incidentTypes: [Choice(value: "", label: t["incident_type_unknown"]!, selected: form.incidentType.isEmpty)]
+                + IncidentType.allCases.map { Choice(value: "\($0.rawValue)", label: "\($0.rawValue) \($0.title)", selected: form.incidentType == "\($0.rawValue)") },
             errors: errors.map { "\($0.path): \($0.message)" }, hasErrors: !errors.isEmpty, previewed: plan != nil,
             timelines: plan.map { plan in feasibility.map { timeline($0, window: plan.request.draft.window, t: t) } } ?? [],
-            items: plan?.request.items.map { DeskItemRow(custodian: $0.custodianOrgID.rawValue, acknowledgeDue: TimeView($0.acknowledgeDue),
-                                                         deliverDue: TimeView($0.deliverDue)) } ?? [],
+            items: plan?.request.items.map { item in
+                DeskItemRow(custodian: item.custodianOrgID.rawValue, acknowledgeDue: TimeView(item.acknowledgeDue), deliverDue: TimeView(item.deliverDue),
+                            approval: item.agreement.map {
+                                t["preapproved"]!.replacingOccurrences(of: "{id}", with: String($0.id.description.prefix(8)))
+                                    .replacingOccurrences(of: "{hours}", with: "\(Int($0.promisedLeadHours.rounded(.up)))")
+                            } ?? t["needs_approval"]!)
+            } ?? [],
             holds: holds, hasHolds: !holds.isEmpty, warnings: warnings, hasWarnings: !warnings.isEmpty)
     }
 }
