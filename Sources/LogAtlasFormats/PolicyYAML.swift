@@ -19,7 +19,8 @@ extension NodeReader {
     static let policyFields: Set<String> = ["id", "title", "version", "citation", "status", "requirements"]
     static let requirementFields: Set<String> = ["id", "title", "clause", "applies_to", "log_types", "min_retention_days",
                                                  "min_searchable_days", "max_retrieval_hours", "retrieval_window_days",
-                                                 "required_fields", "clock_sync", "max_attestation_age_days", "incident_types", "weight"]
+                                                 "required_fields", "clock_sync", "max_attestation_age_days", "incident_types", "weight",
+                                                 "max_access_hours"]
     static let systemSelectorFields: Set<String> = ["internet_facing", "min_criticality", "tags", "org_kinds"]
 
     /// A policy document: its header and requirements, each requirement read and checked on its own, and
@@ -71,11 +72,24 @@ extension NodeReader {
         for (index, field) in strings(map, "required_fields", path).enumerated() where !Validation.isFieldName(field) {
             report(map["required_fields"]?.items?[index], path: "\(path).required_fields[\(index)]", "'\(field)' is not a normalised field name")
         }
+        let access = map["max_access_hours"].map { accessHours($0, path: "\(path).max_access_hours") } ?? [:]
         guard let id, let title, let clause, let selector, let rule else { return nil }
         return Requirement(id: id, title: title, clause: clause, appliesTo: selector, logTypes: rule, minRetentionDays: days[0],
                            minSearchableDays: days[1], maxRetrievalHours: hours, retrievalWindowDays: days[2],
                            requiredFields: strings(map, "required_fields", path), clockSync: bool(map, "clock_sync", path) ?? false,
-                           maxAttestationAgeDays: days[3], incidentTypes: incidents, weight: weight)
+                           maxAttestationAgeDays: days[3], incidentTypes: incidents, weight: weight, maxAccessHours: access)
+    }
+
+    /// `{critical: 24, serious: 72}`: the most hours obtaining the logs may take at each severity.
+    mutating func accessHours(_ node: Node, path: String) -> [Priority: Double] {
+        guard let map = fields(node, path: path, allowed: Set(Priority.allCases.map(\.rawValue))) else { return [:] }
+        var hours: [Priority: Double] = [:]
+        for severity in Priority.allCases {
+            guard let value = number(map, severity.rawValue, path) else { continue }
+            if value < 0 { report(map[severity.rawValue], path: "\(path).\(severity.rawValue)", "hours must be zero or more") }
+            else { hours[severity] = value }
+        }
+        return hours
     }
 
     /// `every_org`, `{orgs: {org_kinds: […], sources: owned|held|owned_or_held}}` or

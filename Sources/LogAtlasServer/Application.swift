@@ -156,7 +156,9 @@ public func buildRouter(
                           identity: IdentityStore(database: database), requests: PostgresRequestRepository(database: database),
                           inventory: PostgresInventoryRepository(database: database), audit: AuditTrail(database: database),
                           evidence: api.evidence, guestLinks: api.guestLinks, sla: configuration.broker.sla, retention: configuration.broker.retention,
-                          gapReport: { policies, org, system, caller in try await api.gapReport(policies: policies, org: org, system: system, as: caller).0 },
+                          gapReport: { policies, org, system, severity, caller in
+                              try await api.gapReport(policies: policies, org: org, system: system, severity: severity, as: caller).0
+                          },
                           recordGapReport: { policies, org, caller in _ = try await api.runGapReport(policies: policies, org: org, system: nil, as: caller) },
                           trend: { policy, org, caller in try await api.trend(policy: policy, org: org, as: caller) },
                           policyIDs: { caller in try await api.catalogue(as: caller).map(\.policy.id).sorted() },

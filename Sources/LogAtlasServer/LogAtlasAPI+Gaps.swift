@@ -66,7 +66,11 @@ extension LogAtlasAPI {
                           }
                       }(),
                       minRetentionDays: requirement.minRetentionDays, minSearchableDays: requirement.minSearchableDays,
-                      maxRetrievalHours: requirement.maxRetrievalHours, retrievalWindowDays: requirement.retrievalWindowDays,
+                      maxRetrievalHours: requirement.maxRetrievalHours,
+                      maxAccessHours: requirement.maxAccessHours.isEmpty ? nil : .init(
+                          informational: requirement.maxAccessHours[.informational], medium: requirement.maxAccessHours[.medium],
+                          serious: requirement.maxAccessHours[.serious], critical: requirement.maxAccessHours[.critical]),
+                      retrievalWindowDays: requirement.retrievalWindowDays,
                       requiredFields: requirement.requiredFields, clockSync: requirement.clockSync,
                       maxAttestationAgeDays: requirement.maxAttestationAgeDays,
                       incidentTypes: requirement.incidentTypes.map(\.rawValue), weight: requirement.weight)
@@ -94,16 +98,21 @@ extension LogAtlasAPI {
     }
 
     /// The report of the selected policies on the inventory `caller` may see (`GapAnalysis.report`).
-    func gapReport(policies: [String]?, org: String?, system: String?, as caller: Principal) async throws -> (GapReport, [Policy]) {
+    func gapReport(policies: [String]?, org: String?, system: String?, severity: Priority? = nil, as caller: Principal) async throws -> (GapReport, [Policy]) {
         let selected = try GapAnalysis.select(policies, from: try await catalogue(as: caller).map(\.policy))
         let inventory = try await self.inventory.export(as: caller)
-        let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, system: system.map { SystemID($0) }, now: clock())
+        let agreements = selected.contains { $0.requirements.contains { !$0.maxAccessHours.isEmpty } }
+            ? try await self.agreements.agreements(custodian: nil, csirt: nil, as: caller) : []
+        let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, system: system.map { SystemID($0) }, now: clock(),
+                                        agreements: agreements, severity: severity)
         return (report, selected)
     }
 
     func readiness(_ input: Operations.Readiness.Input) async throws -> Operations.Readiness.Output {
-        let (report, _) = try await gapReport(policies: input.query.policy, org: input.query.org, system: nil, as: try RequestPrincipal.required())
-        return .ok(.init(body: .json(.init(cells: APIMapping.gapReport(report, id: nil).readiness.map {
+        let severity = input.query.severity.map { Priority(rawValue: $0.rawValue)! }
+        let (report, _) = try await gapReport(policies: input.query.policy, org: input.query.org, system: nil, severity: severity,
+                                              as: try RequestPrincipal.required())
+        return .ok(.init(body: .json(.init(severity: input.query.severity.map { .init(rawValue: $0.rawValue)! }, cells: APIMapping.gapReport(report, id: nil).readiness.map {
             .init(system: $0.system, incidentType: $0.incidentType, readiness: .init(rawValue: $0.readiness.rawValue)!, limiting: $0.limiting)
         }))))
     }

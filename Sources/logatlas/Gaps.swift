@@ -96,7 +96,8 @@ struct Gaps: AsyncParsableCommand {
                 .compactMap { try? PolicyYAML.decode($0.yaml, file: "\($0.id).yaml") }
             let selected = try selectedPolicies(uploaded: uploaded)
             let inventory = try await PostgresInventoryRepository(database: database).export(as: caller)
-            let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, now: Date())
+            let agreements = try await PostgresAgreementRepository(database: database).agreements(custodian: nil, csirt: nil, as: caller)
+            let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, now: Date(), agreements: agreements)
             let reports = PostgresGapReportRepository(database: database)
             let stored = try await reports.save(report.findings, policies: selected.map(\.id).sorted(), orgFilter: org, systemFilter: nil, as: caller)
             let previous = try await reports.previous(to: stored, as: caller)

@@ -17,9 +17,9 @@ extension TestWorld {
     }
 
     /// An agreement between vendor-b and the CSIRT team proposed by cus-b, and accepted by both sides when `accepted`.
-    func agreement(accepted: Bool = true, days: Double = 365) async throws -> String {
+    func agreement(accepted: Bool = true, days: Double = 365, lead: Double = 48) async throws -> String {
         let proposed = try await send(.post, "/v1/agreements", as: "cus-b",
-                                      json: ["custodian_org": "vendor-b", "csirt_org": "csirt", "terms": agreementTerms(days: days)])
+                                      json: ["custodian_org": "vendor-b", "csirt_org": "csirt", "terms": agreementTerms(days: days, lead: lead)])
         #expect(proposed.status == 201, "\(proposed.text)")
         let id = proposed.json["id"] as! String
         if accepted {
@@ -129,6 +129,56 @@ struct AgreementTests {
             let request = try await world.send(.get, "/v1\(location)", as: "cyd")
             #expect(request.json["incident_type"] as? Int == 100)
             #expect(item(request)["state"] as? String == "approved")
+        }
+    }
+
+    @Test("max_access_hours: the gap report names the declared lead time until an agreement promises delivery in time")
+    func accessReadinessInTheGapReport() async throws {
+        try await withTestApp { world in
+            try await world.setConsolePasswords()
+            let policy = """
+                id: access
+                title: Access readiness
+                version: "1"
+                citation: internal IR plan §7
+                status: current
+                requirements:
+                  - id: os-logs-fast
+                    title: Internet-facing servers' authentication logs within 12 h in a critical incident
+                    clause: "IR plan §7.2"
+                    applies_to: {systems: {internet_facing: true}}
+                    log_types: {any_of: [host.linux-auth]}
+                    max_access_hours: {critical: 12}
+                    incident_types: [100]
+                """
+            let uploaded = try await world.send(.put, "/v1/policies/access", as: "ada", body: policy, contentType: "application/yaml")
+            #expect(uploaded.status == 200 || uploaded.status == 201, "\(uploaded.text)")
+            #expect(try await world.send(.get, "/v1/policies/access", as: "cyd").text.contains(#""max_access_hours":{"critical":12}"#))
+            func finding() async throws -> [String: Any] {
+                let report = try await world.send(.post, "/v1/gap-reports?policy=access", as: "cyd")
+                #expect(report.status == 200, "\(report.text)")
+                return (report.json["findings"] as? [[String: Any]] ?? []).first { $0["target"] as? String == "vendor-dc" } ?? [:]
+            }
+            // vendor-b's auth log: a day from its device-local copy, no access procedure, no agreement.
+            let before = try await finding()
+            #expect(before["status"] as? String == "partial")
+            #expect(before["shortfalls"] as? [String] == ["declared lead time 24 h, no standing agreement ≤ 12 h for critical"])
+            // The readiness matrix per severity: a critical incident finds the logs too slow, a serious one has no limit.
+            func cell(_ severity: String) async throws -> String? {
+                let matrix = try await world.send(.get, "/v1/readiness?policy=access&severity=\(severity)", as: "cyd")
+                #expect(matrix.json["severity"] as? String == severity)
+                return (matrix.json["cells"] as? [[String: Any]] ?? []).first { $0["system"] as? String == "vendor-dc" }?["readiness"] as? String
+            }
+            #expect(try await cell("critical") == "partly")
+            #expect(try await cell("serious") == "ready")
+            let console = try await world.visitor(signedInAs: "cyd")
+            let page = try await console.get("/readiness?policy=access&severity=critical")
+            #expect(page.text.contains(#"<option value="critical" selected>"#) && page.text.contains("severity=critical"))
+            let slow = try await world.agreement(lead: 36)
+            #expect(try await finding()["shortfalls"] as? [String] == ["standing agreement promises 36 h > 12 h for critical"])
+            _ = try await world.send(.post, "/v1/agreements/\(slow)/withdrawal", as: "cus-b")
+            _ = try await world.agreement(lead: 8)
+            #expect(try await finding()["status"] as? String == "met")
         }
     }
 

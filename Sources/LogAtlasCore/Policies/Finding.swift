@@ -21,6 +21,9 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
     case attestationStale(ageDays: Int, limit: Int)
     case attestationDrift(declared: Int, attested: Int)
     case logTypesMissing([String])
+    /// Obtaining the logs in an incident of `severity` takes longer than the limit: the CSIRT cannot search them
+    /// itself, and neither a standing agreement (its promise, when there is one) nor the declared lead time is fast enough.
+    case access(hours: Double, limit: Double, severity: Priority, approvals: Int, agreementHours: Double?)
 
     public var description: String {
         switch self {
@@ -38,6 +41,13 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
         case .attestationStale(let age, let limit): "unverified since \(age) d (limit \(limit) d)"
         case .attestationDrift(let declared, let attested): "attested \(attested) d contradicts declared \(declared) d"
         case .logTypesMissing(let types): "no source of \(types.joined(separator: ", "))"
+        case .access(let hours, let limit, let severity, let approvals, let agreement):
+            if let agreement {
+                "standing agreement promises \(Self.number(agreement)) h > \(Self.number(limit)) h for \(severity.rawValue)"
+            } else {
+                "declared lead time \(Self.number(hours)) h\(approvals > 0 ? ", \(approvals) approval\(approvals == 1 ? "" : "s")" : ""), "
+                    + "no standing agreement ≤ \(Self.number(limit)) h for \(severity.rawValue)"
+            }
         }
     }
 
@@ -46,7 +56,8 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .retention(let have, let need, _): need > 0 ? Double(need - have) / Double(need) : 0
         case .searchable(let have, let need): need > 0 ? Double(need - have) / Double(need) : 0
-        case .retrieval(let hours, let limit, _, _), .measuredRetrieval(let hours, let limit, _), .accessLeadTime(let hours, let limit, _):
+        case .retrieval(let hours, let limit, _, _), .measuredRetrieval(let hours, let limit, _), .accessLeadTime(let hours, let limit, _),
+             .access(let hours, let limit, _, _, _):
             hours > 0 ? min(1, (hours - limit) / hours) : 0
         case .fieldsMissing: 0.4
         case .clockNotSynchronised: 0.5

@@ -3,8 +3,14 @@ import Foundation
 /// Evaluates requirements against an inventory. Pure and deterministic: the same policies and inventory
 /// give the same findings in the same order, whatever the order of the input.
 public enum GapAnalysis {
-    /// Every finding for every requirement of `policies` and every target it selects.
-    public static func findings(for policies: [Policy], in inventory: Inventory, now: Date) -> [Finding] {
+    /// Every finding for every requirement of `policies` and every target it selects; `agreements` are the standing
+    /// retrieval agreements that may speed up access (`max_access_hours`).
+    /// With a `severity`, the findings are those of an incident of that severity: only its access limits apply.
+    public static func findings(for policies: [Policy], in inventory: Inventory, now: Date, agreements: [RetrievalAgreement] = [],
+                                severity: Priority? = nil) -> [Finding] {
+        let access = AccessContext(agreements: agreements.filter { $0.status(now: now) == .active },
+                                   systemTags: Dictionary(inventory.systems.map { ($0.id, $0.tags) }, uniquingKeysWith: { first, _ in first }),
+                                   severity: severity)
         let orgKinds = Dictionary(inventory.orgs.map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
         let systems = inventory.systems.sorted { $0.id < $1.id }
         let orgs = inventory.orgs.sorted { $0.id < $1.id }
@@ -55,7 +61,7 @@ public enum GapAnalysis {
         }
         return jobs.map { job in
             evaluate(job.requirement, groups: job.groups, of: job.policyID, on: job.target, sources: inventory.sources, types: sourceTypes,
-                     indices: job.sources, now: now)
+                     indices: job.sources, now: now, access: access)
         }
     }
 
@@ -77,13 +83,13 @@ public enum GapAnalysis {
     /// `indices` are the target's sources in `sources` (which is never copied, nor are its elements); `types`
     /// holds each source's log type by the numbers of `groups`.
     static func evaluate(_ box: RequirementBox, groups: TypeGroups, of policyID: String, on target: Target, sources: [LogSource],
-                         types sourceTypes: [Int], indices: [Int], now: Date) -> Finding {
+                         types sourceTypes: [Int], indices: [Int], now: Date, access: AccessContext) -> Finding {
         let requirement = box.value
         var shortfalls: [Shortfall] = [], shortfallTypes: [String] = [], counted: [LogSourceID] = [], missingTypes: [String] = []
         for (group, types) in zip(groups.numbers, groups.names) {
             var best: (index: Int, shortfalls: [Shortfall], severity: Double)?
             for index in indices where group.contains(sourceTypes[index]) {
-                let candidate = Self.shortfalls(of: sources[index], for: requirement, now: now)
+                let candidate = Self.shortfalls(of: sources[index], for: requirement, now: now, access: access)
                 let severity = candidate.reduce(0) { $0 + $1.severity }
                 if let current = best,
                    !isBetter((candidate.count, severity), sources[index], than: (current.shortfalls.count, current.severity), sources[current.index]) {
@@ -121,8 +127,23 @@ public enum GapAnalysis {
         return source.key.description < otherSource.key.description
     }
 
+    /// The standing agreements in force and the tags their scopes may name.
+    public struct AccessContext: Sendable {
+        public var agreements: [RetrievalAgreement]
+        public var systemTags: [SystemID: [String]]
+        /// The incident severity judged; nil: every severity a requirement bounds.
+        public var severity: Priority?
+
+        public init(agreements: [RetrievalAgreement] = [], systemTags: [SystemID: [String]] = [:], severity: Priority? = nil) {
+            self.agreements = agreements
+            self.systemTags = systemTags
+            self.severity = severity
+        }
+    }
+
     /// How `source` falls short of `requirement`. Declared retention counts unless an attestation contradicts it.
-    public static func shortfalls(of source: LogSource, for requirement: Requirement, now: Date) -> [Shortfall] {
+    public static func shortfalls(of source: LogSource, for requirement: Requirement, now: Date,
+                                  access: AccessContext = AccessContext()) -> [Shortfall] {
         let coverage = Coverage(of: source, now: now, maxAttestationAgeDays: requirement.maxAttestationAgeDays ?? Coverage.defaultMaxAttestationAgeDays)
         let isDrift = coverage.attestationStatus == .drift
         let covered = isDrift ? min(coverage.coveredDays, coverage.attestedDays ?? 0) : coverage.coveredDays
@@ -156,6 +177,13 @@ public enum GapAnalysis {
                 }
             }
         }
+        for (severity, limit) in requirement.maxAccessHours.isEmpty ? [] : requirement.maxAccessHours.sorted(by: { $0.key > $1.key })
+        where access.severity == nil || access.severity == severity {
+            if let shortfall = accessShortfall(of: source, severity: severity, limit: limit, incidentTypes: requirement.incidentTypes,
+                                               access: access, now: now) {
+                shortfalls.append(shortfall)
+            }
+        }
         let missingFields = requirement.requiredFields.filter { !source.fields.contains($0) }
         if !missingFields.isEmpty { shortfalls.append(.fieldsMissing(missingFields)) }
         if requirement.clockSync, !source.clock.isNTPSynced { shortfalls.append(.clockNotSynchronised) }
@@ -174,12 +202,35 @@ public enum GapAnalysis {
 }
 
 extension GapAnalysis {
+    /// Whether obtaining `source`'s logs in an incident of `severity` can take longer than `limit` hours. Fast
+    /// enough when the CSIRT searches a searchable tier itself (delivery `search-access`), else when a standing
+    /// agreement for that severity and the requirement's incident types promises it in time; else the declared
+    /// lead time (the measured median once conclusive) decides.
+    static func accessShortfall(of source: LogSource, severity: Priority, limit: Double, incidentTypes: [IncidentType],
+                                access: AccessContext, now: Date) -> Shortfall? {
+        let procedure = source.accessProcedure
+        if procedure?.delivery == .searchAccess, source.retentionTiers.contains(where: \.isSearchable) { return nil }
+        let promise = access.agreements.filter {
+            $0.promises(source, systemTags: access.systemTags[source.systemID] ?? [], severity: severity, incidentTypes: incidentTypes, now: now)
+        }.map(\.terms.promisedLeadHours).min()
+        if let promise, promise <= limit { return nil }
+        let declared: Double
+        if let measured = source.measuredLeadTime, measured.isConclusive {
+            declared = measured.medianHours
+        } else {
+            let lead = procedure?.leadTimeHours ?? 0
+            declared = source.retentionTiers.map { max($0.effectiveRetrievalHours, lead) }.min() ?? lead
+        }
+        if promise == nil, declared <= limit { return nil }
+        return .access(hours: promise ?? declared, limit: limit, severity: severity, approvals: procedure?.approvals.count ?? 0, agreementHours: promise)
+    }
+
     /// The one path of every gap report — the server's, its readiness matrix and both of `logatlas gaps`: the
     /// selected policies evaluated on the inventory the caller may see, the findings narrowed to an organisation
     /// or a system when asked, and rolled up.
     public static func report(for policies: [Policy], in inventory: Inventory, org: OrgID? = nil, system: SystemID? = nil,
-                              now: Date) -> GapReport {
-        var findings = self.findings(for: policies, in: inventory, now: now)
+                              now: Date, agreements: [RetrievalAgreement] = [], severity: Priority? = nil) -> GapReport {
+        var findings = self.findings(for: policies, in: inventory, now: now, agreements: agreements, severity: severity)
         if let org { findings.removeAll { $0.target.orgID != org } }
         if let system { findings.removeAll { !($0.target.kind == .system && $0.target.id == system.rawValue) } }
         return GapReport(findings: findings, inventory: inventory)

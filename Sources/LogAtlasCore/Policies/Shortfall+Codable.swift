@@ -1,6 +1,6 @@
 /// Shortfalls are stored with reports as `{"kind": …, …numbers}`.
 extension Shortfall: Codable {
-    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples, approvals }
+    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples, approvals, severity, agreementHours = "agreement_hours" }
 
     /// A stored field's value.
     public enum StoredValue: Sendable, Equatable {
@@ -25,6 +25,9 @@ extension Shortfall: Codable {
             ("access_lead_time", [("hours", .double(hours)), ("limit", .double(limit)), ("approvals", .int(approvals))])
         case .attestationDrift(let declared, let attested): ("attestation_drift", [("declared", .int(declared)), ("attested", .int(attested))])
         case .logTypesMissing(let types): ("log_types_missing", [("types", .texts(types))])
+        case .access(let hours, let limit, let severity, let approvals, let agreement):
+            ("access", [("hours", .double(hours)), ("limit", .double(limit)), ("severity", .text(severity.rawValue)), ("approvals", .int(approvals))]
+                + (agreement.map { [("agreement_hours", StoredValue.double($0))] } ?? []))
         }
     }
 
@@ -87,6 +90,10 @@ extension Shortfall: Codable {
         case "log_types_missing":
             guard let types = texts("types") else { return nil }
             self = .logTypesMissing(types)
+        case "access":
+            guard let hours = double("hours"), let limit = double("limit"), case .text(let code)? = fields["severity"],
+                  let severity = Priority(rawValue: code), let approvals = int("approvals") else { return nil }
+            self = .access(hours: hours, limit: limit, severity: severity, approvals: approvals, agreementHours: double("agreement_hours"))
         default: return nil
         }
     }

@@ -165,6 +165,16 @@ public struct RetrievalAgreement: Hashable, Sendable {
     }
 }
 
+extension RetrievalAgreement {
+    /// Whether, as of `now`, the agreement speeds up access to `source` in incidents of `severity` for all of
+    /// `incidentTypes` (a requirement's; none named: only an agreement limited to no type counts).
+    public func promises(_ source: LogSource, systemTags: [String], severity: Priority, incidentTypes: [IncidentType], now: Date) -> Bool {
+        status(now: now) == .active && source.custodianOrgID == custodianOrgID && severity >= terms.minimumSeverity
+            && terms.scope.contains(source, systemTags: systemTags)
+            && (terms.incidentTypes.isEmpty || (!incidentTypes.isEmpty && Set(incidentTypes).isSubset(of: terms.incidentTypes)))
+    }
+}
+
 /// Which agreement, if any, covers an item: one that covers every source of it, the fastest promise first.
 public enum AgreementCoverage {
     public static func covering(_ sources: [LogSource], systemTags: [SystemID: [String]], agreements: [RetrievalAgreement], team: OrgID?,

@@ -13,16 +13,17 @@ extension Console {
         let query = request.uri.queryParameters
         let value = { (name: String) -> String? in query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
         let policy = value("policy"), org = value("org"), caller = session.principal
-        let report = try await gapReport(policy.map { [$0] }, org, nil, caller)
+        let severity = value("severity").flatMap(Priority.init(rawValue:))
+        let report = try await gapReport(policy.map { [$0] }, org, nil, severity, caller)
         var cell: (SystemID, IncidentType)?
         var detail: GapReport?
         if let system = value("system"), let type = value("incident").flatMap(Int.init).flatMap(IncidentType.init(rawValue:)) {
             cell = (SystemID(system), type)
-            detail = try await gapReport(policy.map { [$0] }, org, system, caller)
+            detail = try await gapReport(policy.map { [$0] }, org, system, severity, caller)
         }
         let t = strings(request, session: session)
         return try render("readiness", ConsoleViews.readiness(report, layout: layout(request, session: session, title: t["readiness_title"]!),
-                                                              policies: try await policyIDs(caller), selected: policy, org: org,
+                                                              policies: try await policyIDs(caller), selected: policy, org: org, severity: severity,
                                                               cell: cell, detail: detail, trend: try await trend(policy, org, caller)))
     }
 
@@ -90,7 +91,7 @@ extension Console {
         let source = try await inventory.source(LogSourceID(uuid), as: caller)
         let owner = try await inventory.system(source.systemID, as: caller).ownerOrgID
         // The requirements that judge this source: those of the current policies' findings that name it.
-        let findings = try await gapReport(nil, nil, source.systemID.rawValue, caller).findings.filter { $0.sourceIDs.contains(source.id) }
+        let findings = try await gapReport(nil, nil, source.systemID.rawValue, nil, caller).findings.filter { $0.sourceIDs.contains(source.id) }
         var requirements: [String: (Requirement, String)] = [:]
         for finding in findings { requirements["\(finding.policyID)/\(finding.requirement.id)"] = (finding.requirement, finding.policyID) }
         let chosen = requirements.keys.sorted().map { requirements[$0]! }

@@ -23,7 +23,7 @@ struct Console: Sendable {
     let retention: EvidenceRetentionPolicy
     /// The gap report of the chosen policies on what the caller may see (the API's own orchestration), and the IDs of
     /// the current policies.
-    let gapReport: @Sendable (_ policies: [String]?, _ org: String?, _ system: String?, _ caller: Principal) async throws -> GapReport
+    let gapReport: @Sendable (_ policies: [String]?, _ org: String?, _ system: String?, _ severity: Priority?, _ caller: Principal) async throws -> GapReport
     /// Runs that report and stores it (as `POST /v1/gap-reports` does): a point of the readiness trend.
     let recordGapReport: @Sendable (_ policies: [String]?, _ org: String?, _ caller: Principal) async throws -> Void
     /// The readiness trend per policy from the stored runs (`GapReportRepository.trend`).

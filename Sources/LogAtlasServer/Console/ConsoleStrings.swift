@@ -313,6 +313,8 @@ enum ConsoleStrings {
         "action_cancel": ("Cancel", "取り消す"),
         "action_expire": ("Expire", "期限切れにする"),
         "incident_type": ("Incident type", "インシデント種別"),
+        "incident_severity": ("Incident severity", "インシデントの重大度"),
+        "every_severity": ("every severity", "すべての重大度"),
         "incident_type_unknown": ("not known yet", "未確定"),
         "approval": ("Approval", "承認"),
         "preapproved": ("pre-approved by standing agreement {id} (delivery promised within {hours} h)", "事前合意 {id} により承認済み ({hours} 時間以内に提供)"),

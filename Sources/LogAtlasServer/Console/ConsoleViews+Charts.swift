@@ -48,6 +48,8 @@ struct RemediationRow: Hashable {
 struct ReadinessView {
     let layout: LayoutView
     let policies: [Choice]
+    /// The incident severity the matrix is judged at (the action card's third axis), "" for every one.
+    let severities: [Choice]
     let filterOrg: String
     let width: Int
     let height: Int
@@ -86,11 +88,13 @@ extension ConsoleViews {
     /// The readiness heat map: systems × incident types, each cell coloured by readiness and labelled with it and its
     /// counts (colour is never the only signal), linking to its findings.
     static func readiness(_ report: GapReport, layout: LayoutView, policies: [String], selected: String?, org: String?,
-                          cell: (system: SystemID, type: IncidentType)?, detail: GapReport?, trend: [TrendPoint] = []) -> ReadinessView {
+                          severity: Priority? = nil, cell: (system: SystemID, type: IncidentType)?, detail: GapReport?,
+                          trend: [TrendPoint] = []) -> ReadinessView {
         let t = layout.t, systems = report.matrixSystems
         let query = { (system: SystemID, type: IncidentType) -> String in
             // Relative to the page (`?…`): one of a thousand rows' links, kept short.
-            Self.query([("system", system.rawValue), ("incident", String(type.rawValue)), ("policy", selected), ("org", org)])
+            Self.query([("system", system.rawValue), ("incident", String(type.rawValue)), ("policy", selected), ("org", org),
+                        ("severity", severity?.rawValue)])
         }
         let columns = IncidentType.allCases.enumerated().map { index, type in
             HeatColumn(x: labelWidth + index * cellWidth, code: type.rawValue, title: t["incident_\(type.rawValue)"]!,
@@ -121,6 +125,8 @@ extension ConsoleViews {
             layout: layout,
             policies: [Choice(value: "", label: t["all_policies"]!, selected: selected == nil)]
                 + policies.map { Choice(value: $0, label: $0, selected: $0 == selected) },
+            severities: [Choice(value: "", label: t["every_severity"]!, selected: severity == nil)]
+                + Priority.allCases.reversed().map { Choice(value: $0.rawValue, label: t["priority_" + $0.rawValue]!, selected: $0 == severity) },
             filterOrg: org ?? "", width: labelWidth + IncidentType.allCases.count * cellWidth, height: headerHeight + max(systems.count, 1) * cellHeight,
             columns: columns, rows: rows, cells: cells, hasCells: !cells.isEmpty,
             cellTitle: cell.map { "\($0.system.rawValue) × \($0.type.rawValue) \(t["incident_\($0.type.rawValue)"]!)" },
