@@ -61,10 +61,36 @@ struct Bench: AsyncParsableCommand {
             start = clock.now
             let report = GapReport(findings: findings, inventory: inventory)
             let rollup = clock.now - start
+            // The same policies with an access limit at serious and critical on every requirement, judged against one
+            // active standing agreement per custodian organisation (every other one promising 12 h, the rest 96 h).
+            let bounded = policies.map { policy in
+                var policy = policy
+                for index in policy.requirements.indices { policy.requirements[index].maxAccessHours = [.critical: 24, .serious: 72] }
+                return policy
+            }
+            let agreements = Self.agreements(for: inventory)
+            start = clock.now
+            let withAccess = GapAnalysis.findings(for: bounded, in: inventory, now: Date(), agreements: agreements)
+            let accessEvaluation = clock.now - start
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             print("\(inventory.sources.count) sources, \(policies.count) policies, \(findings.count) findings, \(report.remediation.count) remediations: "
                   + "parse \(parse) (reading the file \(read)), evaluation \(evaluation), roll-up \(rollup), peak RSS \(usage.ru_maxrss / 1024) MB")
+            print("with max_access_hours on every requirement and \(agreements.count) standing agreements: evaluation \(accessEvaluation) "
+                  + "(\(withAccess.filter { $0.shortfalls.contains { if case .access = $0 { true } else { false } } }.count) findings with an access shortfall)")
+        }
+
+        static func agreements(for inventory: Inventory) -> [RetrievalAgreement] {
+            let now = Date(), custodians = Set(inventory.sources.map(\.custodianOrgID)).sorted()
+            return custodians.enumerated().map { index, org in
+                let signed = AgreementSignature(by: "bench", at: now.addingTimeInterval(-86_400))
+                return RetrievalAgreement(custodianOrgID: org, csirtOrgID: OrgID("csirt"),
+                                          terms: AgreementTerms(scope: AgreementScope(), minimumSeverity: .serious, maxWindowDays: 30,
+                                                                deliveryMethod: .fileExport, promisedLeadHours: index % 2 == 0 ? 12 : 96,
+                                                                validFrom: signed.at, validUntil: now.addingTimeInterval(365 * 86_400),
+                                                                approverName: "bench", approverRole: "bench", legalBasis: "bench"),
+                                          custodianAcceptance: signed, csirtAcceptance: signed, createdBy: "bench", createdAt: signed.at)
+            }
         }
     }
 

@@ -11,7 +11,9 @@ public struct PostgresAgreementRepository: AgreementRepository {
     public init(database: Database) { self.database = database }
 
     public func agreements(custodian: OrgID?, csirt: OrgID?, as caller: Principal) async throws -> [RetrievalAgreement] {
-        try await database.withCaller(caller) { connection in
+        // An organisation id that is no slug names no organisation.
+        guard [custodian, csirt].allSatisfy({ $0.map { Slug.isValid($0.rawValue) } ?? true }) else { return [] }
+        return try await database.withCaller(caller) { connection in
             try await AgreementRows.read(connection.checkedQuery("""
                 SELECT * FROM agreements
                 WHERE (\(custodian?.rawValue)::text IS NULL OR custodian_org_id = \(custodian?.rawValue))
@@ -36,7 +38,10 @@ public struct PostgresAgreementRepository: AgreementRepository {
         guard caller.mayDraftAgreement(custodian: custodian, csirt: csirt) else {
             throw AgreementError.forbidden("only the custodian organisation, the CSIRT team and admins propose an agreement between them")
         }
-        let issues = terms.issues()
+        var issues = terms.issues()
+        for (path, org) in [("custodian_org", custodian), ("csirt_org", csirt)] where !Slug.isValid(org.rawValue) {
+            issues.append(.init(path: path, message: "not an organisation id (a lower-case slug)"))
+        }
         guard issues.isEmpty else { throw AgreementError.invalid(issues) }
         let id = AgreementID()
         return try await database.withCaller(caller) { connection in

@@ -182,6 +182,30 @@ struct AgreementTests {
         }
     }
 
+    @Test("the lapse reminder is mailed to both sides' members in their language, or to an organisation's contacts")
+    func lapseReminderByMail() async throws {
+        try await withTestApp { world in
+            try await NotificationStore(database: world.database).setMailEnabled(true)
+            try await IdentityStore(database: world.database).setContact(of: "cyd", email: "cyd@csirt.example", language: "ja", actor: "test")
+            let soon = try await world.agreement(days: 10)
+            _ = try await SLAStore(database: world.database).runPass(now: Date(), policy: SLAPolicy())
+            var queued: [(String, String, String, String)] = []
+            for try await row in try await world.database.client.query("""
+                SELECT event, mail_to, mail_language, payload::text FROM webhook_outbox WHERE mail_to IS NOT NULL ORDER BY mail_to
+                """).decode((String, String, String, String).self) { queued.append(row) }
+            // vendor-b's custodian has no address: the organisation has no contacts either, so only the CSIRT member is mailed.
+            #expect(queued.map { "\($0.0) \($0.1) \($0.2)" } == ["agreement.lapsing cyd@csirt.example ja"])
+            let composer = MailComposer(consoleURL: "https://logatlas.example.com")
+            let japanese = try #require(composer.compose(MailOutboxMessage(id: 1, event: "agreement.lapsing", payload: queued[0].3,
+                                                                             to: "cyd@csirt.example", language: "ja", attempts: 0)))
+            #expect(japanese.subject == "[LogAtlas] 事前合意の失効が近づいています: vendor-b → csirt")
+            #expect(japanese.body.contains("失効します") && japanese.body.contains(soon))
+            let english = try #require(composer.compose(MailOutboxMessage(id: 1, event: "agreement.lapsing", payload: queued[0].3,
+                                                                            to: "a@b.example", language: "en", attempts: 0)))
+            #expect(english.body.contains("lapses on") && english.body.contains("Promised delivery: 48 h"))
+        }
+    }
+
     @Test("bad terms are a 422 by field; a proposal names a CSIRT team; outsiders neither see nor accept")
     func refusals() async throws {
         try await withTestApp { world in

@@ -91,24 +91,44 @@ $$;
 REVOKE ALL ON FUNCTION org_is_csirt_team(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION org_is_csirt_team(text) TO logatlas_app;
 
--- Announces an agreement event to both sides' webhook subscriptions (organisations and their members).
+-- Announces an agreement event to both sides: their webhook subscriptions (organisations and their members) and,
+-- when e-mail is on, the members of each side who have an address (the custodian organisation's custodians, the
+-- team's CSIRT members; an organisation with none gets its contacts), each in their console language.
 CREATE FUNCTION agreement_enqueue(p_event text, p_id uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     v agreements%ROWTYPE;
+    v_payload jsonb;
 BEGIN
     SELECT * INTO v FROM agreements WHERE id = p_id;
-    INSERT INTO webhook_outbox (subscription_id, event, payload)
-    SELECT s.id, p_event, jsonb_build_object(
+    v_payload := jsonb_build_object(
         'event', p_event,
         'occurred_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
         'agreement', jsonb_build_object('id', v.id, 'version', v.version, 'custodian_org', v.custodian_org_id,
                                         'csirt_org', v.csirt_org_id, 'valid_from', v.valid_from, 'valid_until', v.valid_until,
-                                        'promised_lead_hours', v.promised_lead_hours))
-    FROM webhook_subscriptions s
+                                        'promised_lead_hours', v.promised_lead_hours));
+    INSERT INTO webhook_outbox (subscription_id, event, payload)
+    SELECT s.id, p_event, v_payload FROM webhook_subscriptions s
     WHERE (cardinality(s.events) = 0 OR p_event = ANY (s.events))
       AND (s.org_id IN (v.custodian_org_id, v.csirt_org_id)
            OR s.user_id IN (SELECT uo.user_id FROM user_orgs uo WHERE uo.org_id IN (v.custodian_org_id, v.csirt_org_id)));
+    IF (SELECT enabled FROM mail_settings) THEN
+        INSERT INTO webhook_outbox (event, payload, mail_to, mail_language)
+        SELECT p_event, v_payload, r.address, min(r.language) FROM (
+            SELECT u.email AS address, coalesce(p.language, 'en') AS language, side.org
+            FROM (VALUES (v.custodian_org_id, 'custodian'), (v.csirt_org_id, 'csirt')) AS side (org, role)
+            JOIN user_orgs uo ON uo.org_id = side.org JOIN users u ON u.id = uo.user_id AND u.role = side.role
+            LEFT JOIN console_preferences p ON p.user_id = u.id
+            WHERE u.email IS NOT NULL
+            UNION ALL
+            SELECT c, 'en', o.id FROM orgs o CROSS JOIN unnest(o.contacts) AS c
+            WHERE o.id IN (v.custodian_org_id, v.csirt_org_id) AND NOT EXISTS (
+                SELECT 1 FROM user_orgs uo JOIN users u ON u.id = uo.user_id
+                WHERE uo.org_id = o.id AND u.role IN ('custodian', 'csirt') AND u.email IS NOT NULL)
+        ) r
+        WHERE r.address ~ '^[^@\s<>]+@[^@\s<>]+$'
+        GROUP BY r.address;
+    END IF;
 END $$;
 REVOKE ALL ON FUNCTION agreement_enqueue(text, uuid) FROM PUBLIC;
 

@@ -75,8 +75,12 @@ public struct AgreementTerms: Hashable, Sendable {
             issues += Validation.controlIssues(value, path: path)
         }
         for (index, type) in scope.logTypes.enumerated() { issues += Validation.logTypeIssues(type, path: "scope.log_types[\(index)]") }
-        for (index, tag) in scope.tags.enumerated() where tag.isEmpty || tag.count > 100 {
-            issues.append(.init(path: "scope.tags[\(index)]", message: "1 to 100 characters"))
+        for (index, tag) in scope.tags.enumerated() {
+            if tag.isEmpty || tag.count > 100 { issues.append(.init(path: "scope.tags[\(index)]", message: "1 to 100 characters")) }
+            issues += Validation.controlIssues(tag, path: "scope.tags[\(index)]")
+        }
+        for (index, system) in scope.systemIDs.enumerated() where !Slug.isValid(system.rawValue) {
+            issues.append(.init(path: "scope.systems[\(index)]", message: "not a system id (a lower-case slug)"))
         }
         return issues
     }

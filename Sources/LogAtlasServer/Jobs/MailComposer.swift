@@ -22,8 +22,17 @@ struct MailComposer: Sendable {
             let deliver_due: String?
             let preserve_before: String?
         }
-        let request: Request
-        let item: Item
+        struct Agreement: Decodable {
+            let id: String
+            let version: Int
+            let custodian_org: String
+            let csirt_org: String
+            let valid_until: String
+            let promised_lead_hours: Double
+        }
+        let request: Request?
+        let item: Item?
+        let agreement: Agreement?
         let note: String?
         let actor: String?
     }
@@ -33,7 +42,8 @@ struct MailComposer: Sendable {
         guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(message.payload.utf8)) else { return nil }
         let ja = message.language == "ja"
         func t(_ pair: (String, String)) -> String { ja ? pair.1 : pair.0 }
-        let request = payload.request, item = payload.item
+        if let agreement = payload.agreement { return compose(agreement, t: t) }
+        guard let request = payload.request, let item = payload.item else { return nil }
         let due = message.event.contains("acknowledge") ? item.acknowledge_due : item.deliver_due
         let (subject, opening): (String, String) = switch message.event {
         case "item.requested":
@@ -65,6 +75,24 @@ struct MailComposer: Sendable {
                   t(("— LogAtlas. You receive this because you hold logs for \(item.custodian_org).",
                      "— LogAtlas。\(item.custodian_org) のログ管理者としてお送りしています。"))]
         return ("[LogAtlas] \(subject): \(request.incident_reference) (\(request.priority))", lines.joined(separator: "\n"))
+    }
+
+    /// The reminder that a standing agreement lapses soon, to both of its sides.
+    func compose(_ agreement: Payload.Agreement, t: ((String, String)) -> String) -> (subject: String, body: String) {
+        let until = Self.readable(agreement.valid_until)
+        let lines = [
+            t(("The standing retrieval agreement between \(agreement.custodian_org) and \(agreement.csirt_org) lapses on \(until).",
+               "\(agreement.custodian_org) と \(agreement.csirt_org) の事前合意は \(until) に失効します。")),
+            t(("After that, requests for its sources wait for the custodian's approval again. Renew it by agreeing new terms (a new version) before then.",
+               "失効後は、対象ログの依頼に再び保管者の承認が必要になります。それまでに新しい条件 (新しい版) で合意し直してください。")),
+            "",
+            t(("Version", "版")) + ": \(agreement.version)",
+            t(("Promised delivery", "提供の約束")) + ": \(String(format: "%g", agreement.promised_lead_hours)) h",
+            t(("Agreement", "事前合意")) + ": \(agreement.id) (logatlas agreement show \(agreement.id))", "",
+            t(("— LogAtlas. You receive this as a party to the agreement.", "— LogAtlas。事前合意の当事者としてお送りしています。")),
+        ]
+        return ("[LogAtlas] " + t(("Standing agreement lapses soon", "事前合意の失効が近づいています")) + ": \(agreement.custodian_org) → \(agreement.csirt_org)",
+                lines.joined(separator: "\n"))
     }
 
     /// `2026-12-05 10:00 UTC` from a payload's timestamp; the text as it is when it is not one.
