@@ -129,13 +129,14 @@ public enum GapAnalysis {
 
     /// The standing agreements in force and the tags their scopes may name.
     public struct AccessContext: Sendable {
-        public var agreements: [RetrievalAgreement]
+        /// The agreements, by the custodian organisation that gave them (a source is judged against its custodian's only).
+        public var agreements: [OrgID: [RetrievalAgreement]]
         public var systemTags: [SystemID: [String]]
         /// The incident severity judged; nil: every severity a requirement bounds.
         public var severity: Priority?
 
         public init(agreements: [RetrievalAgreement] = [], systemTags: [SystemID: [String]] = [:], severity: Priority? = nil) {
-            self.agreements = agreements
+            self.agreements = Dictionary(grouping: agreements, by: \.custodianOrgID)
             self.systemTags = systemTags
             self.severity = severity
         }
@@ -210,7 +211,7 @@ extension GapAnalysis {
                                 access: AccessContext, now: Date) -> Shortfall? {
         let procedure = source.accessProcedure
         if procedure?.delivery == .searchAccess, source.retentionTiers.contains(where: \.isSearchable) { return nil }
-        let promise = access.agreements.filter {
+        let promise = (access.agreements[source.custodianOrgID] ?? []).filter {
             $0.promises(source, systemTags: access.systemTags[source.systemID] ?? [], severity: severity, incidentTypes: incidentTypes, now: now)
         }.map(\.terms.promisedLeadHours).min()
         if let promise, promise <= limit { return nil }
