@@ -72,12 +72,39 @@ struct Bench: AsyncParsableCommand {
             start = clock.now
             let withAccess = GapAnalysis.findings(for: bounded, in: inventory, now: Date(), agreements: agreements)
             let accessEvaluation = clock.now - start
+            // And with open observed gaps from incidents on a tenth of the sources (every kind in turn), rolled up too:
+            // their own findings, the catalogue findings they mark, and the remediation ordered by them.
+            let observed = Self.observedGaps(for: inventory)
+            start = clock.now
+            let withObserved = GapAnalysis.findings(for: bounded, in: inventory, now: Date(), agreements: agreements, observed: observed)
+            let observedEvaluation = clock.now - start
+            start = clock.now
+            let observedReport = GapReport(findings: withObserved, inventory: inventory)
+            let observedRollup = clock.now - start
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             print("\(inventory.sources.count) sources, \(policies.count) policies, \(findings.count) findings, \(report.remediation.count) remediations: "
                   + "parse \(parse) (reading the file \(read)), evaluation \(evaluation), roll-up \(rollup), peak RSS \(usage.ru_maxrss / 1024) MB")
             print("with max_access_hours on every requirement and \(agreements.count) standing agreements: evaluation \(accessEvaluation) "
                   + "(\(withAccess.filter { $0.shortfalls.contains { if case .access = $0 { true } else { false } } }.count) findings with an access shortfall)")
+            print("and \(observed.count) open observed gaps: evaluation \(observedEvaluation), roll-up \(observedRollup) "
+                  + "(\(withObserved.filter { !$0.observedIn.isEmpty }.count) findings observed in an incident, "
+                  + "\(observedReport.remediation.filter { !$0.observedIn.isEmpty }.count) remediations first)")
+        }
+
+        /// One open gap per tenth source, on its system and log type, the kinds in turn.
+        static func observedGaps(for inventory: Inventory) -> [ObservedGap] {
+            let owners = Dictionary(inventory.systems.map { ($0.id, $0.ownerOrgID) }, uniquingKeysWith: { first, _ in first })
+            return stride(from: 0, to: inventory.sources.count, by: 10).enumerated().compactMap { number, index in
+                let source = inventory.sources[index]
+                guard let owner = owners[source.systemID] else { return nil }
+                let kind = ObservedGapKind.allCases[number % ObservedGapKind.allCases.count]
+                return ObservedGap(incidentReference: "INC-2026-\(number % 400)", systemID: source.systemID, systemOwnerOrgID: owner,
+                                   logType: source.logType, sourceID: number % 2 == 0 ? source.id : nil, kind: kind,
+                                   neededDays: kind == .tooShort || kind == .tooSlow ? 400 : nil, neededHours: kind == .tooSlow ? 24 : nil,
+                                   fields: kind == .fieldsMissing ? ["user"] : [], incidentType: .unauthorisedAccess, recordedBy: "bench",
+                                   recordedAt: Date().addingTimeInterval(-30 * 86_400))
+            }
         }
 
         static func agreements(for inventory: Inventory) -> [RetrievalAgreement] {

@@ -40,14 +40,15 @@ public enum GapReportHTML {
         for policy in report.byPolicy.keys.sorted() { html += row(policy, report.byPolicy[policy]!) }
         html += "</table><h2>What to fix first</h2><ol>"
         for item in report.remediation.prefix(50) {
-            html += "<li>\(escape(item.action)) <span class=\"muted\">impact \(item.impact) · \(escape(item.serves.joined(separator: ", ")))</span></li>"
+            let evidence = item.observedIn.isEmpty ? "" : " <strong class=\"observed\">\(escape(item.evidence))</strong>"
+            html += "<li>\(escape(item.action))\(evidence) <span class=\"muted\">impact \(item.impact) · \(escape(item.serves.joined(separator: ", ")))</span></li>"
         }
         html += "</ol><h2>Findings</h2><table><tr><th>policy</th><th>requirement</th><th>clause</th><th>target</th><th>status</th><th>shortfalls</th></tr>"
         for finding in report.findings {
             let css = finding.status == .met ? "ready" : finding.status == .partial ? "partly" : "notready"
             html += "<tr><td>\(escape(finding.policyID))</td><td>\(escape(finding.requirement.title))</td><td>\(escape(finding.requirement.clause))</td>"
                 + "<td>\(escape(finding.target.id))</td><td class=\"\(css)\">\(finding.status.rawValue)</td>"
-                + "<td>\(escape(finding.shortfalls.map(\.description).joined(separator: "; ")))</td></tr>"
+                + "<td>\(escape((finding.shortfalls.map(\.description) + (finding.observedIn.isEmpty ? [] : ["observed in " + finding.observedIn.joined(separator: ", ")])).joined(separator: "; ")))</td></tr>"
         }
         return html + "</table></body></html>\n"
     }

@@ -36,7 +36,9 @@ public enum GapReportRenderer {
             lines.append(row)
         }
         lines += ["", "What to fix first:"]
-        lines += report.remediation.prefix(20).enumerated().map { "  \($0 + 1). \($1.action)  [impact \($1.impact); \($1.serves.joined(separator: ", "))]" }
+        lines += report.remediation.prefix(20).enumerated().map {
+            "  \($0 + 1). \($1.action)  [impact \($1.impact); \($1.serves.joined(separator: ", "))\($1.observedIn.isEmpty ? "" : "; " + $1.evidence)]"
+        }
         if report.remediation.count > 20 { lines.append("  … \(report.remediation.count - 20) more") }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -50,7 +52,7 @@ public enum GapReportRenderer {
     }
 
     public static func csv(_ report: GapReport) -> String {
-        var text = "policy,requirement,clause,target_kind,target,org,status,shortfalls,incident_types,weight\n"
+        var text = "policy,requirement,clause,target_kind,target,org,status,shortfalls,incident_types,weight,observed_in\n"
         // A requirement's own cells are the same on each of its (often thousands of) rows: quote them once.
         struct RequirementKey: Hashable { let policy: String, requirement: String }
         var requirementCells: [RequirementKey: (leading: String, trailing: String)] = [:]
@@ -72,6 +74,8 @@ public enum GapReportRenderer {
             }
             text += ","
             text += cells.trailing
+            text += ","
+            if !finding.observedIn.isEmpty { text += CSVParser.quote(finding.observedIn.joined(separator: " ")) }
             text += "\n"
         }
         return text
@@ -91,7 +95,9 @@ public enum GapReportRenderer {
             lines.append("| \(system) | " + cells.joined(separator: " | ") + " |")
         }
         lines += ["", "## What to fix first", ""]
-        lines += report.remediation.enumerated().map { "\($0 + 1). \($1.action) — impact \($1.impact) (\($1.serves.joined(separator: ", ")))" }
+        lines += report.remediation.enumerated().map {
+            "\($0 + 1). \($1.action) — impact \($1.impact) (\($1.serves.joined(separator: ", ")))\($1.observedIn.isEmpty ? "" : " — **\($1.evidence)**")"
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

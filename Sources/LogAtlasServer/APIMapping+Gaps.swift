@@ -16,13 +16,14 @@ extension APIMapping {
                 .init(system: cell.system.rawValue, incidentType: cell.incidentType.rawValue, readiness: .init(rawValue: cell.readiness.rawValue)!,
                       limiting: cell.limiting.map { "\($0.policyID)/\($0.requirement.id): \($0.shortfalls.map(\.description).joined(separator: "; "))" })
             },
-            remediation: report.remediation.map { .init(action: $0.action, impact: $0.impact, serves: $0.serves) },
+            remediation: report.remediation.map { .init(action: $0.action, impact: $0.impact, serves: $0.serves, observedIn: $0.observedIn.isEmpty ? nil : $0.observedIn) },
             findings: report.findings.map { finding in
                 .init(policy: finding.policyID, requirement: finding.requirement.id, clause: finding.requirement.clause,
                       targetKind: .init(rawValue: finding.target.kind.rawValue)!, target: finding.target.id, org: finding.target.orgID.rawValue,
                       status: .init(rawValue: finding.status.rawValue)!, shortfalls: finding.shortfalls.map(\.description),
                       sourceIds: finding.sourceIDs.map(\.description), incidentTypes: finding.requirement.incidentTypes.map(\.rawValue),
-                      weight: finding.requirement.weight)
+                      weight: finding.requirement.weight, observedIn: finding.observedIn.isEmpty ? nil : finding.observedIn,
+                      observedGap: finding.observedGapID?.uuidString.lowercased())
             })
     }
 }

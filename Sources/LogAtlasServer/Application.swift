@@ -144,6 +144,7 @@ public func buildRouter(
                           requests: PostgresRequestRepository(database: database), artifactStore: configuration.artifactStore,
                           broker: configuration.broker, webhooks: NotificationStore(database: database),
                           agreements: PostgresAgreementRepository(database: database),
+                          observedGaps: PostgresObservedGapRepository(database: database),
                           guestLinks: GuestLinkIssuer(requests: PostgresRequestRepository(database: database),
                                                       store: GuestLinkStore(database: database), clock: clock),
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database)) ?? false },

@@ -84,6 +84,11 @@ public enum DemoData {
             let itOps = Principal(userID: UserID(), name: "it-ops", role: .custodian, orgIDs: [OrgID("corp-it")])
             _ = try await requests.transition(.acknowledge, item: item.id, of: request.id, note: nil, as: itOps, now: now)
         }
+        // What an earlier incident taught: the subsidiary had no DNS logs to find the beaconing host (docs/observed-gaps.md).
+        _ = try await PostgresObservedGapRepository(database: database).record(
+            ObservedGapDraft(incidentReference: "INC-DEMO-0000", systemID: SystemID("east-network"), logType: "network.dns", kind: .missing,
+                             note: "No DNS query logs at the subsidiary: the host beaconing to the C2 domain could not be identified"),
+            as: csirt, now: now.addingTimeInterval(-60 * 86_400))
     }
 
     /// What `make run` prints: where the service is and how to call it as each role.

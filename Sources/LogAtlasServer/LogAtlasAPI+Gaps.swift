@@ -94,6 +94,9 @@ extension LogAtlasAPI {
         let (report, selected) = try await gapReport(policies: policies, org: org, system: system, as: caller)
         let stored = try await gapReports.save(report.findings, policies: selected.map(\.id).sorted(), orgFilter: org, systemFilter: system,
                                                as: caller)
+        // An observed gap stays open until a run shows the requirement it implies met: this one, when it does.
+        let met = report.findings.filter { $0.status == .met }.compactMap(\.observedGapID)
+        _ = try await observedGaps.closeMet(met, by: stored.id, as: caller, now: clock())
         return (report, stored.id.uuidString.lowercased())
     }
 
@@ -103,8 +106,9 @@ extension LogAtlasAPI {
         let inventory = try await self.inventory.export(as: caller)
         let agreements = selected.contains { $0.requirements.contains { !$0.maxAccessHours.isEmpty } }
             ? try await self.agreements.agreements(custodian: nil, csirt: nil, as: caller) : []
+        let observed = try await observedGaps.gaps(matching: ObservedGapFilter(open: true), as: caller)
         let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, system: system.map { SystemID($0) }, now: clock(),
-                                        agreements: agreements, severity: severity)
+                                        agreements: agreements, severity: severity, observed: observed)
         return (report, selected)
     }
 

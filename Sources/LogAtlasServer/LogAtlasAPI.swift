@@ -15,6 +15,7 @@ struct LogAtlasAPI: APIProtocol {
     let broker: BrokerSettings
     let webhooks: any WebhookRepository
     let agreements: any AgreementRepository
+    let observedGaps: any ObservedGapRepository
     let guestLinks: GuestLinkIssuer
     /// Whether the database is reachable and migrated.
     let readiness: @Sendable () async -> Bool

@@ -56,6 +56,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as PolicyError: return from(error)
         case let error as RequestError: return from(error)
         case let error as AgreementError: return from(error)
+        case let error as ObservedGapError: return from(error)
         case let error as WebhookError: return from(error)
         case let error as IdentityError: return from(error)
         case let error as InputError: return from(error)
@@ -116,6 +117,15 @@ public struct Problem: Error, Sendable, Encodable {
         switch error {
         case .unknownID(let kind, let id): notFound(kind, id)
         case .invalid(let issues): invalid(issues)
+        }
+    }
+
+    static func from(_ error: ObservedGapError) -> Problem {
+        switch error {
+        case .notFound(let kind, let id): notFound(kind, id)
+        case .invalid(let issues): invalid(issues)
+        case .forbidden(let reason): forbidden(reason)
+        case .refused(let reason): Problem(status: 409, title: "Conflict", detail: reason)
         }
     }
 

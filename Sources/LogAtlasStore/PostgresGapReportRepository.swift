@@ -12,6 +12,8 @@ public struct PostgresGapReportRepository: GapReportRepository {
         var policy_id: String, requirement_id: String, requirement_title: String, clause: String, target_kind: String
         var target_id: String, org_id: String, status: String, shortfalls: [Shortfall], shortfall_types: [String]
         var source_ids: [UUID], incident_types: [Int], weight: Double
+        /// The incidents that showed it (absent in runs stored before observed gaps), and the gap it judges.
+        var observed_in: [String]?, observed_gap: UUID?
 
 
         /// An organisation's stored findings.
@@ -27,7 +29,8 @@ public struct PostgresGapReportRepository: GapReportRepository {
                                              weight: weight),
                     target: Target(kind: Target.Kind(rawValue: target_kind) ?? .system, id: target_id, orgID: OrgID(org_id)),
                     status: FindingStatus(rawValue: status) ?? .missing, shortfalls: shortfalls,
-                    sourceIDs: source_ids.map { LogSourceID($0) }, shortfallLogTypes: shortfall_types)
+                    sourceIDs: source_ids.map { LogSourceID($0) }, shortfallLogTypes: shortfall_types, observedIn: observed_in ?? [],
+                    observedGapID: observed_gap)
         }
     }
 
@@ -151,5 +154,6 @@ extension PostgresGapReportRepository.FindingRecord {
         org_id = finding.target.orgID.rawValue; status = finding.status.rawValue; shortfalls = finding.shortfalls
         shortfall_types = finding.shortfallLogTypes; source_ids = finding.sourceIDs.map(\.rawValue)
         incident_types = finding.requirement.incidentTypes.map(\.rawValue); weight = finding.requirement.weight
+        observed_in = finding.observedIn.isEmpty ? nil : finding.observedIn; observed_gap = finding.observedGapID
     }
 }

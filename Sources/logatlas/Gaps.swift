@@ -97,9 +97,14 @@ struct Gaps: AsyncParsableCommand {
             let selected = try selectedPolicies(uploaded: uploaded)
             let inventory = try await PostgresInventoryRepository(database: database).export(as: caller)
             let agreements = try await PostgresAgreementRepository(database: database).agreements(custodian: nil, csirt: nil, as: caller)
-            let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, now: Date(), agreements: agreements)
+            let observedGaps = PostgresObservedGapRepository(database: database)
+            let observed = try await observedGaps.gaps(matching: ObservedGapFilter(open: true), as: caller)
+            let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, now: Date(), agreements: agreements,
+                                            observed: observed)
             let reports = PostgresGapReportRepository(database: database)
             let stored = try await reports.save(report.findings, policies: selected.map(\.id).sorted(), orgFilter: org, systemFilter: nil, as: caller)
+            _ = try await observedGaps.closeMet(report.findings.filter { $0.status == .met }.compactMap(\.observedGapID), by: stored.id,
+                                                as: caller, now: Date())
             let previous = try await reports.previous(to: stored, as: caller)
             return (report, stored.id, previous.map { GapDiff(from: $0.findings, to: stored.findings) })
         }

@@ -421,5 +421,19 @@ struct CommandLineTests {
                                       "--incident-type", "500", "--source", firewallID] + window)
         #expect(covered.output.contains("approved") && covered.output.contains("approved by standing agreement \(agreementID) v1 (promised 36"),
                 "\(covered.output) \(covered.errors)")
+
+        // What INC-77's delivery lacked, recorded against its received item; the custodian reads it, only an admin closes it.
+        func observedGap(_ user: String, _ arguments: [String]) throws -> Run {
+            try Self.run(["observed-gap"] + arguments, environment: ["LOGATLAS_URL": "http://127.0.0.1:\(port)", "LOGATLAS_TOKEN": tokens[user]!])
+        }
+        let recorded = try observedGap("cyd", ["record", "--request", id, "--item", item, "--source", firewallID, "--kind", "fields_missing",
+                                               "--field", "user", "--field", "url", "--note", "no user in the export: could not tie the C2 to a person"])
+        #expect(recorded.status == 0 && recorded.output.contains("open  INC-77  network.firewall of corp-net: fields_missing (user, url)"),
+                "\(recorded.output) \(recorded.errors)")
+        let gaps = try observedGap("cus-a", ["list", "--status", "open"])
+        #expect(gaps.output.contains("could not tie the C2") && gaps.output.contains("1 observed gap(s)"), "\(gaps.output)")
+        let gapID = try #require(recorded.output.split(separator: " ").first.map(String.init))
+        let closing = try observedGap("cyd", ["close", gapID, "--reason", "fixed"])
+        #expect(closing.status != 0 && closing.errors.contains("403"), "\(closing.errors)")
     }
 }

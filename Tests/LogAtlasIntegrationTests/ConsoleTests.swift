@@ -485,6 +485,13 @@ struct ConsoleTests {
             // A custodian's map has its organisation's systems only.
             let custodian = try await (world.visitor(signedInAs: "cus-a")).get("/readiness")
             #expect(custodian.text.contains(">corp-net<") && !custodian.text.contains("vendor-dc"))
+            // What an incident showed missing heads the list, with its evidence.
+            #expect(try await world.send(.post, "/v1/observed-gaps", as: "cyd", json: [
+                "incident_reference": "INC-2026-0150", "system_id": "corp-net", "log_type": "network.dns", "kind": "missing"]).status == 201)
+            let observed = try await csirt.get("/readiness")
+            let firstItem = try #require(observed.text.firstMatch(of: /<ol id="remediation"><li>(.*?)<\/li>/).map { String($0.1) })
+            #expect(firstItem.contains("start collecting network.dns for corp-net")
+                    && firstItem.contains(#"<strong class="observed">observed in INC-2026-0150</strong>"#), "\(firstItem)")
         }
     }
 

@@ -25,7 +25,7 @@ struct DeclaredResponsesTests {
 
     @Test func everyAPIOperationDeclaresItsProblems() {
         let operations = Self.declared.filter { $0.key != "health" && $0.key != "ready" }
-        #expect(operations.count == 59)
+        #expect(operations.count == 63)
         for (id, statuses) in operations {
             #expect(statuses.contains(401), "\(id) needs a token")
             #expect(statuses.contains(503), "\(id) needs the database")
@@ -67,6 +67,14 @@ struct DeclaredResponsesTests {
                                                                json: ["custodian_org": "vendor-b", "csirt_org": "csirt", "terms": world.agreementTerms()])),
                 ("proposeAgreement", 422, try await world.send(.post, "/v1/agreements", as: "ada",
                                                                json: ["custodian_org": "vendor-b", "csirt_org": "vendor-b", "terms": world.agreementTerms()])),
+                ("getObservedGap", 404, try await world.send(.get, "/v1/observed-gaps/not-an-id", as: "cyd")),
+                ("recordObservedGap", 403, try await world.send(.post, "/v1/observed-gaps", as: "cus-a", json: ["incident_reference": "INC-1",
+                                                                                                                 "source_id": id, "kind": "missing"])),
+                ("recordObservedGap", 404, try await world.send(.post, "/v1/observed-gaps", as: "cyd", json: ["incident_reference": "INC-1",
+                                                                                                               "source_id": UUID().uuidString, "kind": "missing"])),
+                ("recordObservedGap", 422, try await world.send(.post, "/v1/observed-gaps", as: "cyd", json: ["source_id": id, "kind": "too_short"])),
+                ("recordObservedGap", 400, try await world.send(.post, "/v1/observed-gaps", as: "cyd", json: ["source_id": id, "kind": "lost"])),
+                ("closeObservedGap", 404, try await world.send(.post, "/v1/observed-gaps/\(UUID())/closure", as: "ada", json: ["reason": "r"])),
                 ("acceptAgreement", 409, try await world.send(.post, "/v1/agreements/\(try await world.agreement())/acceptances", as: "cyd",
                                                               json: ["version": 1])),
             ]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How well a requirement is met for one target.
 public enum FindingStatus: String, Sendable, Codable, Comparable, CaseIterable {
     case missing, partial, met
@@ -116,15 +118,23 @@ public struct Finding: Sendable, Hashable {
     public var sourceIDs: [LogSourceID]
     /// Per shortfall, the log type it concerns (for remediation wording).
     public var shortfallLogTypes: [String]
+    /// The incidents that showed this shortfall in practice (open observed gaps on the target and its log types).
+    public var observedIn: [String]
+    /// The observed gap this finding judges (the findings of the `observed` pseudo-policy).
+    public var observedGapID: UUID?
 
     public init(policyID: String, requirement: Requirement, target: Target, status: FindingStatus, shortfalls: [Shortfall],
-                sourceIDs: [LogSourceID], shortfallLogTypes: [String]) {
+                sourceIDs: [LogSourceID], shortfallLogTypes: [String], observedIn: [String] = [], observedGapID: UUID? = nil) {
         self.init(policyID: policyID, requirement: RequirementBox(requirement), target: target, status: status, shortfalls: shortfalls,
                   sourceIDs: sourceIDs, shortfallLogTypes: shortfallLogTypes)
+        self.observedIn = observedIn
+        self.observedGapID = observedGapID
     }
 
     init(policyID: String, requirement: RequirementBox, target: Target, status: FindingStatus, shortfalls: [Shortfall],
          sourceIDs: [LogSourceID], shortfallLogTypes: [String]) {
+        self.observedIn = []
+        self.observedGapID = nil
         self.policyID = policyID
         self.requirementBox = requirement
         self.target = target

@@ -6,8 +6,10 @@ public enum GapAnalysis {
     /// Every finding for every requirement of `policies` and every target it selects; `agreements` are the standing
     /// retrieval agreements that may speed up access (`max_access_hours`).
     /// With a `severity`, the findings are those of an incident of that severity: only its access limits apply.
+    /// Each open `observed` gap on a system of the inventory adds a finding of its own (policy `observed`) and marks the
+    /// catalogue findings on that system and log type that are not met as observed in its incident.
     public static func findings(for policies: [Policy], in inventory: Inventory, now: Date, agreements: [RetrievalAgreement] = [],
-                                severity: Priority? = nil) -> [Finding] {
+                                severity: Priority? = nil, observed: [ObservedGap] = []) -> [Finding] {
         let access = AccessContext(agreements: agreements.filter { $0.status(now: now) == .active },
                                    systemTags: Dictionary(inventory.systems.map { ($0.id, $0.tags) }, uniquingKeysWith: { first, _ in first }),
                                    severity: severity)
@@ -23,6 +25,8 @@ public enum GapAnalysis {
                 for type in requirement.logTypes.types where typeNumbers[type] == nil { typeNumbers[type] = typeNumbers.count }
             }
         }
+        let gaps = observed.filter { $0.isOpen && ownerOf[$0.systemID] != nil }.sorted { ($0.incidentReference, $0.id.uuidString) < ($1.incidentReference, $1.id.uuidString) }
+        for gap in gaps where typeNumbers[gap.logType] == nil { typeNumbers[gap.logType] = typeNumbers.count }
         // Sources are referred to by their index: copying a source copies a dozen texts and lists.
         var sourcesBySystem: [SystemID: [Int]] = [:], sourcesByOrg: [OrgID: [Int]] = [:], sourcesHeldBy: [OrgID: [Int]] = [:]
         var sourceTypes = [Int](repeating: -1, count: inventory.sources.count)
@@ -35,7 +39,7 @@ public enum GapAnalysis {
         }
         let ownerKinds = systems.map { orgKinds[$0.ownerOrgID] }
         // Every (requirement, target) pair, in the order of the result.
-        var jobs: [(requirement: RequirementBox, groups: TypeGroups, policyID: String, target: Target, sources: [Int])] = []
+        var jobs: [(requirement: RequirementBox, groups: TypeGroups, policyID: String, target: Target, sources: [Int], gap: ObservedGap?)] = []
         for policy in policies.sorted(by: { $0.id < $1.id }) {
             for requirement in policy.requirements.sorted(by: { $0.id < $1.id }) {
                 let box = RequirementBox(requirement)
@@ -44,7 +48,7 @@ public enum GapAnalysis {
                 case .systems:
                     for (position, system) in systems.enumerated() where requirement.appliesTo.selects(system, ownerKind: ownerKinds[position]) {
                         jobs.append((box, groups, policy.id, Target(kind: .system, id: system.id.rawValue, orgID: system.ownerOrgID),
-                                     sourcesBySystem[system.id] ?? []))
+                                     sourcesBySystem[system.id] ?? [], nil))
                     }
                 case .orgs:
                     for org in orgs where requirement.appliesTo.selects(org) {
@@ -54,14 +58,40 @@ public enum GapAnalysis {
                         case .held: held
                         case .ownedOrHeld: Array(Set(owned).union(held)).sorted()
                         }
-                        jobs.append((box, groups, policy.id, Target(kind: .org, id: org.id.rawValue, orgID: org.id), counted))
+                        jobs.append((box, groups, policy.id, Target(kind: .org, id: org.id.rawValue, orgID: org.id), counted, nil))
                     }
                 }
             }
         }
-        return jobs.map { job in
-            evaluate(job.requirement, groups: job.groups, of: job.policyID, on: job.target, sources: inventory.sources, types: sourceTypes,
-                     indices: job.sources, now: now, access: access)
+        for gap in gaps {
+            let requirement = gap.requirement(now: now), onSystem = sourcesBySystem[gap.systemID] ?? []
+            // The source that fell short is judged when it is still there; else whichever source of the type is best.
+            let named = gap.sourceID.map { id in onSystem.filter { inventory.sources[$0].id == id } } ?? []
+            jobs.append((RequirementBox(requirement), TypeGroups(requirement.logTypes, numbers: typeNumbers), ObservedGap.policyID,
+                         Target(kind: .system, id: gap.systemID.rawValue, orgID: ownerOf[gap.systemID]!), named.isEmpty ? onSystem : named, gap))
+        }
+        var findings = jobs.map { job in
+            var finding = evaluate(job.requirement, groups: job.groups, of: job.policyID, on: job.target, sources: inventory.sources,
+                                   types: sourceTypes, indices: job.sources, now: now, access: access)
+            if let gap = job.gap {
+                finding.observedGapID = gap.id
+                finding.observedIn = [gap.incidentReference]
+            }
+            return finding
+        }
+        markObserved(&findings, by: gaps)
+        return findings
+    }
+
+    /// Marks the catalogue findings that are not met on a system and log type an open gap concerns with its incident.
+    static func markObserved(_ findings: inout [Finding], by gaps: [ObservedGap]) {
+        guard !gaps.isEmpty else { return }
+        let bySystem = Dictionary(grouping: gaps, by: \.systemID.rawValue)
+        for index in findings.indices where findings[index].observedGapID == nil && findings[index].status != .met && findings[index].target.kind == .system {
+            guard let onSystem = bySystem[findings[index].target.id] else { continue }
+            let types = findings[index].requirement.logTypes.types
+            let incidents = Set(onSystem.filter { types.contains($0.logType) }.map(\.incidentReference))
+            findings[index].observedIn = incidents.sorted()
         }
     }
 
@@ -230,8 +260,8 @@ extension GapAnalysis {
     /// selected policies evaluated on the inventory the caller may see, the findings narrowed to an organisation
     /// or a system when asked, and rolled up.
     public static func report(for policies: [Policy], in inventory: Inventory, org: OrgID? = nil, system: SystemID? = nil,
-                              now: Date, agreements: [RetrievalAgreement] = [], severity: Priority? = nil) -> GapReport {
-        var findings = self.findings(for: policies, in: inventory, now: now, agreements: agreements, severity: severity)
+                              now: Date, agreements: [RetrievalAgreement] = [], severity: Priority? = nil, observed: [ObservedGap] = []) -> GapReport {
+        var findings = self.findings(for: policies, in: inventory, now: now, agreements: agreements, severity: severity, observed: observed)
         if let org { findings.removeAll { $0.target.orgID != org } }
         if let system { findings.removeAll { !($0.target.kind == .system && $0.target.id == system.rawValue) } }
         return GapReport(findings: findings, inventory: inventory)

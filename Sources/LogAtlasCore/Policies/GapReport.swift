@@ -53,6 +53,11 @@ public struct GapReport: Sendable {
         public var impact: Double
         /// "policy/requirement" references the change serves.
         public var serves: [String]
+        /// The incidents that showed the shortfall in practice; such changes come first.
+        public var observedIn: [String] = []
+
+        /// "observed in INC-2026-0142, INC-2026-0150", or nothing.
+        public var evidence: String { observedIn.isEmpty ? "" : "observed in \(observedIn.joined(separator: ", "))" }
     }
 
     public var findings: [Finding]
@@ -151,7 +156,7 @@ public struct GapReport: Sendable {
         }
         // One lookup per shortfall: the gathered changes live in an array, the dictionary only finds them.
         var index: [Change: Int] = [:]
-        var changes: [(change: Change, impact: Double, serves: [String])] = []
+        var changes: [(change: Change, impact: Double, serves: [String], observedIn: [String])] = []
         index.reserveCapacity(findings.count)
         changes.reserveCapacity(findings.count)
         // "policy/requirement", spelled once per requirement rather than once per finding.
@@ -174,9 +179,12 @@ public struct GapReport: Sendable {
                     if changes[position].serves.last != reference, !changes[position].serves.contains(reference) {
                         changes[position].serves.append(reference)
                     }
+                    for incident in finding.observedIn where !changes[position].observedIn.contains(incident) {
+                        changes[position].observedIn.append(incident)
+                    }
                 } else {
                     index[change] = changes.count
-                    changes.append((change, impact, [reference]))
+                    changes.append((change, impact, [reference], finding.observedIn))
                 }
             }
         }
@@ -187,17 +195,20 @@ public struct GapReport: Sendable {
             if var item = items[action] {   // two changes worded alike (e.g. hours that round the same)
                 item.impact += gathered.impact
                 item.serves += gathered.serves.filter { !item.serves.contains($0) }
+                item.observedIn += gathered.observedIn.filter { !item.observedIn.contains($0) }
                 items[action] = item
             } else {
-                items[action] = Remediation(action: action, impact: gathered.impact, serves: gathered.serves)
+                items[action] = Remediation(action: action, impact: gathered.impact, serves: gathered.serves, observedIn: gathered.observedIn)
             }
         }
+        // What an incident showed missing first (an incident proved it matters), then by impact.
         return items.values.map { item in
             var item = item
             item.impact = (item.impact * 100).rounded() / 100
             item.serves.sort()
+            item.observedIn.sort()
             return item
-        }.sorted { ($0.impact, $1.action) > ($1.impact, $0.action) }
+        }.sorted { (!$0.observedIn.isEmpty ? 1 : 0, $0.impact, $1.action) > (!$1.observedIn.isEmpty ? 1 : 0, $1.impact, $0.action) }
     }
 
     /// `a|b|c` as "a or b or c" (empty parts left out), byte by byte: splitting and joining (and Foundation's

@@ -197,6 +197,7 @@ enum ConsoleStrings {
         "cell_findings": ("What is missing", "不足している内容"),
         "cell_all_met": ("Every requirement of this cell is met.", "このセルの要件はすべて満たされています。"),
         "remediation_title": ("What to fix first", "優先して直すべき点"),
+        "observed_in": ("observed in", "インシデントで判明:"),
         "trend_title": ("Trend", "推移"),
         "trend_intro": ("Each policy's weighted score (partly met counts half) in the stored reports of the whole inventory or of this organisation.",
                         "保存済みレポート(全体またはこの組織)における各ポリシーの加重スコア(一部充足は半分として計算)。"),

@@ -43,6 +43,9 @@ struct FindingRow: Hashable {
 struct RemediationRow: Hashable {
     let action: String
     let impact: String
+    /// The incidents that showed it, comma-separated; empty when none did.
+    let observedIn: String
+    let hasObserved: Bool
 }
 
 struct ReadinessView {
@@ -120,7 +123,8 @@ extension ConsoleViews {
                 .map { FindingRow(requirement: "\($0.policyID)/\($0.requirement.id) — \($0.requirement.title)", target: $0.target.id,
                                   status: t["finding_\($0.status.rawValue)"] ?? $0.status.rawValue, shortfalls: $0.shortfalls.map(\.description)) }
         }
-        let remediation = (detail ?? report).remediation.prefix(10).map { RemediationRow(action: $0.action, impact: String(format: "%.1f", $0.impact)) }
+        let remediation = (detail ?? report).remediation.prefix(10).map { RemediationRow(action: $0.action, impact: String(format: "%.1f", $0.impact), observedIn: $0.observedIn.joined(separator: ", "),
+                                                                                             hasObserved: !$0.observedIn.isEmpty) }
         return ReadinessView(
             layout: layout,
             policies: [Choice(value: "", label: t["all_policies"]!, selected: selected == nil)]
