@@ -75,8 +75,16 @@ struct Bench: AsyncParsableCommand {
             // And with open observed gaps from incidents on a tenth of the sources (every kind in turn), rolled up too:
             // their own findings, the catalogue findings they mark, and the remediation ordered by them.
             let observed = Self.observedGaps(for: inventory)
+            // And a probe heartbeat for every source, a tenth of them silent.
+            let heartbeats = inventory.sources.enumerated().map { index, source in
+                let newest = Date().addingTimeInterval(index % 10 == 0 ? -72 * 3_600 : -600)
+                return Heartbeat(sourceID: source.id, receivedAt: Date(), reportedBy: "bench",
+                                 report: ProbeReport(oldestRecordAt: newest.addingTimeInterval(-30 * 86_400), newestRecordAt: newest, records: 1_000,
+                                                     bytes: 100_000, files: 3))
+            }
             start = clock.now
-            let withObserved = GapAnalysis.findings(for: bounded, in: inventory, now: Date(), agreements: agreements, observed: observed)
+            let withObserved = GapAnalysis.findings(for: bounded, in: inventory, now: Date(), agreements: agreements, observed: observed,
+                                                    heartbeats: heartbeats)
             let observedEvaluation = clock.now - start
             start = clock.now
             let observedReport = GapReport(findings: withObserved, inventory: inventory)
@@ -87,9 +95,10 @@ struct Bench: AsyncParsableCommand {
                   + "parse \(parse) (reading the file \(read)), evaluation \(evaluation), roll-up \(rollup), peak RSS \(usage.ru_maxrss / 1024) MB")
             print("with max_access_hours on every requirement and \(agreements.count) standing agreements: evaluation \(accessEvaluation) "
                   + "(\(withAccess.filter { $0.shortfalls.contains { if case .access = $0 { true } else { false } } }.count) findings with an access shortfall)")
-            print("and \(observed.count) open observed gaps: evaluation \(observedEvaluation), roll-up \(observedRollup) "
+            print("and \(observed.count) open observed gaps and \(heartbeats.count) heartbeats: evaluation \(observedEvaluation), roll-up \(observedRollup) "
                   + "(\(withObserved.filter { !$0.observedIn.isEmpty }.count) findings observed in an incident, "
-                  + "\(observedReport.remediation.filter { !$0.observedIn.isEmpty }.count) remediations first)")
+                  + "\(observedReport.remediation.filter { !$0.observedIn.isEmpty }.count) remediations first, "
+                  + "\(withObserved.filter { $0.shortfalls.contains { if case .silent = $0 { true } else { false } } }.count) with a silent source)")
         }
 
         /// One open gap per tenth source, on its system and log type, the kinds in turn.

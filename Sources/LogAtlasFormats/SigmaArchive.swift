@@ -21,31 +21,40 @@ extension SigmaRules {
     }
 
     static func gunzip(_ data: Data, file: String, limit: Int) throws -> [UInt8] {
-        // compress-nio sizes its output buffers from the input's size, so an empty input would never get one.
-        guard !data.isEmpty else { throw archiveProblem(file, "the archive is empty") }
-        var buffer = ByteBuffer(bytes: data)
-        var tar: ByteBuffer
-        do {
-            // `maxSize` bounds what is allocated (buffers are rounded up, so a little past `limit`); the limit itself
-            // is checked on what came out.
-            tar = try buffer.decompress(with: .gzip, maxSize: limit)
-        } catch let error as CompressNIOError where error == .bufferOverflow {
-            throw ArchiveTooLarge(limit: limit)
-        } catch {
-            throw archiveProblem(file, "not a gzip-compressed tar archive (\(error))")
-        }
-        guard tar.readableBytes <= limit else { throw ArchiveTooLarge(limit: limit) }
-        // compress-nio returns what it inflated from a stream cut short; gzip's trailer ends with the size of the
-        // uncompressed data (mod 2^32), which a stream that ended early does not match.
-        let trailer = data.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        guard data.count >= 18, trailer == UInt32(truncatingIfNeeded: tar.readableBytes) else {
-            throw archiveProblem(file, "not a gzip-compressed tar archive (the stream is cut short or damaged)")
-        }
-        return tar.readBytes(length: tar.readableBytes) ?? []
+        try Gzip.decompress(data, file: file, limit: limit, what: "gzip-compressed tar archive")
     }
 
     static func archiveProblem(_ file: String, _ message: String) -> FormatError {
         FormatError(file: file, problems: [FormatProblem(line: 1, column: 1, path: "", message: message)])
+    }
+}
+
+/// gzip, through compress-nio.
+public enum Gzip {
+    /// The bytes `data` inflates to, at most `limit` (else `ArchiveTooLarge`); a damaged or truncated stream is a
+    /// `FormatError` at 1:1 of `file` saying it is not a valid `what`.
+    public static func decompress(_ data: Data, file: String, limit: Int, what: String = "gzip-compressed file") throws -> [UInt8] {
+        // compress-nio sizes its output buffers from the input's size, so an empty input would never get one.
+        guard !data.isEmpty else { throw SigmaRules.archiveProblem(file, "the archive is empty") }
+        var buffer = ByteBuffer(bytes: data)
+        var inflated: ByteBuffer
+        do {
+            // `maxSize` bounds what is allocated (buffers are rounded up, so a little past `limit`); the limit itself
+            // is checked on what came out.
+            inflated = try buffer.decompress(with: .gzip, maxSize: limit)
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+            throw ArchiveTooLarge(limit: limit)
+        } catch {
+            throw SigmaRules.archiveProblem(file, "not a \(what) (\(error))")
+        }
+        guard inflated.readableBytes <= limit else { throw ArchiveTooLarge(limit: limit) }
+        // compress-nio returns what it inflated from a stream cut short; gzip's trailer ends with the size of the
+        // uncompressed data (mod 2^32), which a stream that ended early does not match.
+        let trailer = data.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard data.count >= 18, trailer == UInt32(truncatingIfNeeded: inflated.readableBytes) else {
+            throw SigmaRules.archiveProblem(file, "not a \(what) (the stream is cut short or damaged)")
+        }
+        return inflated.readBytes(length: inflated.readableBytes) ?? []
     }
 }
 

@@ -108,7 +108,8 @@ extension LogAtlasAPI {
             ? try await self.agreements.agreements(custodian: nil, csirt: nil, as: caller) : []
         let observed = try await observedGaps.gaps(matching: ObservedGapFilter(open: true), as: caller)
         let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, system: system.map { SystemID($0) }, now: clock(),
-                                        agreements: agreements, severity: severity, observed: observed)
+                                        agreements: agreements, severity: severity, observed: observed,
+                                        heartbeats: try await heartbeats.latest(as: caller))
         return (report, selected)
     }
 

@@ -16,6 +16,7 @@ struct LogAtlasAPI: APIProtocol {
     let webhooks: any WebhookRepository
     let agreements: any AgreementRepository
     let observedGaps: any ObservedGapRepository
+    let heartbeats: any HeartbeatRepository
     let guestLinks: GuestLinkIssuer
     /// Whether the database is reachable and migrated.
     let readiness: @Sendable () async -> Bool

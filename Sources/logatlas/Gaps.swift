@@ -99,8 +99,9 @@ struct Gaps: AsyncParsableCommand {
             let agreements = try await PostgresAgreementRepository(database: database).agreements(custodian: nil, csirt: nil, as: caller)
             let observedGaps = PostgresObservedGapRepository(database: database)
             let observed = try await observedGaps.gaps(matching: ObservedGapFilter(open: true), as: caller)
+            let heartbeats = try await PostgresHeartbeatRepository(database: database).latest(as: caller)
             let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, now: Date(), agreements: agreements,
-                                            observed: observed)
+                                            observed: observed, heartbeats: heartbeats)
             let reports = PostgresGapReportRepository(database: database)
             let stored = try await reports.save(report.findings, policies: selected.map(\.id).sorted(), orgFilter: org, systemFilter: nil, as: caller)
             _ = try await observedGaps.closeMet(report.findings.filter { $0.status == .met }.compactMap(\.observedGapID), by: stored.id,

@@ -435,5 +435,15 @@ struct CommandLineTests {
         let gapID = try #require(recorded.output.split(separator: " ").first.map(String.init))
         let closing = try observedGap("cyd", ["close", gapID, "--reason", "fixed"])
         #expect(closing.status != 0 && closing.errors.contains("403"), "\(closing.errors)")
+
+        // dept-a's probe reports what the firewall's local files really hold: 13 days, attested.
+        let logs = try ProbeCommandTests.write(.nginx, in: folder)
+        let probed = try Self.run(["probe", "--source", firewallID, "--format", "nginx", "--host", "fw-log-1"] + logs,
+                                  environment: ["LOGATLAS_URL": "http://127.0.0.1:\(port)", "LOGATLAS_TOKEN": tokens["cus-a"]!])
+        #expect(probed.status == 0 && probed.output.contains("reported: 6 records in 3 file(s)") && probed.output.contains("holds 13 d (attested)")
+                && !probed.output.contains("SILENT"), "\(probed.output) \(probed.errors)")
+        let refusedProbe = try Self.run(["probe", "--source", firewallID, "--format", "nginx"] + logs,
+                                        environment: ["LOGATLAS_URL": "http://127.0.0.1:\(port)", "LOGATLAS_TOKEN": tokens["cyd"]!])
+        #expect(refusedProbe.status != 0 && refusedProbe.errors.contains("403"), "\(refusedProbe.errors)")
     }
 }

@@ -25,7 +25,7 @@ struct DeclaredResponsesTests {
 
     @Test func everyAPIOperationDeclaresItsProblems() {
         let operations = Self.declared.filter { $0.key != "health" && $0.key != "ready" }
-        #expect(operations.count == 63)
+        #expect(operations.count == 65)
         for (id, statuses) in operations {
             #expect(statuses.contains(401), "\(id) needs a token")
             #expect(statuses.contains(503), "\(id) needs the database")
@@ -67,6 +67,11 @@ struct DeclaredResponsesTests {
                                                                json: ["custodian_org": "vendor-b", "csirt_org": "csirt", "terms": world.agreementTerms()])),
                 ("proposeAgreement", 422, try await world.send(.post, "/v1/agreements", as: "ada",
                                                                json: ["custodian_org": "vendor-b", "csirt_org": "vendor-b", "terms": world.agreementTerms()])),
+                ("reportHeartbeat", 403, try await world.send(.post, "/v1/sources/\(id)/heartbeats", as: "cyd",
+                                                              json: ["records": 0, "bytes": 0, "files": 1])),
+                ("reportHeartbeat", 422, try await world.send(.post, "/v1/sources/\(id)/heartbeats", as: "cus-a",
+                                                              json: ["records": 0, "bytes": 0, "files": 0])),
+                ("listHeartbeats", 404, try await world.send(.get, "/v1/sources/\(UUID())/heartbeats", as: "cyd")),
                 ("getObservedGap", 404, try await world.send(.get, "/v1/observed-gaps/not-an-id", as: "cyd")),
                 ("recordObservedGap", 403, try await world.send(.post, "/v1/observed-gaps", as: "cus-a", json: ["incident_reference": "INC-1",
                                                                                                                  "source_id": id, "kind": "missing"])),

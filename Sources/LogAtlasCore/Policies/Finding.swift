@@ -26,6 +26,8 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
     /// Obtaining the logs in an incident of `severity` takes longer than the limit: the CSIRT cannot search them
     /// itself, and neither a standing agreement (its promise, when there is one) nor the declared lead time is fast enough.
     case access(hours: Double, limit: Double, severity: Priority, approvals: Int, agreementHours: Double?)
+    /// The source's probe has not reported, or reported no new record, for longer than its expected interval.
+    case silent(hours: Double, expectedHours: Double)
 
     public var description: String {
         switch self {
@@ -50,6 +52,7 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
                 "declared lead time \(Self.number(hours)) h\(approvals > 0 ? ", \(approvals) approval\(approvals == 1 ? "" : "s")" : ""), "
                     + "no standing agreement ≤ \(Self.number(limit)) h for \(severity.rawValue)"
             }
+        case .silent(let hours, let expected): "silent for \(Self.number(hours)) h (expected every \(Self.number(expected)) h)"
         }
     }
 
@@ -66,6 +69,7 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
         case .attestationMissing, .attestationStale: 0.3
         case .attestationDrift(let declared, let attested): declared > 0 ? min(1, Double(declared - attested) / Double(declared)) : 0
         case .logTypesMissing: 1
+        case .silent: 0.6
         }
     }
 
@@ -75,6 +79,7 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
         case .logTypesMissing: .logTypesMissing([])
         case .attestationStale: .attestationMissing
         case .measuredRetrieval(let hours, let limit, _): .measuredRetrieval(hours: hours, limit: limit, samples: 0)
+        case .silent(_, let expected): .silent(hours: 0, expectedHours: expected)
         default: self
         }
     }

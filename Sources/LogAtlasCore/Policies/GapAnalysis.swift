@@ -8,11 +8,13 @@ public enum GapAnalysis {
     /// With a `severity`, the findings are those of an incident of that severity: only its access limits apply.
     /// Each open `observed` gap on a system of the inventory adds a finding of its own (policy `observed`) and marks the
     /// catalogue findings on that system and log type that are not met as observed in its incident.
+    /// A source whose latest probe `heartbeats` say is silent falls short of every requirement it counts for.
     public static func findings(for policies: [Policy], in inventory: Inventory, now: Date, agreements: [RetrievalAgreement] = [],
-                                severity: Priority? = nil, observed: [ObservedGap] = []) -> [Finding] {
-        let access = AccessContext(agreements: agreements.filter { $0.status(now: now) == .active },
+                                severity: Priority? = nil, observed: [ObservedGap] = [], heartbeats: [Heartbeat] = []) -> [Finding] {
+        var access = AccessContext(agreements: agreements.filter { $0.status(now: now) == .active },
                                    systemTags: Dictionary(inventory.systems.map { ($0.id, $0.tags) }, uniquingKeysWith: { first, _ in first }),
                                    severity: severity)
+        access.heartbeats = Dictionary(heartbeats.map { ($0.sourceID, $0) }, uniquingKeysWith: { $0.receivedAt > $1.receivedAt ? $0 : $1 })
         let orgKinds = Dictionary(inventory.orgs.map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
         let systems = inventory.systems.sorted { $0.id < $1.id }
         let orgs = inventory.orgs.sorted { $0.id < $1.id }
@@ -164,6 +166,8 @@ public enum GapAnalysis {
         public var systemTags: [SystemID: [String]]
         /// The incident severity judged; nil: every severity a requirement bounds.
         public var severity: Priority?
+        /// The latest probe heartbeat of each probed source.
+        public var heartbeats: [LogSourceID: Heartbeat] = [:]
 
         public init(agreements: [RetrievalAgreement] = [], systemTags: [SystemID: [String]] = [:], severity: Priority? = nil) {
             self.agreements = Dictionary(grouping: agreements, by: \.custodianOrgID)
@@ -215,6 +219,9 @@ public enum GapAnalysis {
                 shortfalls.append(shortfall)
             }
         }
+        if let heartbeat = access.heartbeats[source.id], let hours = heartbeat.silence(now: now) {
+            shortfalls.append(.silent(hours: hours, expectedHours: heartbeat.report.expectedIntervalHours))
+        }
         let missingFields = requirement.requiredFields.filter { !source.fields.contains($0) }
         if !missingFields.isEmpty { shortfalls.append(.fieldsMissing(missingFields)) }
         if requirement.clockSync, !source.clock.isNTPSynced { shortfalls.append(.clockNotSynchronised) }
@@ -260,8 +267,10 @@ extension GapAnalysis {
     /// selected policies evaluated on the inventory the caller may see, the findings narrowed to an organisation
     /// or a system when asked, and rolled up.
     public static func report(for policies: [Policy], in inventory: Inventory, org: OrgID? = nil, system: SystemID? = nil,
-                              now: Date, agreements: [RetrievalAgreement] = [], severity: Priority? = nil, observed: [ObservedGap] = []) -> GapReport {
-        var findings = self.findings(for: policies, in: inventory, now: now, agreements: agreements, severity: severity, observed: observed)
+                              now: Date, agreements: [RetrievalAgreement] = [], severity: Priority? = nil, observed: [ObservedGap] = [],
+                              heartbeats: [Heartbeat] = []) -> GapReport {
+        var findings = self.findings(for: policies, in: inventory, now: now, agreements: agreements, severity: severity, observed: observed,
+                                     heartbeats: heartbeats)
         if let org { findings.removeAll { $0.target.orgID != org } }
         if let system { findings.removeAll { !($0.target.kind == .system && $0.target.id == system.rawValue) } }
         return GapReport(findings: findings, inventory: inventory)

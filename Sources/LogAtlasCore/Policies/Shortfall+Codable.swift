@@ -1,6 +1,6 @@
 /// Shortfalls are stored with reports as `{"kind": …, …numbers}`.
 extension Shortfall: Codable {
-    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples, approvals, severity, agreementHours = "agreement_hours" }
+    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples, approvals, severity, agreementHours = "agreement_hours", expected }
 
     /// A stored field's value.
     public enum StoredValue: Sendable, Equatable {
@@ -28,6 +28,7 @@ extension Shortfall: Codable {
         case .access(let hours, let limit, let severity, let approvals, let agreement):
             ("access", [("hours", .double(hours)), ("limit", .double(limit)), ("severity", .text(severity.rawValue)), ("approvals", .int(approvals))]
                 + (agreement.map { [("agreement_hours", StoredValue.double($0))] } ?? []))
+        case .silent(let hours, let expected): ("silent", [("hours", .double(hours)), ("expected", .double(expected))])
         }
     }
 
@@ -94,6 +95,9 @@ extension Shortfall: Codable {
             guard let hours = double("hours"), let limit = double("limit"), case .text(let code)? = fields["severity"],
                   let severity = Priority(rawValue: code), let approvals = int("approvals") else { return nil }
             self = .access(hours: hours, limit: limit, severity: severity, approvals: approvals, agreementHours: double("agreement_hours"))
+        case "silent":
+            guard let hours = double("hours"), let expected = double("expected") else { return nil }
+            self = .silent(hours: hours, expectedHours: expected)
         default: return nil
         }
     }

@@ -95,7 +95,8 @@ extension Console {
         var requirements: [String: (Requirement, String)] = [:]
         for finding in findings { requirements["\(finding.policyID)/\(finding.requirement.id)"] = (finding.requirement, finding.policyID) }
         let chosen = requirements.keys.sorted().map { requirements[$0]! }
-        let view = ConsoleViews.sourcePage(source, requirements: chosen.map(\.0),
+        let heartbeat = try await heartbeats.heartbeats(of: source.id, limit: 1, as: caller).first
+        let view = ConsoleViews.sourcePage(source, requirements: chosen.map(\.0), heartbeat: heartbeat,
                                            policyOf: Dictionary(chosen.map { ($0.0.id, $0.1) }, uniquingKeysWith: { first, _ in first }),
                                            layout: layout(request, session: session, title: source.name), now: clock(),
                                            canEdit: caller.may(.update, sourceHeldBy: source.custodianOrgID, systemOwner: owner),

@@ -29,6 +29,8 @@ struct Console: Sendable {
     /// The readiness trend per policy from the stored runs (`GapReportRepository.trend`).
     let trend: @Sendable (_ policy: String?, _ org: String?, _ caller: Principal) async throws -> [TrendPoint]
     let policyIDs: @Sendable (_ caller: Principal) async throws -> [String]
+    /// A source's probe heartbeats, newest first (`HeartbeatRepository`).
+    let heartbeats: any HeartbeatRepository
     /// The organisation's OpenID Connect provider, when sign-in through it is configured.
     let openID: OpenIDProvider?
     /// Whether the sign-in form for LogAtlas passwords is offered.

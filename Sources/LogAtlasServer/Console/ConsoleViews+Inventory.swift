@@ -82,6 +82,9 @@ struct SourcePageView {
     let attestation: String
     let declaredLead: String
     let measuredLead: String
+    /// The latest probe heartbeat in a line ("—" when the source is not probed), and how long it has been silent.
+    let probe: String
+    let silent: String?
     let canEdit: Bool
     let form: SourceEditForm
     /// After a stale edit: the fields someone else changed meanwhile (their value now), and the note to read them.
@@ -110,8 +113,8 @@ extension ConsoleViews {
 
     /// A source's retention tiers as bars from today back (days kept; searchable ones marked and labelled), against
     /// the requirement lines of the policies that judge it (days to keep, days searchable).
-    static func sourcePage(_ source: LogSource, requirements: [Requirement], policyOf: [String: String], layout: LayoutView, now: Date,
-                           canEdit: Bool, form: SourceEditForm? = nil, changed: [String] = [], error: String? = nil) -> SourcePageView {
+    static func sourcePage(_ source: LogSource, requirements: [Requirement], heartbeat: Heartbeat? = nil, policyOf: [String: String], layout: LayoutView,
+                           now: Date, canEdit: Bool, form: SourceEditForm? = nil, changed: [String] = [], error: String? = nil) -> SourcePageView {
         let t = layout.t
         let keep = requirements.compactMap { requirement in requirement.minRetentionDays.map { (requirement, $0, "keep") } }
         let search = requirements.compactMap { requirement in requirement.minSearchableDays.map { (requirement, $0, "search") } }
@@ -136,6 +139,12 @@ extension ConsoleViews {
             hasLines: !lines.isEmpty, attestation: "\(attestation) (\(coverage.attestationStatus.rawValue))",
             declaredLead: source.accessProcedure?.leadTimeHours.map { hours($0, t: t) } ?? "—",
             measuredLead: source.measuredLeadTime.map { "\(hours($0.medianHours, t: t)) / \(hours($0.p90Hours, t: t)) (n = \($0.samples))" } ?? "—",
+            probe: heartbeat.map { beat in
+                [TimeView(beat.receivedAt).text, beat.report.host, "\(beat.report.records) \(t["records"]!)",
+                 beat.report.newestRecordAt.map { "\(t["newest_record"]!) \(TimeView($0).text)" }, beat.volumeGBPerDay.map { "\($0) GB/\(t["days_short"]!)" }]
+                    .compactMap { $0 }.joined(separator: " · ")
+            } ?? "—",
+            silent: heartbeat?.silence(now: now).map { "\(t["silent_for"]!) \(hours($0, t: t)) (\(t["expected_every"]!) \(hours(heartbeat!.report.expectedIntervalHours, t: t)))" },
             canEdit: canEdit, form: form ?? editForm(source), changed: changed, hasChanged: !changed.isEmpty, error: error)
     }
 
