@@ -4,8 +4,11 @@ public struct Inventory: Sendable, Hashable {
     public var orgs: [Organisation]
     public var systems: [ProtectedSystem]
     public var sources: [LogSource]
+    /// Action cards: organisations' defaults and systems' own (a system card's `orgID` is its system's owner).
+    public var actionCards: [ActionCard]
 
-    public init(orgs: [Organisation] = [], systems: [ProtectedSystem] = [], sources: [LogSource] = []) {
+    public init(orgs: [Organisation] = [], systems: [ProtectedSystem] = [], sources: [LogSource] = [], actionCards: [ActionCard] = []) {
+        self.actionCards = actionCards
         self.orgs = orgs
         self.systems = systems
         self.sources = sources
@@ -16,7 +19,17 @@ public struct Inventory: Sendable, Hashable {
         orgs.enumerated().flatMap { Validation.issues(in: $1, path: "orgs[\($0)]") }
             + systems.enumerated().flatMap { Validation.issues(in: $1, path: "systems[\($0)]") }
             + sources.enumerated().flatMap { Validation.issues(in: $1, path: "sources[\($0)]") }
-            + referenceIssues()
+            + actionCardIssues() + referenceIssues()
+    }
+
+    func actionCardIssues() -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        for (index, card) in actionCards.enumerated() {
+            for issue in ActionCard.issues(in: card.entries) {
+                issues.append(ValidationIssue(path: "action_cards[\(index)].\(issue.path)", message: issue.message))
+            }
+        }
+        return issues
     }
 
     /// Broken references between objects and duplicate keys, without validating each object.
@@ -45,6 +58,17 @@ public struct Inventory: Sendable, Hashable {
             }
             if !orgIDs.contains(source.custodianOrgID) {
                 issues.append(.init(path: "sources[\(index)].custodian_org", message: "unknown organisation '\(source.custodianOrgID)'"))
+            }
+        }
+        var cardKeys = Set<String>()
+        for (index, card) in actionCards.enumerated() {
+            if let system = card.systemID {
+                if !systemIDs.contains(system) { issues.append(.init(path: "action_cards[\(index)].system", message: "unknown system '\(system)'")) }
+            } else if !orgIDs.contains(card.orgID) {
+                issues.append(.init(path: "action_cards[\(index)].org", message: "unknown organisation '\(card.orgID)'"))
+            }
+            if !cardKeys.insert(card.key).inserted {
+                issues.append(.init(path: "action_cards[\(index)]", message: "a second card for \(card.key)"))
             }
         }
         return issues

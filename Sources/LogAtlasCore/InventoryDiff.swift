@@ -14,20 +14,24 @@ public struct InventoryDiff: Sendable, Hashable {
     public var orgs = Changes<OrgID>()
     public var systems = Changes<SystemID>()
     public var sources = Changes<SourceKey>()
+    /// Action cards by `ActionCard.key`.
+    public var actionCards = Changes<String>()
 
     /// Objects to write: new or changed ones, sources carrying the ID they keep.
     public var orgsToWrite: [Organisation] = []
     public var systemsToWrite: [ProtectedSystem] = []
     public var sourcesToWrite: [LogSource] = []
+    public var actionCardsToWrite: [ActionCard] = []
 
     /// Whether applying changes nothing.
-    public var isEmpty: Bool { orgs.isEmpty && systems.isEmpty && sources.isEmpty }
+    public var isEmpty: Bool { orgs.isEmpty && systems.isEmpty && sources.isEmpty && actionCards.isEmpty }
 
     /// Compares `desired` with `current`. Without `prune`, objects missing from `desired` are kept.
     public init(from current: Inventory, to desired: Inventory, prune: Bool) {
         (orgs, orgsToWrite) = Self.classify(current.orgs, desired.orgs, prune: prune, key: \.id) { $0.declaresSame(as: $1) }
         (systems, systemsToWrite) = Self.classify(current.systems, desired.systems, prune: prune, key: \.id) { $0.declaresSame(as: $1) }
         (sources, sourcesToWrite) = Self.classify(current.sources, desired.sources, prune: prune, key: \.key) { $0.declaresSame(as: $1) }
+        (actionCards, actionCardsToWrite) = Self.classify(current.actionCards, desired.actionCards, prune: prune, key: \.key) { $0.declaresSame(as: $1) }
         // A source that is kept keeps the identity it has in the database.
         if !sources.updated.isEmpty {
             let currentIDs = Dictionary(current.sources.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })

@@ -21,6 +21,23 @@ extension InventoryYAML {
         }
         out += "sources:\n"
         for source in inventory.sources { out += encode(source) }
+        if !inventory.actionCards.isEmpty {
+            out += "action_cards:\n"
+            for card in inventory.actionCards { out += encode(card) }
+        }
+        return out
+    }
+
+    static func encode(_ card: ActionCard) -> String {
+        var out = card.systemID.map { "  - system: \(scalar($0.rawValue))\n" } ?? "  - org: \(scalar(card.orgID.rawValue))\n"
+        out += card.entries.isEmpty ? "    entries: []\n" : "    entries:\n"
+        for entry in card.entries {
+            out += "      - responsible: \(scalar(entry.responsible))\n        contact: \(scalar(entry.contact))\n"
+            if !entry.incidentTypes.isEmpty { out += "        incident_types: [\(entry.incidentTypes.map { String($0.rawValue) }.joined(separator: ", "))]\n" }
+            if !entry.severities.isEmpty { out += "        severities: \(flowList(entry.severities.map(\.rawValue)))\n" }
+            if !entry.firstActions.isEmpty { out += "        first_actions: \(flowList(entry.firstActions))\n" }
+            if !entry.logTypes.isEmpty { out += "        log_types: \(flowList(entry.logTypes))\n" }
+        }
         return out
     }
 

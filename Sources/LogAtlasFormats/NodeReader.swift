@@ -10,7 +10,7 @@ struct NodeReader {
     /// The document being read, to locate problems by their paths.
     var root: Node?
 
-    static let topFields: Set<String> = ["orgs", "systems", "sources"]
+    static let topFields: Set<String> = ["orgs", "systems", "sources", "action_cards"]
     static let orgFields: Set<String> = ["id", "name", "kind", "parent", "contacts", "escalation_contact"]
     static let systemFields: Set<String> = ["id", "name", "owner_org", "criticality", "internet_facing", "tags", "description"]
     static let sourceFields: Set<String> = ["system", "name", "log_type", "product", "format", "custodian_org", "retention_tiers",
@@ -63,6 +63,12 @@ struct NodeReader {
             guard let system = system(node, path: path) else { return }
             inventory.systems.append(system)
             if problems.count == before { report(issues: Validation.issues(in: system, path: path)) }
+        case "action_cards":
+            guard let card = actionCard(node, path: path) else { return }
+            inventory.actionCards.append(card)
+            if problems.count == before {
+                report(issues: ActionCard.issues(in: card.entries).map { ValidationIssue(path: "\(path).\($0.path)", message: $0.message) })
+            }
         default:
             guard let source = source(node, path: path) else { return }
             inventory.sources.append(source)
@@ -73,6 +79,10 @@ struct NodeReader {
     /// Whole-document checks: references between objects and duplicate keys (each object was validated on reading).
     mutating func checkReferences() {
         guard problems.isEmpty else { return }
+        let owners = Dictionary(inventory.systems.map { ($0.id, $0.ownerOrgID) }, uniquingKeysWith: { first, _ in first })
+        for index in inventory.actionCards.indices {
+            if let system = inventory.actionCards[index].systemID, let owner = owners[system] { inventory.actionCards[index].orgID = owner }
+        }
         report(issues: inventory.referenceIssues())
     }
 

@@ -20,7 +20,7 @@ extension NodeReader {
     static let requirementFields: Set<String> = ["id", "title", "clause", "applies_to", "log_types", "min_retention_days",
                                                  "min_searchable_days", "max_retrieval_hours", "retrieval_window_days",
                                                  "required_fields", "clock_sync", "max_attestation_age_days", "incident_types", "weight",
-                                                 "max_access_hours"]
+                                                 "max_access_hours", "responsible_contact"]
     static let systemSelectorFields: Set<String> = ["internet_facing", "min_criticality", "tags", "org_kinds"]
 
     /// A policy document: its header and requirements, each requirement read and checked on its own, and
@@ -48,8 +48,11 @@ extension NodeReader {
         let id = string(map, "id", path), title = string(map, "title", path), clause = string(map, "clause", path)
         let selector = map["applies_to"].flatMap { self.selector($0, path: "\(path).applies_to") }
         if map["applies_to"] == nil { report(node, path: "\(path).applies_to", "missing required field 'applies_to'") }
+        let contact = map["responsible_contact"].flatMap { responsibleContact($0, path: "\(path).responsible_contact") }
+        // A requirement about the action card alone needs no log type.
         let rule = map["log_types"].flatMap { logTypeRule($0, path: "\(path).log_types") }
-        if map["log_types"] == nil { report(node, path: "\(path).log_types", "missing required field 'log_types'") }
+            ?? (map["log_types"] == nil && map["responsible_contact"] != nil ? .anyOf([]) : nil)
+        if map["log_types"] == nil, map["responsible_contact"] == nil { report(node, path: "\(path).log_types", "missing required field 'log_types'") }
         let days = ["min_retention_days", "min_searchable_days", "retrieval_window_days", "max_attestation_age_days"].map { key -> Int? in
             guard map[key] != nil else { return nil }
             guard let value = integer(map, key, path) else { return nil }
@@ -62,13 +65,7 @@ extension NodeReader {
         if let hours, hours < 0 { report(map["max_retrieval_hours"], path: "\(path).max_retrieval_hours", "hours must be zero or more") }
         let weight = number(map, "weight", path) ?? 1
         if weight <= 0 { report(map["weight"], path: "\(path).weight", "weight must be more than zero") }
-        let incidents = list(map["incident_types"], path, "incident_types") { reader, node, itemPath -> IncidentType? in
-            guard let code = node.intValue, let type = IncidentType(rawValue: code) else {
-                reader.report(node, path: itemPath(), "incident type is one of \(IncidentType.allCases.map { String($0.rawValue) }.joined(separator: ", "))")
-                return nil
-            }
-            return type
-        }
+        let incidents = incidentTypes(map, path)
         for (index, field) in strings(map, "required_fields", path).enumerated() where !Validation.isFieldName(field) {
             report(map["required_fields"]?.items?[index], path: "\(path).required_fields[\(index)]", "'\(field)' is not a normalised field name")
         }
@@ -77,7 +74,15 @@ extension NodeReader {
         return Requirement(id: id, title: title, clause: clause, appliesTo: selector, logTypes: rule, minRetentionDays: days[0],
                            minSearchableDays: days[1], maxRetrievalHours: hours, retrievalWindowDays: days[2],
                            requiredFields: strings(map, "required_fields", path), clockSync: bool(map, "clock_sync", path) ?? false,
-                           maxAttestationAgeDays: days[3], incidentTypes: incidents, weight: weight, maxAccessHours: access)
+                           maxAttestationAgeDays: days[3], incidentTypes: incidents, weight: weight, maxAccessHours: access,
+                           responsibleContact: contact)
+    }
+
+    /// `{incident_types: [100, 300], severities: [serious, critical]}` (each empty or absent: all): the action-card
+    /// cells that must name who acts and how to reach them.
+    mutating func responsibleContact(_ node: Node, path: String) -> ResponsibleContactRule? {
+        guard let map = fields(node, path: path, allowed: ["incident_types", "severities"]) else { return nil }
+        return ResponsibleContactRule(incidentTypes: incidentTypes(map, path), severities: severities(map, path))
     }
 
     /// `{critical: 24, serious: 72}`: the most hours obtaining the logs may take at each severity.

@@ -146,6 +146,7 @@ public func buildRouter(
                           agreements: PostgresAgreementRepository(database: database),
                           observedGaps: PostgresObservedGapRepository(database: database),
                           heartbeats: PostgresHeartbeatRepository(database: database),
+                          actionCards: PostgresActionCardRepository(database: database),
                           guestLinks: GuestLinkIssuer(requests: PostgresRequestRepository(database: database),
                                                       store: GuestLinkStore(database: database), clock: clock),
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database)) ?? false },
@@ -163,7 +164,7 @@ public func buildRouter(
                           },
                           recordGapReport: { policies, org, caller in _ = try await api.runGapReport(policies: policies, org: org, system: nil, as: caller) },
                           trend: { policy, org, caller in try await api.trend(policy: policy, org: org, as: caller) },
-                          policyIDs: { caller in try await api.catalogue(as: caller).map(\.policy.id).sorted() }, heartbeats: api.heartbeats,
+                          policyIDs: { caller in try await api.catalogue(as: caller).map(\.policy.id).sorted() }, heartbeats: api.heartbeats, actionCards: api.actionCards,
                           openID: configuration.openID.map { OpenIDProvider(settings: $0) }, localPasswords: configuration.localPasswords,
                           cookieSecure: configuration.cookieSecure, clock: clock, logger: logger)
     try console.register(on: router)

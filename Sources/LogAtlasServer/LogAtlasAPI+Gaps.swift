@@ -109,7 +109,9 @@ extension LogAtlasAPI {
         let observed = try await observedGaps.gaps(matching: ObservedGapFilter(open: true), as: caller)
         let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, system: system.map { SystemID($0) }, now: clock(),
                                         agreements: agreements, severity: severity, observed: observed,
-                                        heartbeats: try await heartbeats.latest(as: caller))
+                                        heartbeats: try await heartbeats.latest(as: caller),
+                                        actionCards: selected.contains { $0.requirements.contains { $0.responsibleContact != nil } }
+                                            ? try await actionCards.cards(as: caller) : [])
         return (report, selected)
     }
 

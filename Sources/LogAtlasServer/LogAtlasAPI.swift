@@ -17,6 +17,7 @@ struct LogAtlasAPI: APIProtocol {
     let agreements: any AgreementRepository
     let observedGaps: any ObservedGapRepository
     let heartbeats: any HeartbeatRepository
+    let actionCards: any ActionCardRepository
     let guestLinks: GuestLinkIssuer
     /// Whether the database is reachable and migrated.
     let readiness: @Sendable () async -> Bool
@@ -201,7 +202,7 @@ struct LogAtlasAPI: APIProtocol {
         let dryRun = input.query.dryRun ?? false
         let diff = try await inventory.apply(desired, scope: scope, prune: input.query.prune ?? false, dryRun: dryRun, as: caller)
         return .ok(.init(body: .json(.init(dryRun: dryRun, orgs: APIMapping.changes(diff.orgs), systems: APIMapping.changes(diff.systems),
-                                           sources: APIMapping.changes(diff.sources)))))
+                                           sources: APIMapping.changes(diff.sources), actionCards: APIMapping.changes(diff.actionCards)))))
     }
 
     func exportInventory(_ input: Operations.ExportInventory.Input) async throws -> Operations.ExportInventory.Output {

@@ -23,6 +23,7 @@ extension PostgresInventoryRepository {
             try await writeOrgs(diff.orgsToWrite, upsert: true, on: connection)
             try await writeSystems(diff.systemsToWrite, upsert: true, on: connection)
             try await writeSources(diff.sourcesToWrite, upsert: true, on: connection)
+            try await writeActionCards(diff, current: current, as: caller, on: connection)
             try await deletePruned(diff, current: current, on: connection)
             return diff
         }
@@ -44,9 +45,31 @@ extension PostgresInventoryRepository {
         for try await row in try await connection.checkedQuery("SELECT * FROM source_rows ORDER BY system_id, name", logger: database.logger) {
             inventory.sources.append(try InventoryRows.source(row.makeRandomAccess()).source)
         }
+        inventory.actionCards = try await PostgresActionCardRepository.read(connection.checkedQuery("""
+            SELECT \(unescaped: PostgresActionCardRepository.columns) FROM action_cards ORDER BY org_id, system_id NULLS FIRST
+            """, logger: database.logger))
         // Parents first, so that a re-applied export never names an organisation before it exists.
         inventory.orgs = Self.parentsFirst(inventory.orgs)
         return inventory
+    }
+
+    /// The file's new and changed action cards, and (pruning) the removal of those it no longer lists; each only by
+    /// someone who may edit the owner organisation's cards.
+    func writeActionCards(_ diff: InventoryDiff, current: Inventory, as caller: Principal, on connection: PostgresConnection) async throws {
+        let cards = PostgresActionCardRepository(database: database), now = Date()
+        for card in diff.actionCardsToWrite {
+            let owner = try await cards.owner(org: card.systemID == nil ? card.orgID : nil, system: card.systemID, as: caller, on: connection)
+            _ = try await cards.write(card.entries, owner: owner, system: card.systemID, ifVersion: nil, by: caller.name, now: now, on: connection)
+        }
+        let deleted = Set(diff.actionCards.deleted)
+        for card in current.actionCards where deleted.contains(card.key) {
+            guard caller.mayEditActionCard(of: card.orgID) else {
+                throw InventoryError.forbidden("only the owner organisation's custodians and admins remove its action cards")
+            }
+            try await connection.checkedQuery("""
+                DELETE FROM action_cards WHERE org_id = \(card.orgID.rawValue) AND system_id IS NOT DISTINCT FROM \(card.systemID?.rawValue)
+                """, logger: database.logger)
+        }
     }
 
     func deletePruned(_ diff: InventoryDiff, current: Inventory, on connection: PostgresConnection) async throws {

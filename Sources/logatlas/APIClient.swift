@@ -38,6 +38,14 @@ struct APIClient {
         return data.isEmpty ? [:] : try JSONSerialization.jsonObject(with: data)
     }
 
+    /// A GET answer as text (Markdown, HTML, CSV), or the server's problem as one line.
+    func text(_ path: String) async throws -> String {
+        let response = try await HTTPClient.shared.execute(request(.GET, path), timeout: .seconds(60))
+        let data = Data(buffer: try await response.body.collect(upTo: 64 << 20))
+        try Self.check(response, data)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Streams `file` as the body of a POST, with its SHA-256 in `Content-Digest` so that the server checks it.
     func upload(_ path: String, file: URL, digest: String?) async throws -> Any {
         var request = request(.POST, path)

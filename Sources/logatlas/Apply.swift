@@ -65,7 +65,9 @@ enum DiffReport {
         lines.append(summary("orgs", diff.orgs))
         lines.append(summary("systems", diff.systems))
         lines.append(summary("sources", diff.sources))
+        if !diff.actionCards.isEmpty || !diff.actionCards.unchanged.isEmpty { lines.append(summary("cards", diff.actionCards)) }
         lines += details("org", diff.orgs) + details("system", diff.systems) + details("source", diff.sources)
+            + details("action card for", diff.actionCards)
         return lines.joined(separator: "\n")
     }
 

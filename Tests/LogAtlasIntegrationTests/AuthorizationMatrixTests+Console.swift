@@ -74,6 +74,11 @@ struct ConsolePageMatrixTests {
         Page(name: "GET /sources/{id}", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { world, visitor, target in
             try await visitor.get("/sources/\(try await world.sourceIDs()[AuthorizationMatrixTests.source(target)]!)")
         },
+        Page(name: "GET /systems/{id}/action-card", expected: expect(admin: (200, 200), csirt: (200, 200), auditor: (200, 200), custodian: (200, 404))) { _, visitor, target in
+            let reply = try await visitor.get("/systems/\(target == .own ? "corp-net" : "vendor-dc")/action-card")
+            if reply.status == 200 { #expect(reply.text.contains("<h1>Action card: ")) }
+            return reply
+        },
         Page(name: "POST /sources/{id} (edit)", expected: expect(admin: (303, 303), csirt: (403, 403), auditor: (403, 403), custodian: (303, 404))) { world, visitor, target in
             let id = try await world.sourceIDs()[AuthorizationMatrixTests.source(target)]!
             let version = try await world.send(.get, "/v1/sources/\(id)", as: "ada").json["version"] as? Int ?? 0

@@ -442,6 +442,28 @@ struct CommandLineTests {
                                   environment: ["LOGATLAS_URL": "http://127.0.0.1:\(port)", "LOGATLAS_TOKEN": tokens["cus-a"]!])
         #expect(probed.status == 0 && probed.output.contains("reported: 6 records in 3 file(s)") && probed.output.contains("holds 13 d (attested)")
                 && !probed.output.contains("SILENT"), "\(probed.output) \(probed.errors)")
+        // Action cards come with the inventory file (apply), and print from the command line.
+        let exported = try Self.run(["export", "--database-url", url])
+        let withCards = folder.appendingPathComponent("with-cards.yaml")
+        try (exported.output + """
+            action_cards:
+              - system: corp-net
+                entries:
+                  - {responsible: Network on-call, contact: "+81 3 5555 0101", severities: [critical], first_actions: [Block at the perimeter]}
+
+            """).write(to: withCards, atomically: true, encoding: .utf8)
+        let applied = try Self.run(["apply", "-f", withCards.path, "--database-url", url])
+        #expect(applied.status == 0 && applied.output.contains("cards    1 created") && applied.output.contains("+ action card for system corp-net"),
+                "\(applied.output) \(applied.errors)")
+        let card = folder.appendingPathComponent("corp-net-card.html")
+        let printed = try Self.run(["action-card", "show", "corp-net", "--format", "html", "--lang", "ja", "-o", card.path],
+                                   environment: ["LOGATLAS_URL": "http://127.0.0.1:\(port)", "LOGATLAS_TOKEN": tokens["cyd"]!])
+        #expect(printed.status == 0, "\(printed.errors)")
+        let html = try String(contentsOf: card, encoding: .utf8)
+        #expect(html.contains("アクションカード") && html.contains("Network on-call") && html.contains("Block at the perimeter"))
+        let listedCards = try Self.run(["action-card", "list"], environment: ["LOGATLAS_URL": "http://127.0.0.1:\(port)", "LOGATLAS_TOKEN": tokens["cus-a"]!])
+        #expect(listedCards.output.contains("system corp-net  v1") && listedCards.output.contains("1 card(s)"), "\(listedCards.output)")
+
         let refusedProbe = try Self.run(["probe", "--source", firewallID, "--format", "nginx"] + logs,
                                         environment: ["LOGATLAS_URL": "http://127.0.0.1:\(port)", "LOGATLAS_TOKEN": tokens["cyd"]!])
         #expect(refusedProbe.status != 0 && refusedProbe.errors.contains("403"), "\(refusedProbe.errors)")

@@ -25,7 +25,7 @@ struct DeclaredResponsesTests {
 
     @Test func everyAPIOperationDeclaresItsProblems() {
         let operations = Self.declared.filter { $0.key != "health" && $0.key != "ready" }
-        #expect(operations.count == 65)
+        #expect(operations.count == 69)
         for (id, statuses) in operations {
             #expect(statuses.contains(401), "\(id) needs a token")
             #expect(statuses.contains(503), "\(id) needs the database")
@@ -67,6 +67,12 @@ struct DeclaredResponsesTests {
                                                                json: ["custodian_org": "vendor-b", "csirt_org": "csirt", "terms": world.agreementTerms()])),
                 ("proposeAgreement", 422, try await world.send(.post, "/v1/agreements", as: "ada",
                                                                json: ["custodian_org": "vendor-b", "csirt_org": "vendor-b", "terms": world.agreementTerms()])),
+                ("setOrgActionCard", 403, try await world.send(.put, "/v1/action-cards/dept-a", as: "cyd", json: AuthorizationMatrixTests.cardEdit)),
+                ("setSystemActionCard", 412, try await world.send(.put, "/v1/systems/corp-net/action-card", as: "ada",
+                                                                  json: ["entries": [], "version": 3])),
+                ("setSystemActionCard", 422, try await world.send(.put, "/v1/systems/corp-net/action-card", as: "ada",
+                                                                  json: ["entries": [["responsible": "", "contact": "x"]]])),
+                ("getSystemActionCard", 404, try await world.send(.get, "/v1/systems/nowhere/action-card", as: "cyd")),
                 ("reportHeartbeat", 403, try await world.send(.post, "/v1/sources/\(id)/heartbeats", as: "cyd",
                                                               json: ["records": 0, "bytes": 0, "files": 1])),
                 ("reportHeartbeat", 422, try await world.send(.post, "/v1/sources/\(id)/heartbeats", as: "cus-a",

@@ -28,6 +28,8 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
     case access(hours: Double, limit: Double, severity: Priority, approvals: Int, agreementHours: Double?)
     /// The source's probe has not reported, or reported no new record, for longer than its expected interval.
     case silent(hours: Double, expectedHours: Double)
+    /// These action-card cells ("100/serious") name nobody responsible with a contact.
+    case noResponsibleContact(cells: [String])
 
     public var description: String {
         switch self {
@@ -53,6 +55,7 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
                     + "no standing agreement ≤ \(Self.number(limit)) h for \(severity.rawValue)"
             }
         case .silent(let hours, let expected): "silent for \(Self.number(hours)) h (expected every \(Self.number(expected)) h)"
+        case .noResponsibleContact(let cells): "no responsible contact on the action card for \(cells.joined(separator: ", "))"
         }
     }
 
@@ -70,6 +73,7 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
         case .attestationDrift(let declared, let attested): declared > 0 ? min(1, Double(declared - attested) / Double(declared)) : 0
         case .logTypesMissing: 1
         case .silent: 0.6
+        case .noResponsibleContact: 0.7
         }
     }
 

@@ -10,11 +10,15 @@ public enum GapAnalysis {
     /// catalogue findings on that system and log type that are not met as observed in its incident.
     /// A source whose latest probe `heartbeats` say is silent falls short of every requirement it counts for.
     public static func findings(for policies: [Policy], in inventory: Inventory, now: Date, agreements: [RetrievalAgreement] = [],
-                                severity: Priority? = nil, observed: [ObservedGap] = [], heartbeats: [Heartbeat] = []) -> [Finding] {
+                                severity: Priority? = nil, observed: [ObservedGap] = [], heartbeats: [Heartbeat] = [],
+                                actionCards: [ActionCard] = []) -> [Finding] {
         var access = AccessContext(agreements: agreements.filter { $0.status(now: now) == .active },
                                    systemTags: Dictionary(inventory.systems.map { ($0.id, $0.tags) }, uniquingKeysWith: { first, _ in first }),
                                    severity: severity)
         access.heartbeats = Dictionary(heartbeats.map { ($0.sourceID, $0) }, uniquingKeysWith: { $0.receivedAt > $1.receivedAt ? $0 : $1 })
+        for card in actionCards {
+            if let system = card.systemID { access.systemCards[system] = card } else { access.orgCards[card.orgID] = card }
+        }
         let orgKinds = Dictionary(inventory.orgs.map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
         let systems = inventory.systems.sorted { $0.id < $1.id }
         let orgs = inventory.orgs.sorted { $0.id < $1.id }
@@ -105,7 +109,7 @@ public enum GapAnalysis {
 
         init(_ rule: LogTypeRule, numbers typeNumbers: [String: Int]) {
             names = switch rule {
-            case .anyOf(let types): [types]
+            case .anyOf(let types): types.isEmpty ? [] : [types]
             case .allOf(let types): types.map { [$0] }
             }
             numbers = names.map { group in group.map { typeNumbers[$0] ?? -1 } }
@@ -137,11 +141,21 @@ public enum GapAnalysis {
             shortfalls += best.shortfalls
             shortfallTypes += Array(repeating: sources[best.index].logType, count: best.shortfalls.count)
         }
+        if let rule = requirement.responsibleContact, target.kind == .system {
+            let system = SystemID(target.id)
+            let card = ResolvedActionCard(system: ProtectedSystem(id: system, name: target.id, ownerOrgID: target.orgID),
+                                          systemCard: access.systemCards[system], defaults: access.orgCards[target.orgID])
+            let uncovered = card.uncovered(types: rule.incidentTypes, severities: rule.severities)
+            if !uncovered.isEmpty {
+                shortfalls.append(.noResponsibleContact(cells: uncovered.map { "\($0.0.rawValue)/\($0.1.rawValue)" }))
+                shortfallTypes.append("")
+            }
+        }
         let status: FindingStatus
-        if counted.isEmpty {
+        if counted.isEmpty, !groups.names.isEmpty {
             status = .missing
-            shortfalls = [.logTypesMissing(missingTypes)]
-            shortfallTypes = [missingTypes.joined(separator: "|")]
+            shortfalls.insert(.logTypesMissing(missingTypes), at: 0)   // the rest can only be the action card's
+            shortfallTypes.insert(missingTypes.joined(separator: "|"), at: 0)
         } else {
             if !missingTypes.isEmpty {
                 shortfalls.append(.logTypesMissing(missingTypes))
@@ -168,6 +182,9 @@ public enum GapAnalysis {
         public var severity: Priority?
         /// The latest probe heartbeat of each probed source.
         public var heartbeats: [LogSourceID: Heartbeat] = [:]
+        /// Action cards: systems' own and organisations' defaults.
+        public var systemCards: [SystemID: ActionCard] = [:]
+        public var orgCards: [OrgID: ActionCard] = [:]
 
         public init(agreements: [RetrievalAgreement] = [], systemTags: [SystemID: [String]] = [:], severity: Priority? = nil) {
             self.agreements = Dictionary(grouping: agreements, by: \.custodianOrgID)
@@ -268,9 +285,9 @@ extension GapAnalysis {
     /// or a system when asked, and rolled up.
     public static func report(for policies: [Policy], in inventory: Inventory, org: OrgID? = nil, system: SystemID? = nil,
                               now: Date, agreements: [RetrievalAgreement] = [], severity: Priority? = nil, observed: [ObservedGap] = [],
-                              heartbeats: [Heartbeat] = []) -> GapReport {
+                              heartbeats: [Heartbeat] = [], actionCards: [ActionCard] = []) -> GapReport {
         var findings = self.findings(for: policies, in: inventory, now: now, agreements: agreements, severity: severity, observed: observed,
-                                     heartbeats: heartbeats)
+                                     heartbeats: heartbeats, actionCards: actionCards)
         if let org { findings.removeAll { $0.target.orgID != org } }
         if let system { findings.removeAll { !($0.target.kind == .system && $0.target.id == system.rawValue) } }
         return GapReport(findings: findings, inventory: inventory)

@@ -249,6 +249,8 @@ public struct GapReport: Sendable {
         case .clockNotSynchronised: "synchronise the clock of \(logType) of \(target) (NTP)"
         case .attestationMissing, .attestationStale: "attest the retention of \(logType) of \(target)"
         case .attestationDrift: "fix or re-declare the retention of \(logType) of \(target) (attestation contradicts it)"
+        case .noResponsibleContact(let cells):
+            "name who acts and how to reach them on the action card of \(target) for \(cells.joined(separator: ", "))"
         case .silent(_, let expected):
             "find out why \(logType) of \(target) went silent (its probe expects new records every \(Shortfall.number(expected)) h)"
         case .access(let hours, let limit, let severity, _, _):

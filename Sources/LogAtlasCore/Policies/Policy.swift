@@ -132,13 +132,16 @@ public struct Requirement: Sendable, Hashable {
     /// The most hours obtaining the logs may take in an incident of each severity, e.g. 24 for critical: met when
     /// the CSIRT searches the data itself, or a standing agreement (or else the declared lead time) is fast enough.
     public var maxAccessHours: [Priority: Double]
+    /// Systems only: the action-card cells that must name a responsible person and a contact.
+    public var responsibleContact: ResponsibleContactRule?
 
     public init(id: String, title: String, clause: String, appliesTo: TargetSelector, logTypes: LogTypeRule,
                 minRetentionDays: Int? = nil, minSearchableDays: Int? = nil, maxRetrievalHours: Double? = nil,
                 retrievalWindowDays: Int? = nil, requiredFields: [String] = [], clockSync: Bool = false,
                 maxAttestationAgeDays: Int? = nil, incidentTypes: [IncidentType] = [], weight: Double = 1,
-                maxAccessHours: [Priority: Double] = [:]) {
+                maxAccessHours: [Priority: Double] = [:], responsibleContact: ResponsibleContactRule? = nil) {
         self.maxAccessHours = maxAccessHours
+        self.responsibleContact = responsibleContact
         self.id = id
         self.title = title
         self.clause = clause

@@ -1,6 +1,6 @@
 /// Shortfalls are stored with reports as `{"kind": …, …numbers}`.
 extension Shortfall: Codable {
-    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples, approvals, severity, agreementHours = "agreement_hours", expected }
+    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples, approvals, severity, agreementHours = "agreement_hours", expected, cells }
 
     /// A stored field's value.
     public enum StoredValue: Sendable, Equatable {
@@ -29,6 +29,7 @@ extension Shortfall: Codable {
             ("access", [("hours", .double(hours)), ("limit", .double(limit)), ("severity", .text(severity.rawValue)), ("approvals", .int(approvals))]
                 + (agreement.map { [("agreement_hours", StoredValue.double($0))] } ?? []))
         case .silent(let hours, let expected): ("silent", [("hours", .double(hours)), ("expected", .double(expected))])
+        case .noResponsibleContact(let cells): ("responsible_contact", [("cells", .texts(cells))])
         }
     }
 
@@ -98,6 +99,9 @@ extension Shortfall: Codable {
         case "silent":
             guard let hours = double("hours"), let expected = double("expected") else { return nil }
             self = .silent(hours: hours, expectedHours: expected)
+        case "responsible_contact":
+            guard let cells = texts("cells") else { return nil }
+            self = .noResponsibleContact(cells: cells)
         default: return nil
         }
     }

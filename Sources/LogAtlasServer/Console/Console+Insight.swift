@@ -104,6 +104,15 @@ extension Console {
         return try render("source", view, status: status)
     }
 
+    /// A system's action card as the printable page, in the reader's language.
+    func actionCardPage(_ request: Request, system: String) async throws -> Response {
+        guard let session = try await session(of: request) else { return redirect(to: "/login") }
+        let card = try await actionCards.resolved(SystemID(system), as: session.principal)
+        let language = ActionCardRenderer.Language(rawValue: language(request, session: session).rawValue) ?? .en
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: ActionCardRenderer.html(card, language: language, now: clock()))))
+    }
+
     struct InvalidField: Error {
         let path: String
     }

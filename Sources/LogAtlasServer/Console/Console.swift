@@ -31,6 +31,8 @@ struct Console: Sendable {
     let policyIDs: @Sendable (_ caller: Principal) async throws -> [String]
     /// A source's probe heartbeats, newest first (`HeartbeatRepository`).
     let heartbeats: any HeartbeatRepository
+    /// Systems' action cards, printed from the source page.
+    let actionCards: any ActionCardRepository
     /// The organisation's OpenID Connect provider, when sign-in through it is configured.
     let openID: OpenIDProvider?
     /// Whether the sign-in form for LogAtlas passwords is offered.
@@ -81,6 +83,9 @@ struct Console: Sendable {
         router.get("/inventory") { request, context in try await page(request, context) { try await inventoryPage(request) } }
         router.get("/sources/{id}") { request, context in
             try await page(request, context) { try await sourcePage(request, id: context.parameters.require("id")) }
+        }
+        router.get("/systems/{id}/action-card") { request, context in
+            try await page(request, context) { try await actionCardPage(request, system: context.parameters.require("id")) }
         }
         router.post("/sources/{id}") { request, context in
             try await page(request, context) { try await editSource(request, id: context.parameters.require("id")) }

@@ -199,6 +199,7 @@ enum ConsoleStrings {
         "remediation_title": ("What to fix first", "優先して直すべき点"),
         "observed_in": ("observed in", "インシデントで判明:"),
         "probe": ("Probe (latest heartbeat)", "プローブ(最新のハートビート)"),
+        "action_card": ("action card (print)", "アクションカード(印刷)"),
         "records": ("records", "件"),
         "newest_record": ("newest record", "最新レコード"),
         "silent_for": ("silent for", "無応答:"),
