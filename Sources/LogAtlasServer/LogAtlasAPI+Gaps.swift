@@ -73,7 +73,10 @@ extension LogAtlasAPI {
                       retrievalWindowDays: requirement.retrievalWindowDays,
                       requiredFields: requirement.requiredFields, clockSync: requirement.clockSync,
                       maxAttestationAgeDays: requirement.maxAttestationAgeDays,
-                      incidentTypes: requirement.incidentTypes.map(\.rawValue), weight: requirement.weight)
+                      incidentTypes: requirement.incidentTypes.map(\.rawValue), weight: requirement.weight,
+                      responsibleContact: requirement.responsibleContact.map {
+                          .init(incidentTypes: $0.incidentTypes.map(\.rawValue), severities: $0.severities.map(\.rawValue))
+                      })
             }))))
     }
 

@@ -110,6 +110,9 @@ struct ActionCardTests {
                     responsible_contact: {severities: [serious, critical]}
                 """
             #expect(try await world.send(.put, "/v1/policies/contacts", as: "ada", body: policy, contentType: "application/yaml").status == 200)
+            let shown = try await world.send(.get, "/v1/policies/contacts", as: "cyd")
+            #expect(((shown.json["requirements"] as? [[String: Any]])?.first?["responsible_contact"] as? [String: Any])?["severities"] as? [String]
+                    == ["serious", "critical"], "\(shown.text)")
             let before = try await world.send(.post, "/v1/gap-reports?policy=contacts", as: "cyd")
             let finding = try #require((before.json["findings"] as? [[String: Any]])?.first)
             #expect(finding["target"] as? String == "vendor-dc" && finding["status"] as? String == "partial")
