@@ -87,4 +87,64 @@ struct PublicWebScenarioTests {
             ])
         }
     }
+
+    @Test("the IPS on tape at the network team and the subsidiary behind its parent's approval: the card says who acts, the tape's answer becomes a lesson")
+    func tapeAndSubsidiary() async throws {
+        try await withTestApp { world in
+            let database = world.database, now = Date()
+            var seed = try DemoData.inventory()
+            // The network team keeps the public web system's IPS events two weeks on the appliance, then a year on tape.
+            seed.sources.append(LogSource(systemID: SystemID("public-web"), name: "perimeter-ips", logType: "network.ids", product: "Threat Prevention",
+                                          custodianOrgID: OrgID("corp-it"),
+                                          retentionTiers: [RetentionTier(medium: .deviceLocal, days: 14, isSearchable: false),
+                                                           RetentionTier(medium: .tape, days: 365, isSearchable: false, retrievalHours: 120)],
+                                          accessProcedure: AccessProcedure(contact: "netops@example.com", approvals: ["network-manager"], leadTimeHours: 24,
+                                                                           delivery: .fileExport)))
+            // The subsidiary releases logs only with its parent's approval.
+            let proxy = try #require(seed.sources.firstIndex { $0.name == "branch-proxy" })
+            seed.sources[proxy].accessProcedure = AccessProcedure(contact: "sysadmin@east.example.jp", approvals: ["east-it-manager", "group-ciso"],
+                                                                  leadTimeHours: 96, delivery: .fileExport)
+            let inventoryStore = PostgresInventoryRepository(database: database)
+            try await inventoryStore.apply(seed, scope: .everything, prune: false, dryRun: false, as: Fixtures.admin)
+            let inventory = try await inventoryStore.export(as: Fixtures.admin)
+            let ips = try #require(inventory.sources.first { $0.name == "perimeter-ips" })
+            let branchProxy = try #require(inventory.sources.first { $0.name == "branch-proxy" })
+
+            // Who acts: the public web system's own card at serious unauthorised access, Digital's defaults for DoS.
+            let card = try await PostgresActionCardRepository(database: database).resolved(SystemID("public-web"), as: Self.csirt)
+            #expect(card.cell(.unauthorisedAccess, .serious)?.entry.responsible.hasPrefix("Web team on-call") == true)
+            #expect(card.cell(.denialOfService, .critical)?.fromDefaults == true)
+
+            // Forty to sixty days back: only the IPS's tape holds it (120 h against a 72 h serious SLA); the subsidiary's
+            // proxy needs two approvals, the parent's among them (96 h).
+            let draft = RequestDraft(incidentReference: "INC-2026-0160", purpose: "Exploit attempts against the web host, then a proxy beacon at the subsidiary",
+                                     priority: .serious, window: TimeWindow(from: now.addingTimeInterval(-60 * Self.day), to: now.addingTimeInterval(-40 * Self.day)),
+                                     sourceIDs: [ips.id, branchProxy.id], incidentType: .unauthorisedAccess)
+            let requests = PostgresRequestRepository(database: database)
+            let filed = try await requests.file(draft, sla: SLAPolicy(), now: now, as: Self.csirt).request
+            let ipsItem = try #require(filed.items.first { $0.custodianOrgID == OrgID("corp-it") })
+            let subsidiaryItem = try #require(filed.items.first { $0.custodianOrgID == OrgID("east-logistics") })
+            #expect(ipsItem.dueDateUnreachable && (ipsItem.dueDateWarning ?? "").contains("tape, 120 h"))
+            // Two approvals and 96 h: the subsidiary cannot deliver within the serious SLA either, and is told so.
+            #expect(subsidiaryItem.state == .requested && (subsidiaryItem.dueDateWarning ?? "").hasPrefix("east-logistics: delivery is due"))
+
+            // The network team cannot restore in time and says so; the CSIRT records what the incident lacked.
+            let network = Principal(userID: UserID(), name: "netops", role: .custodian, orgIDs: [OrgID("corp-it")])
+            _ = try await requests.transition(.reject, item: ipsItem.id, of: filed.id, note: "The tape library is offline until the new drive arrives",
+                                              as: network, now: now)
+            let gaps = PostgresObservedGapRepository(database: database)
+            let gap = try await gaps.record(ObservedGapDraft(requestID: filed.id, itemID: ipsItem.id, sourceID: ips.id, kind: .tooSlow, neededDays: 60,
+                                                             neededHours: 72, note: "IPS events of the exploit attempts never arrived"),
+                                            as: Self.csirt, now: now)
+            #expect(gap.incidentReference == "INC-2026-0160" && gap.incidentType == .unauthorisedAccess && gap.systemID == SystemID("public-web"))
+
+            // Every later report leads with it.
+            let report = GapAnalysis.report(for: try PolicyCatalogue.shipped().filter { $0.status == .current }, in: inventory, now: now,
+                                            observed: try await gaps.gaps(matching: ObservedGapFilter(open: true), as: Self.csirt))
+            let first = try #require(report.remediation.first)
+            #expect(first.observedIn == ["INC-2026-0160"] && first.action.contains("network.ids of public-web"), "\(first)")
+            let finding = try #require(report.findings.first { $0.observedGapID == gap.id })
+            #expect(finding.status == .partial && finding.shortfalls.first?.description == "retrieval from tape 120 h > 72 h for the last 60 d")
+        }
+    }
 }
