@@ -80,6 +80,10 @@ extension TestWorld {
 public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, tokenCacheLifetime: Duration = .zero, clock: @escaping @Sendable () -> Date = Date.init,
                         broker: BrokerSettings = BrokerSettings(), artifactStore: (any ArtifactStore)? = nil,
                         _ body: @escaping @Sendable (TestWorld) async throws -> Void) async throws {
+    // At most `TestAppGate.limit` apps at once: with hundreds of parameterised cases started together, their pools
+    // (and the CLI processes some tests start) would exceed the cluster's connection limit.
+    await TestAppGate.shared.enter()
+    defer { Task { await TestAppGate.shared.leave() } }
     let databaseConfiguration = try await TestCluster.shared.freshDatabase()
     let artifactFolder = FileManager.default.temporaryDirectory.appendingPathComponent("la-artifacts-\(UUID().uuidString.prefix(8))")
     defer { try? FileManager.default.removeItem(at: artifactFolder) }
@@ -102,6 +106,28 @@ public func withTestApp(bodyLimit: Int = 5 * 1024 * 1024, tokenCacheLifetime: Du
             try await body(TestWorld(database: database, tokens: finalTokens, artifactFolder: artifactFolder, client: client,
                                      databaseConfiguration: databaseConfiguration, configuration: configuration, clock: clock))
         }
+    }
+}
+
+/// A counting semaphore for test apps.
+actor TestAppGate {
+    static let shared = TestAppGate()
+    /// 16 apps × `TestCluster.connectionsPerTest` stay well under the cluster's 200 connections, leaving room for the
+    /// administration client, second instances and the commands tests run as processes.
+    static let limit = 16
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async {
+        if running < Self.limit {
+            running += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().resume() }
     }
 }
 

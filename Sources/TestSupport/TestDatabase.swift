@@ -34,8 +34,15 @@ public actor TestCluster {
         counter += 1
         let name = "t_\(getpid())_\(counter)"
         try await administration().query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template!)"))
-        return try makeConfiguration!(name)
+        var configuration = try makeConfiguration!(name)
+        // A test needs a few connections; with the pool's default of 20, the suites' parallel apps exhausted the
+        // cluster's 200 ("too many clients"), starving whichever test asked next.
+        configuration.options.maximumConnections = Self.connectionsPerTest
+        return configuration
     }
+
+    /// Connections one test's database client may open.
+    public static let connectionsPerTest = 6
 
     /// A `postgres://` URL for a new migrated database, for commands run as separate processes.
     public func freshDatabaseURL() async throws -> String {
