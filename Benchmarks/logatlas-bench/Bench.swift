@@ -82,9 +82,17 @@ struct Bench: AsyncParsableCommand {
                                  report: ProbeReport(oldestRecordAt: newest.addingTimeInterval(-30 * 86_400), newestRecordAt: newest, records: 1_000,
                                                      bytes: 100_000, files: 3))
             }
+            // And `drilled_within_days: 90` on every requirement, half the sources having passed a drill 30 days ago.
+            let drilledPolicies = bounded.map { policy in
+                var policy = policy
+                for index in policy.requirements.indices { policy.requirements[index].drilledWithinDays = 90 }
+                return policy
+            }
+            let lastDrilled = Dictionary(uniqueKeysWithValues: inventory.sources.enumerated().filter { $0.offset % 2 == 0 }
+                .map { ($0.element.id, Date().addingTimeInterval(-30 * 86_400)) })
             start = clock.now
-            let withObserved = GapAnalysis.findings(for: bounded, in: inventory, now: Date(), agreements: agreements, observed: observed,
-                                                    heartbeats: heartbeats)
+            let withObserved = GapAnalysis.findings(for: drilledPolicies, in: inventory, now: Date(), agreements: agreements, observed: observed,
+                                                    heartbeats: heartbeats, lastDrilled: lastDrilled)
             let observedEvaluation = clock.now - start
             start = clock.now
             let observedReport = GapReport(findings: withObserved, inventory: inventory)
@@ -95,7 +103,7 @@ struct Bench: AsyncParsableCommand {
                   + "parse \(parse) (reading the file \(read)), evaluation \(evaluation), roll-up \(rollup), peak RSS \(usage.ru_maxrss / 1024) MB")
             print("with max_access_hours on every requirement and \(agreements.count) standing agreements: evaluation \(accessEvaluation) "
                   + "(\(withAccess.filter { $0.shortfalls.contains { if case .access = $0 { true } else { false } } }.count) findings with an access shortfall)")
-            print("and \(observed.count) open observed gaps and \(heartbeats.count) heartbeats: evaluation \(observedEvaluation), roll-up \(observedRollup) "
+            print("and drilled_within_days, \(lastDrilled.count) drilled sources, \(observed.count) open observed gaps and \(heartbeats.count) heartbeats: evaluation \(observedEvaluation), roll-up \(observedRollup) "
                   + "(\(withObserved.filter { !$0.observedIn.isEmpty }.count) findings observed in an incident, "
                   + "\(observedReport.remediation.filter { !$0.observedIn.isEmpty }.count) remediations first, "
                   + "\(withObserved.filter { $0.shortfalls.contains { if case .silent = $0 { true } else { false } } }.count) with a silent source)")

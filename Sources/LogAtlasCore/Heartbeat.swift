@@ -37,7 +37,7 @@ public struct ProbeReport: Sendable, Hashable {
         }
         if records < 0 { issues.append(.init(path: "records", message: "at least 0")) }
         if bytes < 0 { issues.append(.init(path: "bytes", message: "at least 0")) }
-        if files < 1 { issues.append(.init(path: "files", message: "at least 1 (the files read)")) }
+        if !(1...100_000).contains(files) { issues.append(.init(path: "files", message: "between 1 and 100000 (the files read)")) }
         if !(expectedIntervalHours > 0 && expectedIntervalHours <= 8_760) {
             issues.append(.init(path: "expected_interval_hours", message: "more than 0 and at most 8760"))
         }

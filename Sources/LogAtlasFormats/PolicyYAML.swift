@@ -20,7 +20,7 @@ extension NodeReader {
     static let requirementFields: Set<String> = ["id", "title", "clause", "applies_to", "log_types", "min_retention_days",
                                                  "min_searchable_days", "max_retrieval_hours", "retrieval_window_days",
                                                  "required_fields", "clock_sync", "max_attestation_age_days", "incident_types", "weight",
-                                                 "max_access_hours", "responsible_contact"]
+                                                 "max_access_hours", "responsible_contact", "drilled_within_days"]
     static let systemSelectorFields: Set<String> = ["internet_facing", "min_criticality", "tags", "org_kinds"]
 
     /// A policy document: its header and requirements, each requirement read and checked on its own, and
@@ -53,7 +53,7 @@ extension NodeReader {
         let rule = map["log_types"].flatMap { logTypeRule($0, path: "\(path).log_types") }
             ?? (map["log_types"] == nil && map["responsible_contact"] != nil ? .anyOf([]) : nil)
         if map["log_types"] == nil, map["responsible_contact"] == nil { report(node, path: "\(path).log_types", "missing required field 'log_types'") }
-        let days = ["min_retention_days", "min_searchable_days", "retrieval_window_days", "max_attestation_age_days"].map { key -> Int? in
+        let days = ["min_retention_days", "min_searchable_days", "retrieval_window_days", "max_attestation_age_days", "drilled_within_days"].map { key -> Int? in
             guard map[key] != nil else { return nil }
             guard let value = integer(map, key, path) else { return nil }
             if !(0...Validation.maxRetentionDays).contains(value) {
@@ -75,7 +75,7 @@ extension NodeReader {
                            minSearchableDays: days[1], maxRetrievalHours: hours, retrievalWindowDays: days[2],
                            requiredFields: strings(map, "required_fields", path), clockSync: bool(map, "clock_sync", path) ?? false,
                            maxAttestationAgeDays: days[3], incidentTypes: incidents, weight: weight, maxAccessHours: access,
-                           responsibleContact: contact)
+                           responsibleContact: contact, drilledWithinDays: days[4])
     }
 
     /// `{incident_types: [100, 300], severities: [serious, critical]}` (each empty or absent: all): the action-card

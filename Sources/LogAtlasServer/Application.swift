@@ -147,6 +147,7 @@ public func buildRouter(
                           observedGaps: PostgresObservedGapRepository(database: database),
                           heartbeats: PostgresHeartbeatRepository(database: database),
                           actionCards: PostgresActionCardRepository(database: database),
+                          drills: PostgresDrillRepository(database: database),
                           guestLinks: GuestLinkIssuer(requests: PostgresRequestRepository(database: database),
                                                       store: GuestLinkStore(database: database), clock: clock),
                           readiness: { (try? await Migrator(logger: logger).isCurrent(database)) ?? false },

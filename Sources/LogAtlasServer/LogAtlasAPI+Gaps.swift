@@ -114,7 +114,9 @@ extension LogAtlasAPI {
                                         agreements: agreements, severity: severity, observed: observed,
                                         heartbeats: try await heartbeats.latest(as: caller),
                                         actionCards: selected.contains { $0.requirements.contains { $0.responsibleContact != nil } }
-                                            ? try await actionCards.cards(as: caller) : [])
+                                            ? try await actionCards.cards(as: caller) : [],
+                                        lastDrilled: selected.contains { $0.requirements.contains { $0.drilledWithinDays != nil } }
+                                            ? try await drills.lastPassed(as: caller) : [:])
         return (report, selected)
     }
 

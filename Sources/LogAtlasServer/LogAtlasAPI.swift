@@ -18,6 +18,7 @@ struct LogAtlasAPI: APIProtocol {
     let observedGaps: any ObservedGapRepository
     let heartbeats: any HeartbeatRepository
     let actionCards: any ActionCardRepository
+    let drills: any DrillRepository
     let guestLinks: GuestLinkIssuer
     /// Whether the database is reachable and migrated.
     let readiness: @Sendable () async -> Bool

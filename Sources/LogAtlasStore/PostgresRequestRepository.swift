@@ -228,7 +228,7 @@ extension PostgresRequestRepository {
                 SELECT i.custodian_org_id, i.source_ids, i.state, r.filed_at, i.acknowledge_due, i.deliver_due, i.acknowledged_at,
                        i.delivered_at, i.closed_at
                 FROM request_items i JOIN requests r ON r.id = i.request_id
-                WHERE \(org?.rawValue)::text IS NULL OR i.custodian_org_id = \(org?.rawValue)
+                WHERE (\(org?.rawValue)::text IS NULL OR i.custodian_org_id = \(org?.rawValue)) AND NOT r.drill   -- drills are exercises
                 """, logger: database.logger)
             var samples: [FrictionSample] = []
             for try await row in rows {

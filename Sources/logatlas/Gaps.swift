@@ -102,7 +102,8 @@ struct Gaps: AsyncParsableCommand {
             let heartbeats = try await PostgresHeartbeatRepository(database: database).latest(as: caller)
             let cards = try await PostgresActionCardRepository(database: database).cards(as: caller)
             let report = GapAnalysis.report(for: selected, in: inventory, org: org.map { OrgID($0) }, now: Date(), agreements: agreements,
-                                            observed: observed, heartbeats: heartbeats, actionCards: cards)
+                                            observed: observed, heartbeats: heartbeats, actionCards: cards,
+                                            lastDrilled: try await PostgresDrillRepository(database: database).lastPassed(as: caller))
             let reports = PostgresGapReportRepository(database: database)
             let stored = try await reports.save(report.findings, policies: selected.map(\.id).sorted(), orgFilter: org, systemFilter: nil, as: caller)
             _ = try await observedGaps.closeMet(report.findings.filter { $0.status == .met }.compactMap(\.observedGapID), by: stored.id,

@@ -10,7 +10,7 @@ struct LogAtlasCommand: AsyncParsableCommand {
         commandName: "logatlas",
         abstract: "Log-source inventory, coverage and retrieval broker for incident response.",
         subcommands: [Serve.self, Migrate.self, Apply.self, Export.self, UserCommand.self, TokenCommand.self, MailCommand.self,
-                      AuditCommand.self, Demo.self, Gaps.self, Detections.self, RequestCommand.self, AgreementCommand.self, ObservedGapCommand.self, ActionCardCommand.self, Probe.self, Backup.self, Restore.self]
+                      AuditCommand.self, Demo.self, Gaps.self, Detections.self, RequestCommand.self, AgreementCommand.self, ObservedGapCommand.self, ActionCardCommand.self, DrillCommand.self, Probe.self, Backup.self, Restore.self]
     )
 
     /// Refuses to start, with one line, when a resource bundle is missing; then parses and runs the command.

@@ -107,6 +107,7 @@ struct ProbeCoreTests {
             (ProbeReport(oldestRecordAt: nil, newestRecordAt: nil, records: -1, bytes: -1, files: 0, expectedIntervalHours: 0),
              ["records", "bytes", "files", "expected_interval_hours"]),
             (ProbeReport(oldestRecordAt: nil, newestRecordAt: nil, records: 0, bytes: 0, files: 1, host: "web\u{1b}[31m"), ["host"]),
+            (ProbeReport(oldestRecordAt: nil, newestRecordAt: nil, records: 0, bytes: 0, files: Int(Int32.max) + 1), ["files"]),
         ]
         for (report, paths) in rows { #expect(report.issues(now: Self.now).map(\.path) == paths, "\(report)") }
     }

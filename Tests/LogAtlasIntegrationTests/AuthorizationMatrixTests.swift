@@ -121,7 +121,7 @@ struct AuthorizationMatrixTests {
         },
     ]
 
-    static var all: [Operation] { operations + brokerOperations + agreementOperations + observedGapOperations + heartbeatOperations + actionCardOperations }
+    static var all: [Operation] { operations + brokerOperations + agreementOperations + observedGapOperations + heartbeatOperations + actionCardOperations + drillOperations }
 
     static var cases: [(Operation, String)] { all.flatMap { operation in operation.expected.keys.sorted().map { (operation, $0) } } }
 

@@ -25,7 +25,7 @@ struct DeclaredResponsesTests {
 
     @Test func everyAPIOperationDeclaresItsProblems() {
         let operations = Self.declared.filter { $0.key != "health" && $0.key != "ready" }
-        #expect(operations.count == 69)
+        #expect(operations.count == 71)
         for (id, statuses) in operations {
             #expect(statuses.contains(401), "\(id) needs a token")
             #expect(statuses.contains(503), "\(id) needs the database")
@@ -67,6 +67,10 @@ struct DeclaredResponsesTests {
                                                                json: ["custodian_org": "vendor-b", "csirt_org": "csirt", "terms": world.agreementTerms()])),
                 ("proposeAgreement", 422, try await world.send(.post, "/v1/agreements", as: "ada",
                                                                json: ["custodian_org": "vendor-b", "csirt_org": "vendor-b", "terms": world.agreementTerms()])),
+                ("scheduleDrills", 403, try await world.send(.post, "/v1/drills", as: "aud", json: ["custodian_org": "dept-a", "csirt_org": "csirt",
+                                                                                                    "every_days": 90])),
+                ("scheduleDrills", 422, try await world.send(.post, "/v1/drills", as: "cyd", json: ["custodian_org": "dept-a", "csirt_org": "csirt",
+                                                                                                    "every_days": 1])),
                 ("setOrgActionCard", 403, try await world.send(.put, "/v1/action-cards/dept-a", as: "cyd", json: AuthorizationMatrixTests.cardEdit)),
                 ("setSystemActionCard", 412, try await world.send(.put, "/v1/systems/corp-net/action-card", as: "ada",
                                                                   json: ["entries": [], "version": 3])),

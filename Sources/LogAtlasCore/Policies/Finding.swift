@@ -30,6 +30,8 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
     case silent(hours: Double, expectedHours: Double)
     /// These action-card cells ("100/serious") name nobody responsible with a contact.
     case noResponsibleContact(cells: [String])
+    /// No retrieval drill passed within the limit (`daysAgo` nil: never).
+    case notDrilled(daysAgo: Int?, limit: Int)
 
     public var description: String {
         switch self {
@@ -56,6 +58,7 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
             }
         case .silent(let hours, let expected): "silent for \(Self.number(hours)) h (expected every \(Self.number(expected)) h)"
         case .noResponsibleContact(let cells): "no responsible contact on the action card for \(cells.joined(separator: ", "))"
+        case .notDrilled(let days, let limit): days.map { "last passed drill \($0) d ago (limit \(limit) d)" } ?? "never passed a retrieval drill (limit \(limit) d)"
         }
     }
 
@@ -74,6 +77,7 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
         case .logTypesMissing: 1
         case .silent: 0.6
         case .noResponsibleContact: 0.7
+        case .notDrilled: 0.3
         }
     }
 
@@ -84,6 +88,7 @@ public enum Shortfall: Sendable, Hashable, CustomStringConvertible {
         case .attestationStale: .attestationMissing
         case .measuredRetrieval(let hours, let limit, _): .measuredRetrieval(hours: hours, limit: limit, samples: 0)
         case .silent(_, let expected): .silent(hours: 0, expectedHours: expected)
+        case .notDrilled(_, let limit): .notDrilled(daysAgo: nil, limit: limit)
         default: self
         }
     }

@@ -11,11 +11,12 @@ public enum GapAnalysis {
     /// A source whose latest probe `heartbeats` say is silent falls short of every requirement it counts for.
     public static func findings(for policies: [Policy], in inventory: Inventory, now: Date, agreements: [RetrievalAgreement] = [],
                                 severity: Priority? = nil, observed: [ObservedGap] = [], heartbeats: [Heartbeat] = [],
-                                actionCards: [ActionCard] = []) -> [Finding] {
+                                actionCards: [ActionCard] = [], lastDrilled: [LogSourceID: Date] = [:]) -> [Finding] {
         var access = AccessContext(agreements: agreements.filter { $0.status(now: now) == .active },
                                    systemTags: Dictionary(inventory.systems.map { ($0.id, $0.tags) }, uniquingKeysWith: { first, _ in first }),
                                    severity: severity)
         access.heartbeats = Dictionary(heartbeats.map { ($0.sourceID, $0) }, uniquingKeysWith: { $0.receivedAt > $1.receivedAt ? $0 : $1 })
+        access.lastDrilled = lastDrilled
         for card in actionCards {
             if let system = card.systemID { access.systemCards[system] = card } else { access.orgCards[card.orgID] = card }
         }
@@ -182,6 +183,8 @@ public enum GapAnalysis {
         public var severity: Priority?
         /// The latest probe heartbeat of each probed source.
         public var heartbeats: [LogSourceID: Heartbeat] = [:]
+        /// When each source last passed a retrieval drill.
+        public var lastDrilled: [LogSourceID: Date] = [:]
         /// Action cards: systems' own and organisations' defaults.
         public var systemCards: [SystemID: ActionCard] = [:]
         public var orgCards: [OrgID: ActionCard] = [:]
@@ -236,6 +239,10 @@ public enum GapAnalysis {
                 shortfalls.append(shortfall)
             }
         }
+        if let limit = requirement.drilledWithinDays {
+            let days = access.lastDrilled[source.id].map { Int(now.timeIntervalSince($0) / 86_400) }
+            if days.map({ $0 > limit }) ?? true { shortfalls.append(.notDrilled(daysAgo: days, limit: limit)) }
+        }
         if let heartbeat = access.heartbeats[source.id], let hours = heartbeat.silence(now: now) {
             shortfalls.append(.silent(hours: hours, expectedHours: heartbeat.report.expectedIntervalHours))
         }
@@ -285,9 +292,9 @@ extension GapAnalysis {
     /// or a system when asked, and rolled up.
     public static func report(for policies: [Policy], in inventory: Inventory, org: OrgID? = nil, system: SystemID? = nil,
                               now: Date, agreements: [RetrievalAgreement] = [], severity: Priority? = nil, observed: [ObservedGap] = [],
-                              heartbeats: [Heartbeat] = [], actionCards: [ActionCard] = []) -> GapReport {
+                              heartbeats: [Heartbeat] = [], actionCards: [ActionCard] = [], lastDrilled: [LogSourceID: Date] = [:]) -> GapReport {
         var findings = self.findings(for: policies, in: inventory, now: now, agreements: agreements, severity: severity, observed: observed,
-                                     heartbeats: heartbeats, actionCards: actionCards)
+                                     heartbeats: heartbeats, actionCards: actionCards, lastDrilled: lastDrilled)
         if let org { findings.removeAll { $0.target.orgID != org } }
         if let system { findings.removeAll { !($0.target.kind == .system && $0.target.id == system.rawValue) } }
         return GapReport(findings: findings, inventory: inventory)

@@ -249,6 +249,7 @@ public struct GapReport: Sendable {
         case .clockNotSynchronised: "synchronise the clock of \(logType) of \(target) (NTP)"
         case .attestationMissing, .attestationStale: "attest the retention of \(logType) of \(target)"
         case .attestationDrift: "fix or re-declare the retention of \(logType) of \(target) (attestation contradicts it)"
+        case .notDrilled(_, let limit): "drill the retrieval of \(logType) of \(target) (at least every \(limit) d)"
         case .noResponsibleContact(let cells):
             "name who acts and how to reach them on the action card of \(target) for \(cells.joined(separator: ", "))"
         case .silent(_, let expected):

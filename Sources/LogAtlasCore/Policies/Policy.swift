@@ -134,12 +134,15 @@ public struct Requirement: Sendable, Hashable {
     public var maxAccessHours: [Priority: Double]
     /// Systems only: the action-card cells that must name a responsible person and a contact.
     public var responsibleContact: ResponsibleContactRule?
+    /// The source must have passed a retrieval drill within this many days.
+    public var drilledWithinDays: Int?
 
     public init(id: String, title: String, clause: String, appliesTo: TargetSelector, logTypes: LogTypeRule,
                 minRetentionDays: Int? = nil, minSearchableDays: Int? = nil, maxRetrievalHours: Double? = nil,
                 retrievalWindowDays: Int? = nil, requiredFields: [String] = [], clockSync: Bool = false,
                 maxAttestationAgeDays: Int? = nil, incidentTypes: [IncidentType] = [], weight: Double = 1,
-                maxAccessHours: [Priority: Double] = [:], responsibleContact: ResponsibleContactRule? = nil) {
+                maxAccessHours: [Priority: Double] = [:], responsibleContact: ResponsibleContactRule? = nil, drilledWithinDays: Int? = nil) {
+        self.drilledWithinDays = drilledWithinDays
         self.maxAccessHours = maxAccessHours
         self.responsibleContact = responsibleContact
         self.id = id

@@ -1,6 +1,6 @@
 /// Shortfalls are stored with reports as `{"kind": …, …numbers}`.
 extension Shortfall: Codable {
-    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples, approvals, severity, agreementHours = "agreement_hours", expected, cells }
+    enum CodingKeys: String, CodingKey { case kind, have, need, attested, hours, limit, medium, windowDays = "window_days", fields, ageDays = "age_days", declared, types, samples, approvals, severity, agreementHours = "agreement_hours", expected, cells, daysAgo = "days_ago" }
 
     /// A stored field's value.
     public enum StoredValue: Sendable, Equatable {
@@ -30,6 +30,7 @@ extension Shortfall: Codable {
                 + (agreement.map { [("agreement_hours", StoredValue.double($0))] } ?? []))
         case .silent(let hours, let expected): ("silent", [("hours", .double(hours)), ("expected", .double(expected))])
         case .noResponsibleContact(let cells): ("responsible_contact", [("cells", .texts(cells))])
+        case .notDrilled(let days, let limit): ("not_drilled", [("limit", .int(limit))] + (days.map { [("days_ago", StoredValue.int($0))] } ?? []))
         }
     }
 
@@ -99,6 +100,9 @@ extension Shortfall: Codable {
         case "silent":
             guard let hours = double("hours"), let expected = double("expected") else { return nil }
             self = .silent(hours: hours, expectedHours: expected)
+        case "not_drilled":
+            guard let limit = int("limit") else { return nil }
+            self = .notDrilled(daysAgo: int("days_ago"), limit: limit)
         case "responsible_contact":
             guard let cells = texts("cells") else { return nil }
             self = .noResponsibleContact(cells: cells)

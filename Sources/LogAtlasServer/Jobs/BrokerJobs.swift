@@ -41,10 +41,18 @@ public enum BrokerJobs {
         let retention = EvidenceRetentionStore(database: database)
         let notifications = NotificationStore(database: database)
         let sender = WebhookSender(allowing: broker.webhookAllow, clock: clock)
+        let drills = PostgresDrillRepository(database: database)
         var jobs: [any Service] = [
             PeriodicJob(name: "sla", interval: broker.slaInterval, metrics: metrics, logger: logger) {
                 if let result = try await sla.runPass(now: clock(), policy: broker.sla), result.eventCount > 0 {
                     logger.info("SLA pass", metadata: ["events": "\(result.eventCount)", "expired": "\(result.expired.count)"])
+                }
+            },
+            // Files the retrieval drills whose period began (exactly once across replicas) and judges the answered ones.
+            PeriodicJob(name: "drills", interval: broker.slaInterval, metrics: metrics, logger: logger) {
+                let (filed, judged) = try await drills.runPass(now: clock(), sla: broker.sla)
+                if !filed.isEmpty || !judged.isEmpty {
+                    logger.info("drill pass", metadata: ["filed": "\(filed.count)", "judged": "\(judged.count)"])
                 }
             },
             PeriodicJob(name: "webhooks", interval: broker.webhookInterval, metrics: metrics, logger: logger) {
