@@ -100,6 +100,34 @@ struct AgreementTests {
         }
     }
 
+    @Test("exactly one decision: manual approvals racing an agreement's, and racing each other")
+    func oneDecision() async throws {
+        try await withTestApp { world in
+            _ = try await world.agreement()
+            // Covered: the agreement approved it in the filing statement; eight concurrent approvals by the custodian all lose.
+            let (covered, coveredItems) = try await world.file(["auth"], days: 3)
+            let coveredItem = coveredItems["vendor-b"]!
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 { group.addTask { try await world.fire("approve", on: covered, item: coveredItem, as: "cus-b").status } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 409, count: 8))
+            let coveredEvents = (try await world.send(.get, "/v1/requests/\(covered)", as: "cyd").json["events"] as? [[String: Any]] ?? [])
+                .filter { $0["action"] as? String == "approve" }
+            #expect(coveredEvents.count == 1 && (coveredEvents.first?["actor"] as? String)?.hasPrefix("agreement:") == true)
+
+            // Not covered (medium): of eight concurrent approvals after the acknowledgement, exactly one wins.
+            let medium = try await world.send(.post, "/v1/requests", as: "cyd", json: try await world.draft(["auth"], days: 3, priority: "medium"))
+            let id = medium.json["id"] as! String, item = item(medium)["id"] as! String
+            #expect(try await world.fire("acknowledge", on: id, item: item, as: "cus-b").status == 200)
+            let raced = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 { group.addTask { try await world.fire("approve", on: id, item: item, as: "cus-b").status } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(raced.filter { $0 == 200 }.count == 1 && raced.filter { $0 == 409 }.count == 7, "\(raced)")
+        }
+    }
+
     @Test("the console's desk says which item an agreement pre-approves, and files it approved with the incident type")
     func desk() async throws {
         try await withTestApp { world in
