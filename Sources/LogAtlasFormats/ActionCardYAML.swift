@@ -44,23 +44,23 @@ extension NodeReader {
 
     /// `incident_types: [100, 300]`, each one of the action card's types.
     mutating func incidentTypes(_ map: Fields, _ path: String) -> [IncidentType] {
-        list(map["incident_types"], path, "incident_types") { reader, node, itemPath -> IncidentType? in
-            guard let code = node.intValue, let type = IncidentType(rawValue: code) else {
-                reader.report(node, path: itemPath(), "incident type is one of \(IncidentType.allCases.map { String($0.rawValue) }.joined(separator: ", "))")
-                return nil
-            }
-            return type
-        }
+        choices(map, path, "incident_types", "incident type", IncidentType.allCases.map { String($0.rawValue) }) { $0.intValue.flatMap(IncidentType.init) }
     }
 
     /// `severities: [serious, critical]`.
     mutating func severities(_ map: Fields, _ path: String) -> [Priority] {
-        list(map["severities"], path, "severities") { reader, node, itemPath -> Priority? in
-            guard let text = node.text, let severity = Priority(rawValue: text) else {
-                reader.report(node, path: itemPath(), "severity is one of \(Priority.allCases.map(\.rawValue).joined(separator: ", "))")
+        choices(map, path, "severities", "severity", Priority.allCases.map(\.rawValue)) { $0.text.flatMap(Priority.init) }
+    }
+
+    /// A list under `key` whose items `value` reads; an item it cannot read is a problem naming the `allowed` ones.
+    mutating func choices<T>(_ map: Fields, _ path: String, _ key: String, _ what: String, _ allowed: [String],
+                             _ value: (Node) -> T?) -> [T] {
+        list(map[key], path, key) { reader, node, itemPath -> T? in
+            guard let parsed = value(node) else {
+                reader.report(node, path: itemPath(), "\(what) is one of \(allowed.joined(separator: ", "))")
                 return nil
             }
-            return severity
+            return parsed
         }
     }
 }
